@@ -1,0 +1,81 @@
+// Builds the Express app for one process from its container. Nothing listens here: main.ts
+// (or a test) decides when and where.
+import { randomUUID } from 'node:crypto';
+import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Container } from '../container.js';
+import { AppError } from '../domain/errors.js';
+import { authenticate } from './middleware/auth.js';
+import { errorHandler, notFoundHandler } from './middleware/errors.js';
+import { buildOpenApi } from './openapi.js';
+import { documentImports, importsRouter } from './routes/imports.routes.js';
+import { documentLists, listsRouter } from './routes/lists.routes.js';
+import { documentSubscribers, subscribersRouter } from './routes/subscribers.routes.js';
+import { documentTokens, tokensRouter } from './routes/tokens.routes.js';
+import { healthRouter } from './routes/health.routes.js';
+
+const VERSION = '0.1.0';
+
+/** Write requests with a body must send JSON; CSV uploads have their own route. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding');
+  if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && !/\/imports$/.test(req.path) && !req.is('application/json')) {
+    throw new AppError('unsupported_media_type', 'Send the body as Content-Type: application/json');
+  }
+  next();
+};
+
+export function createApp(container: Container): express.Express {
+  const { config, log } = container;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          // Public URLs carry signed tokens in the path; logs keep only the route shape.
+          url: req.url.replace(/(\/(?:unsubscribe|confirm|preferences)\/)[^/?]+/, '$1[token]'),
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(helmet());
+
+  app.use(healthRouter(container));
+
+  let openapi: unknown;
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    openapi ??= buildOpenApi([documentLists, documentSubscribers, documentImports, documentTokens], VERSION);
+    res.json(openapi);
+  });
+
+  const api = express.Router();
+  api.use(authenticate(container.services.tokens));
+  api.use(requireJson);
+  api.use(express.json({ limit: config.jsonBodyLimitBytes, strict: true }));
+  api.use(listsRouter(container));
+  api.use(importsRouter(container));
+  api.use(subscribersRouter(container));
+  api.use(tokensRouter(container));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { RequestHandler, Response } from 'express';
+import { AppError } from '../../domain/errors.js';
+import { hasScope, type Scope } from '../../domain/scopes.js';
+import type { Principal, TokensService } from '../../services/tokens.service.js';
+
+export function principal(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+/** Bearer authentication for /api/v1. Unknown, malformed and revoked tokens look alike. */
+export function authenticate(tokens: TokensService): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header);
+    res.setHeader('WWW-Authenticate', 'Bearer realm="bulletin"');
+    if (!match) throw new AppError('unauthorized', 'Send Authorization: Bearer <token>');
+    const found = await tokens.authenticate(match[1]!);
+    if (!found) throw new AppError('unauthorized', 'The token is not valid or was revoked');
+    res.removeHeader('WWW-Authenticate');
+    res.locals.principal = found;
+    next();
+  };
+}
+
+export function requireScope(scope: Scope): RequestHandler {
+  return (_req, res, next) => {
+    if (!hasScope(principal(res).scopes, scope)) {
+      throw new AppError('forbidden', `This token lacks the "${scope}" scope`);
+    }
+    next();
+  };
+}
+
+/** GET needs `read`; anything else needs the scope given for the route. */
+export function scopeByMethod(write: Scope): RequestHandler {
+  const read = requireScope('read');
+  const writeCheck = requireScope(write);
+  return (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? read : writeCheck)(req, res, next);
+}

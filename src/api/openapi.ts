@@ -1,0 +1,61 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas that validate requests.
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type ResponseConfig,
+} from '@asteasolutions/zod-to-openapi';
+import type { z } from 'zod';
+import { problemSchema } from './schemas/common.js';
+
+export const json = (description: string, schema: z.ZodType): ResponseConfig => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+export const jsonBody = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export const noContent: ResponseConfig = { description: 'Done; no content' };
+
+const PROBLEM_TEXT: Record<number, string> = {
+  400: 'Malformed or invalid request (see `errors`)',
+  401: 'Missing, unknown or revoked token',
+  403: 'The token lacks the scope',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Too large',
+  415: 'Unsupported media type',
+  422: 'Semantically invalid',
+};
+
+export function problems(...statuses: number[]): Record<number, ResponseConfig> {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: PROBLEM_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: problemSchema } } },
+    ]),
+  );
+}
+
+export const secured = (scope: string) => ({
+  security: [{ bearer: [] }],
+  description: `Scope: \`${scope}\` (or \`admin\`).`,
+});
+
+export function buildOpenApi(document: ((registry: OpenAPIRegistry) => void)[], version: string) {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  for (const doc of document) doc(registry);
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Bulletin admin API',
+      version,
+      description:
+        'Errors are RFC 9457 problem details. Lists are paginated with `?after=<cursor>&limit=<n>`.',
+    },
+    servers: [{ url: '/' }],
+  });
+}

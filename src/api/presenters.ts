@@ -1,0 +1,66 @@
+// Database rows → the JSON the API promises (camelCase, ISO dates). One place per resource.
+import type { ImportRecord } from '../db/repositories/imports.repository.js';
+import type { TokenRow } from '../db/repositories/tokens.repository.js';
+import type { ListWithCounts } from '../services/lists.service.js';
+import type { SubscriberWithLists } from '../services/subscribers.service.js';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export const presentList = (l: ListWithCounts) => ({
+  id: l.id,
+  uuid: l.uuid,
+  name: l.name,
+  description: l.description,
+  optin: l.optin,
+  visibility: l.visibility,
+  subscriberCounts: l.counts,
+  createdAt: l.created_at.toISOString(),
+  updatedAt: l.updated_at.toISOString(),
+});
+
+export const presentSubscriber = (s: SubscriberWithLists) => ({
+  id: s.id,
+  uuid: s.uuid,
+  email: s.email,
+  name: s.name,
+  attributes: s.attributes,
+  status: s.status,
+  lists: s.memberships.map((m) => ({
+    id: m.list_id,
+    uuid: m.list_uuid,
+    name: m.list_name,
+    subscriptionStatus: m.status,
+    createdAt: m.created_at.toISOString(),
+    updatedAt: m.updated_at.toISOString(),
+  })),
+  createdAt: s.created_at.toISOString(),
+  updatedAt: s.updated_at.toISOString(),
+});
+
+export const presentToken = (t: TokenRow) => ({
+  id: t.id,
+  name: t.name,
+  prefix: t.prefix,
+  scopes: t.scopes,
+  createdAt: t.created_at.toISOString(),
+  lastUsedAt: iso(t.last_used_at),
+  revokedAt: iso(t.revoked_at),
+});
+
+export const presentImport = (i: ImportRecord) => ({
+  id: i.id,
+  listId: i.list_id,
+  mode: i.mode,
+  status: i.status === 'receiving' ? 'queued' : i.status,
+  total: i.total,
+  processed: i.processed,
+  inserted: i.inserted,
+  updated: i.updated,
+  skipped: i.skipped,
+  errorCount: i.error_count,
+  errors: i.errors,
+  failure: i.failure,
+  createdAt: i.created_at.toISOString(),
+  startedAt: iso(i.started_at),
+  finishedAt: iso(i.finished_at),
+});

@@ -1,0 +1,107 @@
+import { Router, type Request } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Container } from '../../container.js';
+import type { ConsentContext } from '../../db/repositories/subscribers.repository.js';
+import { scopeByMethod } from '../middleware/auth.js';
+import { parse } from '../middleware/validate.js';
+import { pageParams, pageResult } from '../pagination.js';
+import { presentSubscriber } from '../presenters.js';
+import { idParam, pageOf } from '../schemas/common.js';
+import {
+  subscriberCreate,
+  subscriberPatch,
+  subscriberQuery,
+  subscriberSchema,
+  subscriptionChange,
+} from '../schemas/subscribers.schemas.js';
+import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+
+export const apiConsent = (req: Request): ConsentContext => ({
+  source: 'api',
+  ip: req.ip,
+  userAgent: req.get('user-agent')?.slice(0, 500),
+});
+
+export function subscribersRouter({ services }: Container): Router {
+  const router = Router();
+  router.use('/subscribers', scopeByMethod('subscribers:write'));
+
+  router.post('/subscribers', async (req, res) => {
+    const body = parse(subscriberCreate, req.body);
+    const subscriber = await services.subscribers.create(body, apiConsent(req));
+    res.status(201).location(`/api/v1/subscribers/${subscriber.id}`).json(presentSubscriber(subscriber));
+  });
+
+  router.get('/subscribers', async (req, res) => {
+    const query = parse(subscriberQuery, req.query);
+    const { after, limit, fetch } = pageParams(query);
+    const rows = await services.subscribers.page({
+      after,
+      limit: fetch,
+      listId: query.list,
+      subscriptionStatus: query.subscriptionStatus,
+      status: query.status,
+      q: query.q,
+    });
+    res.json(pageResult(rows, limit, presentSubscriber));
+  });
+
+  router.get('/subscribers/:id', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    res.json(presentSubscriber(await services.subscribers.get(id)));
+  });
+
+  router.patch('/subscribers/:id', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const body = parse(subscriberPatch, req.body);
+    res.json(presentSubscriber(await services.subscribers.update(id, body, apiConsent(req))));
+  });
+
+  router.delete('/subscribers/:id', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    await services.subscribers.delete(id);
+    res.status(204).end();
+  });
+
+  router.put('/subscribers/:id/lists', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const body = parse(subscriptionChange, req.body);
+    res.json(presentSubscriber(await services.subscribers.changeLists(id, body, apiConsent(req))));
+  });
+
+  return router;
+}
+
+export function documentSubscribers(registry: OpenAPIRegistry): void {
+  const tags = ['Subscribers'];
+  registry.registerPath({
+    method: 'post', path: '/api/v1/subscribers', tags, ...secured('subscribers:write'),
+    request: { body: jsonBody(subscriberCreate) },
+    responses: { 201: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 409, 422) },
+  });
+  registry.registerPath({
+    method: 'get', path: '/api/v1/subscribers', tags, ...secured('read'),
+    request: { query: subscriberQuery },
+    responses: { 200: json('A page of subscribers', pageOf(subscriberSchema)), ...problems(400, 401, 403) },
+  });
+  registry.registerPath({
+    method: 'get', path: '/api/v1/subscribers/{id}', tags, ...secured('read'),
+    request: { params: idParam },
+    responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404) },
+  });
+  registry.registerPath({
+    method: 'patch', path: '/api/v1/subscribers/{id}', tags, ...secured('subscribers:write'),
+    request: { params: idParam, body: jsonBody(subscriberPatch) },
+    responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404, 409) },
+  });
+  registry.registerPath({
+    method: 'delete', path: '/api/v1/subscribers/{id}', tags, ...secured('subscribers:write'),
+    request: { params: idParam },
+    responses: { 204: noContent, ...problems(400, 401, 403, 404) },
+  });
+  registry.registerPath({
+    method: 'put', path: '/api/v1/subscribers/{id}/lists', tags, ...secured('subscribers:write'),
+    request: { params: idParam, body: jsonBody(subscriptionChange) },
+    responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404, 422) },
+  });
+}

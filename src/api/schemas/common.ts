@@ -1,0 +1,56 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { hasControlCharacters } from '../../domain/text.js';
+
+// Adds .openapi() to zod schemas; the request validators and the OpenAPI document share them.
+extendZodWithOpenApi(z);
+
+export { z };
+
+export const plainText = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !hasControlCharacters(s), {
+      error: 'must not contain line breaks or control characters',
+    });
+
+export const idParam = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, { error: 'must be a positive whole number' })
+    .transform(Number)
+    .openapi({ type: 'integer', example: 1 }),
+});
+
+export const pageQuery = z.object({
+  after: z.string().max(200).optional().openapi({ description: 'cursor from a previous `next`' }),
+  limit: z
+    .string()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(1, { error: 'must be at least 1' }).max(1000, { error: 'must be at most 1000' }))
+    .optional()
+    .openapi({ type: 'integer', example: 100 }),
+});
+
+export const attributes = z
+  .record(z.string().min(1).max(100), z.unknown())
+  .refine((value) => JSON.stringify(value).length <= 16_384, {
+    error: 'must be at most 16 KB as JSON',
+  })
+  .openapi({ type: 'object', example: { city: 'Geneva' } });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+export const pageOf = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ data: z.array(item), next: z.string().nullable() });

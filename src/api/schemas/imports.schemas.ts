@@ -1,0 +1,25 @@
+import { z } from './common.js';
+
+export const importQuery = z.strictObject({
+  mode: z.enum(['upsert', 'skip-existing']).optional(),
+});
+
+export const importSchema = z
+  .object({
+    id: z.number().int(),
+    listId: z.number().int().nullable(),
+    mode: z.enum(['upsert', 'skip-existing']),
+    status: z.enum(['queued', 'running', 'done', 'failed']),
+    total: z.number().int(),
+    processed: z.number().int(),
+    inserted: z.number().int(),
+    updated: z.number().int(),
+    skipped: z.number().int(),
+    errorCount: z.number().int(),
+    errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
+    failure: z.string().nullable(),
+    createdAt: z.string().datetime(),
+    startedAt: z.string().datetime().nullable(),
+    finishedAt: z.string().datetime().nullable(),
+  })
+  .openapi('Import');

@@ -1,0 +1,247 @@
+// The one place that reads process.env. Every setting is validated here once; the rest of the
+// code receives a typed, frozen Config. A bad value stops start-up with a message that names
+// the variable, so an operator never has to guess which setting is wrong.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { packageRoot } from './lib/paths.js';
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    );
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The raw shape: keys are the environment variable names, as operators write them. */
+const rawSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(0, 65535),
+  PUBLIC_URL: url(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'must be 1-64 letters, digits, _ . : or -' }),
+  SMTP_URL: optionalString.pipe(url(['smtp:', 'smtps:']).optional()),
+  SMTP_POOL_SIZE: int(1, 1000),
+  SEND_RATE: int(0),
+  WORKER_CONCURRENCY: int(1, 10000),
+  MAX_ATTEMPTS: int(1, 100),
+  MAX_SEND_ERRORS: int(1),
+  RETRY_BASE_DELAY_MS: int(0),
+  MAIL_FROM: z.string().trim().min(3),
+  ADMIN_TOKEN: optionalString.pipe(
+    z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  ),
+  SECRET_KEY: optionalString.pipe(
+    z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  ),
+  WEBHOOK_SECRET: optionalString,
+  MAILGUN_SIGNING_KEY: optionalString,
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
+  SES_TOPIC_ARNS: optionalString.transform((s) =>
+    s ? s.split(',').map((t) => t.trim()).filter(Boolean) : [],
+  ),
+  POSTMARK_WEBHOOK_USER: optionalString,
+  POSTMARK_WEBHOOK_PASSWORD: optionalString,
+  SOFT_BOUNCE_LIMIT: int(1),
+  SOFT_BOUNCE_WINDOW_DAYS: int(1),
+  DKIM_DOMAIN: optionalString,
+  DKIM_SELECTOR: optionalString,
+  DKIM_PRIVATE_KEY: optionalString,
+  BOUNCE_DOMAIN: optionalString,
+  UNSUBSCRIBE_MAILTO: optionalString,
+  BOUNCE_SMTP_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(1, 65535).optional()),
+  METRICS_TOKEN: optionalString,
+  BULLETIN_URL: url(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
+  BULLETIN_TOKEN: optionalString,
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  // Not in the product contract's table; operational limits with safe defaults.
+  IMPORT_MAX_BYTES: int(1024),
+  JSON_BODY_LIMIT_BYTES: int(1024),
+  SHUTDOWN_TIMEOUT_MS: int(0),
+  OUTBOX_DIR: z.string().default('var/outbox'),
+});
+
+export type RawConfig = z.infer<typeof rawSchema>;
+
+export interface Config {
+  nodeEnv: RawConfig['NODE_ENV'];
+  port: number;
+  publicUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  smtpUrl: string | undefined;
+  smtpPoolSize: number;
+  sendRate: number;
+  workerConcurrency: number;
+  maxAttempts: number;
+  maxSendErrors: number;
+  retryBaseDelayMs: number;
+  mailFrom: string;
+  adminToken: string | undefined;
+  secretKey: string | undefined;
+  webhooks: {
+    genericSecret: string | undefined;
+    mailgunSigningKey: string | undefined;
+    sendgridPublicKey: string | undefined;
+    sesTopicArns: string[];
+    postmarkUser: string | undefined;
+    postmarkPassword: string | undefined;
+  };
+  softBounceLimit: number;
+  softBounceWindowDays: number;
+  dkim: { domain: string; selector: string; privateKey: string } | undefined;
+  bounceDomain: string | undefined;
+  unsubscribeMailto: string | undefined;
+  bounceSmtpPort: number | undefined;
+  metricsToken: string | undefined;
+  cli: { url: string; token: string | undefined };
+  logLevel: RawConfig['LOG_LEVEL'];
+  importMaxBytes: number;
+  jsonBodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  outboxDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: { variable: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' +
+        problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n') +
+        '\nSet the variable in the environment or fix it in config/*.json.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function readJson(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError([{ variable: path.basename(file), message: 'must hold a JSON object' }]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export interface LoadConfigOptions {
+  env?: Record<string, string | undefined>;
+  configDir?: string;
+}
+
+/**
+ * Layers config/default.json, then config/<NODE_ENV>.json, then the environment, and validates
+ * the result. Only names the schema knows are taken from the environment.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const dir = options.configDir ?? path.join(packageRoot(), 'config');
+  const nodeEnv = env.NODE_ENV && env.NODE_ENV !== '' ? env.NODE_ENV : 'development';
+  const layered: Record<string, unknown> = {
+    ...readJson(path.join(dir, 'default.json')),
+    ...(/^[a-z]+$/.test(nodeEnv) ? readJson(path.join(dir, `${nodeEnv}.json`)) : {}),
+  };
+  for (const key of Object.keys(rawSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined) layered[key] = value;
+  }
+  const result = rawSchema.safeParse(layered);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(config)'),
+        message: issue.message,
+      })),
+    );
+  }
+  const raw = result.data;
+  const problems: { variable: string; message: string }[] = [];
+  if (raw.NODE_ENV === 'production' && !raw.SMTP_URL) {
+    problems.push({
+      variable: 'SMTP_URL',
+      message: 'must be set when NODE_ENV=production (the development outbox is refused there)',
+    });
+  }
+  const dkimParts = [raw.DKIM_DOMAIN, raw.DKIM_SELECTOR, raw.DKIM_PRIVATE_KEY];
+  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
+    problems.push({
+      variable: 'DKIM_DOMAIN',
+      message: 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together',
+    });
+  }
+  if (Boolean(raw.POSTMARK_WEBHOOK_USER) !== Boolean(raw.POSTMARK_WEBHOOK_PASSWORD)) {
+    problems.push({
+      variable: 'POSTMARK_WEBHOOK_PASSWORD',
+      message: 'POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD must be set together',
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    nodeEnv: raw.NODE_ENV,
+    port: raw.PORT,
+    publicUrl: raw.PUBLIC_URL,
+    databaseUrl: raw.DATABASE_URL,
+    redisUrl: raw.REDIS_URL,
+    queuePrefix: raw.QUEUE_PREFIX,
+    smtpUrl: raw.SMTP_URL,
+    smtpPoolSize: raw.SMTP_POOL_SIZE,
+    sendRate: raw.SEND_RATE,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    maxAttempts: raw.MAX_ATTEMPTS,
+    maxSendErrors: raw.MAX_SEND_ERRORS,
+    retryBaseDelayMs: raw.RETRY_BASE_DELAY_MS,
+    mailFrom: raw.MAIL_FROM,
+    adminToken: raw.ADMIN_TOKEN,
+    secretKey: raw.SECRET_KEY,
+    webhooks: {
+      genericSecret: raw.WEBHOOK_SECRET,
+      mailgunSigningKey: raw.MAILGUN_SIGNING_KEY,
+      sendgridPublicKey: raw.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      sesTopicArns: raw.SES_TOPIC_ARNS,
+      postmarkUser: raw.POSTMARK_WEBHOOK_USER,
+      postmarkPassword: raw.POSTMARK_WEBHOOK_PASSWORD,
+    },
+    softBounceLimit: raw.SOFT_BOUNCE_LIMIT,
+    softBounceWindowDays: raw.SOFT_BOUNCE_WINDOW_DAYS,
+    dkim:
+      raw.DKIM_DOMAIN && raw.DKIM_SELECTOR && raw.DKIM_PRIVATE_KEY
+        ? { domain: raw.DKIM_DOMAIN, selector: raw.DKIM_SELECTOR, privateKey: raw.DKIM_PRIVATE_KEY }
+        : undefined,
+    bounceDomain: raw.BOUNCE_DOMAIN,
+    unsubscribeMailto: raw.UNSUBSCRIBE_MAILTO,
+    bounceSmtpPort: raw.BOUNCE_SMTP_PORT,
+    metricsToken: raw.METRICS_TOKEN,
+    cli: { url: raw.BULLETIN_URL, token: raw.BULLETIN_TOKEN },
+    logLevel: raw.LOG_LEVEL,
+    importMaxBytes: raw.IMPORT_MAX_BYTES,
+    jsonBodyLimitBytes: raw.JSON_BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    outboxDir: path.resolve(packageRoot(), raw.OUTBOX_DIR),
+  });
+}

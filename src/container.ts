@@ -1,0 +1,85 @@
+// The composition root: builds the pools, queues, transport and services for one process.
+// Nothing else in the code base opens a connection, and importing a module starts nothing.
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { createPool, type Pool } from './db/pool.js';
+import { ImportsRepository } from './db/repositories/imports.repository.js';
+import { ListsRepository } from './db/repositories/lists.repository.js';
+import { SettingsRepository } from './db/repositories/settings.repository.js';
+import { TokensRepository } from './db/repositories/tokens.repository.js';
+import type { Logger } from './lib/logger.js';
+import { createMailTransport, type MailTransport } from './mail/transport.js';
+import { createQueues, type Queues } from './queue/queues.js';
+import { ExportsService } from './services/exports.service.js';
+import { HealthService } from './services/health.service.js';
+import { ImportRunner } from './services/import-runner.service.js';
+import { ImportsService } from './services/imports.service.js';
+import { ListsService } from './services/lists.service.js';
+import { loadSecrets, type Secrets } from './services/secrets.service.js';
+import { SubscribersService } from './services/subscribers.service.js';
+import { TokensService } from './services/tokens.service.js';
+
+export interface Container {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  redis: Redis;
+  queues: Queues;
+  transport: MailTransport;
+  secrets: Secrets;
+  services: {
+    lists: ListsService;
+    subscribers: SubscribersService;
+    tokens: TokensService;
+    imports: ImportsService;
+    exports: ExportsService;
+    health: HealthService;
+    importRunner: ImportRunner;
+  };
+  /** Re-queues work that PostgreSQL says is pending (after Redis lost it). */
+  reconcile(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createContainer(config: Config, log: Logger): Promise<Container> {
+  const pool = createPool(config.databaseUrl);
+  // BullMQ wants no per-command retry limit on its connections; commands wait for Redis.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  redis.on('error', (error) => log.warn({ event: 'redis_error', err: error }, 'redis error'));
+  const queues = createQueues(redis, config.queuePrefix);
+  const transport = createMailTransport(config);
+  const secrets = await loadSecrets(config, new SettingsRepository(pool));
+  const imports = new ImportsService(pool, queues, config.importMaxBytes);
+
+  const services = {
+    lists: new ListsService(new ListsRepository(pool)),
+    subscribers: new SubscribersService(pool),
+    tokens: new TokensService(new TokensRepository(pool), secrets.adminTokenHash),
+    imports,
+    exports: new ExportsService(pool),
+    health: new HealthService(pool, redis, transport),
+    importRunner: new ImportRunner(pool, log),
+  };
+
+  return {
+    config,
+    log,
+    pool,
+    redis,
+    queues,
+    transport,
+    secrets,
+    services,
+    async reconcile() {
+      const pending = await new ImportsRepository(pool).pending();
+      for (const id of pending) await imports.enqueue(id);
+      if (pending.length > 0) log.info({ event: 'imports_requeued', count: pending.length }, 'imports re-queued');
+    },
+    async close() {
+      await queues.close();
+      transport.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await pool.end();
+    },
+  };
+}

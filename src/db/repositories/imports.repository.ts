@@ -1,0 +1,186 @@
+import type { Queryable } from '../pool.js';
+import type { ImportRow } from '../../domain/csv.js';
+
+export type ImportStatus = 'receiving' | 'queued' | 'running' | 'done' | 'failed';
+export type ImportMode = 'upsert' | 'skip-existing';
+
+export interface ImportRecord {
+  id: number;
+  list_id: number | null;
+  mode: ImportMode;
+  status: ImportStatus;
+  bytes: number;
+  total: number;
+  processed: number;
+  inserted: number;
+  updated: number;
+  skipped: number;
+  error_count: number;
+  errors: { line: number; reason: string }[];
+  failure: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export interface BatchOutcome {
+  processed: number;
+  inserted: number;
+  updated: number;
+  skipped: number;
+  errors: { line: number; reason: string }[];
+}
+
+/** At most this many line errors are kept; error_count keeps counting past it. */
+export const MAX_STORED_ERRORS = 1000;
+
+export class ImportsRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async create(listId: number, mode: ImportMode): Promise<ImportRecord> {
+    const { rows } = await this.db.query<ImportRecord>(
+      `INSERT INTO imports (list_id, mode, status) VALUES ($1, $2, 'receiving') RETURNING *`,
+      [listId, mode],
+    );
+    return rows[0]!;
+  }
+
+  async appendChunk(importId: number, seq: number, data: Buffer): Promise<void> {
+    await this.db.query('INSERT INTO import_chunks (import_id, seq, data) VALUES ($1, $2, $3)', [
+      importId,
+      seq,
+      data,
+    ]);
+  }
+
+  async readChunk(importId: number, seq: number): Promise<Buffer | undefined> {
+    const { rows } = await this.db.query<{ data: Buffer }>(
+      'SELECT data FROM import_chunks WHERE import_id = $1 AND seq = $2',
+      [importId, seq],
+    );
+    return rows[0]?.data;
+  }
+
+  async markQueued(importId: number, bytes: number, total: number): Promise<void> {
+    await this.db.query(
+      `UPDATE imports SET status = 'queued', bytes = $2, total = $3, updated_at = now()
+       WHERE id = $1 AND status = 'receiving'`,
+      [importId, bytes, total],
+    );
+  }
+
+  async delete(importId: number): Promise<void> {
+    await this.db.query('DELETE FROM imports WHERE id = $1', [importId]);
+  }
+
+  async findById(id: number): Promise<ImportRecord | undefined> {
+    const { rows } = await this.db.query<ImportRecord>('SELECT * FROM imports WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  /** Claims an import for processing; a crashed run (status running) may be claimed again. */
+  async claim(id: number): Promise<ImportRecord | undefined> {
+    const { rows } = await this.db.query<ImportRecord>(
+      `UPDATE imports SET status = 'running', started_at = COALESCE(started_at, now()),
+         updated_at = now()
+       WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** Imports that should be in the queue (for re-enqueueing after Redis lost them). */
+  async pending(): Promise<number[]> {
+    const { rows } = await this.db.query<{ id: number }>(
+      `SELECT id FROM imports WHERE status IN ('queued', 'running') ORDER BY id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Upserts one batch of rows into subscribers and the list, and records consent for new
+   * subscriptions. Existing subscriptions keep their status: an import never re-subscribes
+   * someone who unsubscribed, and never changes a subscriber's deliverability status.
+   */
+  async applyBatch(
+    imp: Pick<ImportRecord, 'id' | 'list_id' | 'mode'>,
+    rows: ImportRow[],
+    subscriptionStatus: 'confirmed' | 'unconfirmed',
+  ): Promise<{ inserted: number; updated: number; skipped: number }> {
+    if (rows.length === 0) return { inserted: 0, updated: 0, skipped: 0 };
+    const emails = rows.map((r) => r.email);
+    const names = rows.map((r) => r.name);
+    const attrs = rows.map((r) => JSON.stringify(r.attributes));
+    const conflict =
+      imp.mode === 'upsert'
+        ? `DO UPDATE SET
+             name = CASE WHEN EXCLUDED.name = '' THEN subscribers.name ELSE EXCLUDED.name END,
+             attributes = subscribers.attributes || EXCLUDED.attributes,
+             updated_at = now()`
+        : 'DO NOTHING';
+    const upserted = await this.db.query<{ inserted: number; touched: number }>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(email, name, attributes)
+       ), written AS (
+         INSERT INTO subscribers (email, name, attributes)
+         SELECT email, name, attributes FROM input
+         ON CONFLICT (email) ${conflict}
+         RETURNING (xmax = 0) AS inserted
+       )
+       SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*)::int AS touched
+       FROM written`,
+      [emails, names, attrs],
+    );
+    const { inserted, touched } = upserted.rows[0]!;
+    await this.db.query(
+      `WITH targets AS (
+         SELECT id FROM subscribers WHERE email = ANY($2::citext[])
+       ), added AS (
+         INSERT INTO subscriptions (list_id, subscriber_id, status)
+         SELECT $1, id, $3 FROM targets
+         ON CONFLICT (list_id, subscriber_id) DO NOTHING
+         RETURNING subscriber_id, status
+       )
+       INSERT INTO consent_records (subscriber_id, list_id, action, status, source, detail)
+       SELECT subscriber_id, $1, 'subscribe', status, 'import', jsonb_build_object('importId', $4::bigint)
+       FROM added`,
+      [imp.list_id, emails, subscriptionStatus, imp.id],
+    );
+    return { inserted, updated: touched - inserted, skipped: rows.length - touched };
+  }
+
+  async recordProgress(id: number, batch: BatchOutcome): Promise<void> {
+    await this.db.query(
+      `UPDATE imports SET
+         processed = processed + $2, inserted = inserted + $3, updated = updated + $4,
+         skipped = skipped + $5, error_count = error_count + $6,
+         errors = CASE WHEN jsonb_array_length(errors) >= $8 THEN errors
+                       ELSE errors || (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
+                                       FROM (SELECT e FROM jsonb_array_elements($7::jsonb) e
+                                             LIMIT $8 - jsonb_array_length(errors)) x) END,
+         total = GREATEST(total, processed + $2),
+         updated_at = now()
+       WHERE id = $1`,
+      [
+        id,
+        batch.processed,
+        batch.inserted,
+        batch.updated,
+        batch.skipped,
+        batch.errors.length,
+        JSON.stringify(batch.errors),
+        MAX_STORED_ERRORS,
+      ],
+    );
+  }
+
+  async finish(id: number, failure?: string): Promise<void> {
+    await this.db.query(
+      `UPDATE imports SET status = $2, failure = $3, finished_at = now(), updated_at = now(),
+         total = CASE WHEN $2 = 'done' THEN processed ELSE total END
+       WHERE id = $1`,
+      [id, failure ? 'failed' : 'done', failure ?? null],
+    );
+    await this.db.query('DELETE FROM import_chunks WHERE import_id = $1', [id]);
+  }
+}

@@ -1,0 +1,24 @@
+// Free-text fields (names, descriptions) end up in mail headers and HTML. Control characters,
+// CR and LF in particular, are refused at the door rather than escaped later.
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL.test(value);
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A cell that a spreadsheet would run as a formula is prefixed with an apostrophe (OWASP's
+ * advice for CSV injection). The importer strips exactly that prefix again, so an export
+ * re-imports to the same values.
+ */
+export function neutralizeFormula(cell: string): string {
+  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+}
+
+export function restoreFormula(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+}
