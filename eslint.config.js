@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'var/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['tmp/**', 'dist/**', 'node_modules/**', 'var/**', 'bin/**', 'eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -13,8 +13,14 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false } },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       'no-restricted-syntax': [
         'error',
@@ -46,8 +52,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['pg', 'bullmq', 'ioredis', 'nodemailer', 'express', 'node:fs', 'node:net'], message: 'The domain imports no I/O.' },
-            { group: ['**/config.js', '**/db/**', '**/queue/**', '**/api/**'], message: 'The domain imports no I/O.' },
+            {
+              group: ['pg', 'bullmq', 'ioredis', 'nodemailer', 'express', 'node:fs', 'node:net'],
+              message: 'The domain imports no I/O.',
+            },
+            {
+              group: ['**/config.js', '**/db/**', '**/queue/**', '**/api/**'],
+              message: 'The domain imports no I/O.',
+            },
           ],
         },
       ],

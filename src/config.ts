@@ -64,7 +64,12 @@ const rawSchema = z.object({
   MAILGUN_SIGNING_KEY: optionalString,
   SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
   SES_TOPIC_ARNS: optionalString.transform((s) =>
-    s ? s.split(',').map((t) => t.trim()).filter(Boolean) : [],
+    s
+      ? s
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [],
   ),
   POSTMARK_WEBHOOK_USER: optionalString,
   POSTMARK_WEBHOOK_PASSWORD: optionalString,

@@ -73,7 +73,8 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     async reconcile() {
       const pending = await new ImportsRepository(pool).pending();
       for (const id of pending) await imports.enqueue(id);
-      if (pending.length > 0) log.info({ event: 'imports_requeued', count: pending.length }, 'imports re-queued');
+      if (pending.length > 0)
+        log.info({ event: 'imports_requeued', count: pending.length }, 'imports re-queued');
     },
     async close() {
       await queues.close();

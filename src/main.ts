@@ -53,9 +53,15 @@ async function main(): Promise<void> {
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(config.port, () => resolve(s));
     });
-    log.info({ event: 'listening', port: config.port, url: config.publicUrl }, `Bulletin listening on port ${config.port}`);
+    log.info(
+      { event: 'listening', port: config.port, url: config.publicUrl },
+      `Bulletin listening on port ${config.port}`,
+    );
     if (!config.smtpUrl) {
-      log.info({ event: 'outbox', dir: config.outboxDir }, 'SMTP_URL is unset: mail goes to the development outbox');
+      log.info(
+        { event: 'outbox', dir: config.outboxDir },
+        'SMTP_URL is unset: mail goes to the development outbox',
+      );
     }
   }
 

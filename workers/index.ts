@@ -14,12 +14,19 @@ export function startWorkers(container: Container): RunningWorkers {
   const workers: Worker[] = [createImportWorker(container)];
   for (const worker of workers) {
     worker.on('failed', (job, error) =>
-      log.warn({ event: 'job_failed', queue: worker.name, jobId: job?.id, err: error }, 'job failed'),
+      log.warn(
+        { event: 'job_failed', queue: worker.name, jobId: job?.id, err: error },
+        'job failed',
+      ),
     );
-    worker.on('error', (error) => log.error({ event: 'worker_error', queue: worker.name, err: error }, 'worker error'));
-    void worker.run().catch((error: unknown) =>
-      log.error({ event: 'worker_stopped', queue: worker.name, err: error }, 'worker stopped'),
+    worker.on('error', (error) =>
+      log.error({ event: 'worker_error', queue: worker.name, err: error }, 'worker error'),
     );
+    void worker
+      .run()
+      .catch((error: unknown) =>
+        log.error({ event: 'worker_stopped', queue: worker.name, err: error }, 'worker stopped'),
+      );
   }
   log.info({ event: 'workers_started', queues: workers.map((w) => w.name) }, 'workers started');
   return {

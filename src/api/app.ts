@@ -20,7 +20,12 @@ const VERSION = '0.1.0';
 /** Write requests with a body must send JSON; CSV uploads have their own route. */
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding');
-  if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody && !/\/imports$/.test(req.path) && !req.is('application/json')) {
+  if (
+    ['POST', 'PUT', 'PATCH'].includes(req.method) &&
+    hasBody &&
+    !/\/imports$/.test(req.path) &&
+    !req.is('application/json')
+  ) {
     throw new AppError('unsupported_media_type', 'Send the body as Content-Type: application/json');
   }
   next();
@@ -38,7 +43,8 @@ export function createApp(container: Container): express.Express {
       logger: log,
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        const id =
+          typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
         res.setHeader('X-Request-Id', id);
         return id;
       },
@@ -61,7 +67,10 @@ export function createApp(container: Container): express.Express {
 
   let openapi: unknown;
   app.get('/api/v1/openapi.json', (_req, res) => {
-    openapi ??= buildOpenApi([documentLists, documentSubscribers, documentImports, documentTokens], VERSION);
+    openapi ??= buildOpenApi(
+      [documentLists, documentSubscribers, documentImports, documentTokens],
+      VERSION,
+    );
     res.json(openapi);
   });
 

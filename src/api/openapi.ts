@@ -34,7 +34,10 @@ export function problems(...statuses: number[]): Record<number, ResponseConfig> 
   return Object.fromEntries(
     statuses.map((s) => [
       s,
-      { description: PROBLEM_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: problemSchema } } },
+      {
+        description: PROBLEM_TEXT[s] ?? 'Problem',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
     ]),
   );
 }

@@ -45,7 +45,8 @@ export function mapHeader(cells: string[]): HeaderResult {
   }
   const seen = new Set<string>();
   for (const n of lower) {
-    if (n !== '' && seen.has(n)) return { ok: false, reason: `the header row repeats the column "${n}"` };
+    if (n !== '' && seen.has(n))
+      return { ok: false, reason: `the header row repeats the column "${n}"` };
     seen.add(n);
   }
   const nameIndex = lower.indexOf('name');
@@ -54,7 +55,15 @@ export function mapHeader(cells: string[]): HeaderResult {
       ? []
       : [{ index, key }],
   );
-  return { ok: true, header: { columns: names.length, email, name: nameIndex < 0 ? undefined : nameIndex, attributes } };
+  return {
+    ok: true,
+    header: {
+      columns: names.length,
+      email,
+      name: nameIndex < 0 ? undefined : nameIndex,
+      attributes,
+    },
+  };
 }
 
 export interface ImportRow {
@@ -77,7 +86,7 @@ export function mapRow(cells: string[], header: HeaderMap): RowResult {
   }
   const email = normalizeEmail(restoreFormula(cells[header.email] ?? ''));
   if (!email.ok) return { ok: false, reason: `email ${email.reason}` };
-  const name = restoreFormula((header.name === undefined ? '' : cells[header.name] ?? '').trim());
+  const name = restoreFormula((header.name === undefined ? '' : (cells[header.name] ?? '')).trim());
   if (hasControlCharacters(name)) {
     return { ok: false, reason: 'name must not contain line breaks or control characters' };
   }

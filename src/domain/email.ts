@@ -14,6 +14,7 @@ export function normalizeEmail(input: unknown): EmailResult {
   if (typeof input !== 'string') return { ok: false, reason: 'must be a string' };
   const value = input.trim();
   if (value === '') return { ok: false, reason: 'is required' };
+  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     return { ok: false, reason: 'must not contain control characters or line breaks' };
   }

@@ -70,7 +70,11 @@ export class ExportsService {
     // pipeline() carries a database error mid-stream to the response (it is destroyed, so the
     // client sees a cut-off download rather than a file that looks complete).
     const writeTo = (out: Writable) =>
-      pipeline(Readable.from(records()), stringify({ bom: true, record_delimiter: 'windows' }), out);
+      pipeline(
+        Readable.from(records()),
+        stringify({ bom: true, record_delimiter: 'windows' }),
+        out,
+      );
     return { name: list.name, writeTo };
   }
 }

@@ -13,7 +13,10 @@ const SMTP_CACHE_MS = 10_000;
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not answer in ${TIMEOUT_MS} ms`)),
+      TIMEOUT_MS,
+    );
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -3,7 +3,13 @@
 // crashes resumes exactly where the last batch ended: nothing is imported twice or skipped.
 import { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
-import { detectDelimiter, mapHeader, mapRow, type HeaderMap, type ImportRow } from '../domain/csv.js';
+import {
+  detectDelimiter,
+  mapHeader,
+  mapRow,
+  type HeaderMap,
+  type ImportRow,
+} from '../domain/csv.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { ListsRepository } from '../db/repositories/lists.repository.js';
 import {

@@ -1,5 +1,10 @@
 import { AppError, notFound } from '../domain/errors.js';
-import type { ListCounts, ListFields, ListRow, ListsRepository } from '../db/repositories/lists.repository.js';
+import type {
+  ListCounts,
+  ListFields,
+  ListRow,
+  ListsRepository,
+} from '../db/repositories/lists.repository.js';
 
 export type ListWithCounts = ListRow & { counts: ListCounts };
 
@@ -53,7 +58,8 @@ export class ListsService {
     const errors = ids.flatMap((id, index) =>
       found.has(id) ? [] : [{ path: `${field}.${index}`, message: `list ${id} does not exist` }],
     );
-    if (errors.length > 0) throw new AppError('unprocessable', 'Some lists do not exist', { errors });
+    if (errors.length > 0)
+      throw new AppError('unprocessable', 'Some lists do not exist', { errors });
     return rows;
   }
 

@@ -115,7 +115,11 @@ export class SubscribersService {
 
   async changeLists(
     id: number,
-    change: { add?: number[] | undefined; remove?: number[] | undefined; status?: SubscriptionStatus | undefined },
+    change: {
+      add?: number[] | undefined;
+      remove?: number[] | undefined;
+      status?: SubscriptionStatus | undefined;
+    },
     consent: ConsentContext,
   ): Promise<SubscriberWithLists> {
     const add = change.add ?? [];

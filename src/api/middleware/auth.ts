@@ -35,5 +35,6 @@ export function requireScope(scope: Scope): RequestHandler {
 export function scopeByMethod(write: Scope): RequestHandler {
   const read = requireScope('read');
   const writeCheck = requireScope(write);
-  return (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? read : writeCheck)(req, res, next);
+  return (req, res, next) =>
+    (req.method === 'GET' || req.method === 'HEAD' ? read : writeCheck)(req, res, next);
 }

@@ -67,7 +67,10 @@ function fromParser(error: { type?: string; status?: number; message?: string })
       return { code: 'payload_too_large' as const, detail: 'The body is larger than allowed' };
     case 'charset.unsupported':
     case 'encoding.unsupported':
-      return { code: 'unsupported_media_type' as const, detail: error.message ?? 'Unsupported encoding' };
+      return {
+        code: 'unsupported_media_type' as const,
+        detail: error.message ?? 'Unsupported encoding',
+      };
     default:
       return error.status && error.status >= 400 && error.status < 500
         ? { code: 'malformed_request' as const, detail: error.message ?? 'Bad request' }

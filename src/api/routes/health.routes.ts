@@ -8,7 +8,9 @@ export function healthRouter({ services }: Container): Router {
   });
   router.get('/ready', async (_req, res) => {
     const report = await services.health.ready();
-    res.status(report.ok ? 200 : 503).json({ status: report.ok ? 'ready' : 'unavailable', ...report });
+    res
+      .status(report.ok ? 200 : 503)
+      .json({ status: report.ok ? 'ready' : 'unavailable', ...report });
   });
   return router;
 }

@@ -50,7 +50,10 @@ export function importsRouter({ services }: Container): Router {
 
 export function documentImports(registry: OpenAPIRegistry): void {
   registry.registerPath({
-    method: 'post', path: '/api/v1/lists/{id}/imports', tags: ['Imports'], ...secured('subscribers:write'),
+    method: 'post',
+    path: '/api/v1/lists/{id}/imports',
+    tags: ['Imports'],
+    ...secured('subscribers:write'),
     summary: 'Import subscribers from CSV into a list',
     request: {
       params: idParam,
@@ -62,18 +65,33 @@ export function documentImports(registry: OpenAPIRegistry): void {
         content: { 'text/csv': { schema: z.string() } },
       },
     },
-    responses: { 202: json('The import, queued', importSchema), ...problems(400, 401, 403, 404, 413, 415, 422) },
+    responses: {
+      202: json('The import, queued', importSchema),
+      ...problems(400, 401, 403, 404, 413, 415, 422),
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/imports/{id}', tags: ['Imports'], ...secured('read'),
+    method: 'get',
+    path: '/api/v1/imports/{id}',
+    tags: ['Imports'],
+    ...secured('read'),
     request: { params: idParam },
-    responses: { 200: json('Progress and per-line errors', importSchema), ...problems(400, 401, 403, 404) },
+    responses: {
+      200: json('Progress and per-line errors', importSchema),
+      ...problems(400, 401, 403, 404),
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/lists/{id}/export.csv', tags: ['Imports'], ...secured('read'),
+    method: 'get',
+    path: '/api/v1/lists/{id}/export.csv',
+    tags: ['Imports'],
+    ...secured('read'),
     request: { params: idParam, query: exportQuery },
     responses: {
-      200: { description: 'Streamed CSV (formula cells neutralised)', content: { 'text/csv': { schema: z.string() } } },
+      200: {
+        description: 'Streamed CSV (formula cells neutralised)',
+        content: { 'text/csv': { schema: z.string() } },
+      },
       ...problems(400, 401, 403, 404),
     },
   });

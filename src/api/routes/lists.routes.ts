@@ -47,27 +47,42 @@ export function listsRouter({ services }: Container): Router {
 export function documentLists(registry: OpenAPIRegistry): void {
   const tags = ['Lists'];
   registry.registerPath({
-    method: 'post', path: '/api/v1/lists', tags, ...secured('subscribers:write'),
+    method: 'post',
+    path: '/api/v1/lists',
+    tags,
+    ...secured('subscribers:write'),
     request: { body: jsonBody(listCreate) },
     responses: { 201: json('The list', listSchema), ...problems(400, 401, 403) },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/lists', tags, ...secured('read'),
+    method: 'get',
+    path: '/api/v1/lists',
+    tags,
+    ...secured('read'),
     request: { query: pageQuery },
     responses: { 200: json('A page of lists', pageOf(listSchema)), ...problems(400, 401, 403) },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/lists/{id}', tags, ...secured('read'),
+    method: 'get',
+    path: '/api/v1/lists/{id}',
+    tags,
+    ...secured('read'),
     request: { params: idParam },
     responses: { 200: json('The list', listSchema), ...problems(400, 401, 403, 404) },
   });
   registry.registerPath({
-    method: 'patch', path: '/api/v1/lists/{id}', tags, ...secured('subscribers:write'),
+    method: 'patch',
+    path: '/api/v1/lists/{id}',
+    tags,
+    ...secured('subscribers:write'),
     request: { params: idParam, body: jsonBody(listPatch) },
     responses: { 200: json('The list', listSchema), ...problems(400, 401, 403, 404) },
   });
   registry.registerPath({
-    method: 'delete', path: '/api/v1/lists/{id}', tags, ...secured('subscribers:write'),
+    method: 'delete',
+    path: '/api/v1/lists/{id}',
+    tags,
+    ...secured('subscribers:write'),
     request: { params: idParam },
     responses: { 204: noContent, ...problems(400, 401, 403, 404, 409) },
   });

@@ -29,7 +29,10 @@ export function subscribersRouter({ services }: Container): Router {
   router.post('/subscribers', async (req, res) => {
     const body = parse(subscriberCreate, req.body);
     const subscriber = await services.subscribers.create(body, apiConsent(req));
-    res.status(201).location(`/api/v1/subscribers/${subscriber.id}`).json(presentSubscriber(subscriber));
+    res
+      .status(201)
+      .location(`/api/v1/subscribers/${subscriber.id}`)
+      .json(presentSubscriber(subscriber));
   });
 
   router.get('/subscribers', async (req, res) => {
@@ -75,33 +78,63 @@ export function subscribersRouter({ services }: Container): Router {
 export function documentSubscribers(registry: OpenAPIRegistry): void {
   const tags = ['Subscribers'];
   registry.registerPath({
-    method: 'post', path: '/api/v1/subscribers', tags, ...secured('subscribers:write'),
+    method: 'post',
+    path: '/api/v1/subscribers',
+    tags,
+    ...secured('subscribers:write'),
     request: { body: jsonBody(subscriberCreate) },
-    responses: { 201: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 409, 422) },
+    responses: {
+      201: json('The subscriber', subscriberSchema),
+      ...problems(400, 401, 403, 409, 422),
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/subscribers', tags, ...secured('read'),
+    method: 'get',
+    path: '/api/v1/subscribers',
+    tags,
+    ...secured('read'),
     request: { query: subscriberQuery },
-    responses: { 200: json('A page of subscribers', pageOf(subscriberSchema)), ...problems(400, 401, 403) },
+    responses: {
+      200: json('A page of subscribers', pageOf(subscriberSchema)),
+      ...problems(400, 401, 403),
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/subscribers/{id}', tags, ...secured('read'),
+    method: 'get',
+    path: '/api/v1/subscribers/{id}',
+    tags,
+    ...secured('read'),
     request: { params: idParam },
     responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404) },
   });
   registry.registerPath({
-    method: 'patch', path: '/api/v1/subscribers/{id}', tags, ...secured('subscribers:write'),
+    method: 'patch',
+    path: '/api/v1/subscribers/{id}',
+    tags,
+    ...secured('subscribers:write'),
     request: { params: idParam, body: jsonBody(subscriberPatch) },
-    responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404, 409) },
+    responses: {
+      200: json('The subscriber', subscriberSchema),
+      ...problems(400, 401, 403, 404, 409),
+    },
   });
   registry.registerPath({
-    method: 'delete', path: '/api/v1/subscribers/{id}', tags, ...secured('subscribers:write'),
+    method: 'delete',
+    path: '/api/v1/subscribers/{id}',
+    tags,
+    ...secured('subscribers:write'),
     request: { params: idParam },
     responses: { 204: noContent, ...problems(400, 401, 403, 404) },
   });
   registry.registerPath({
-    method: 'put', path: '/api/v1/subscribers/{id}/lists', tags, ...secured('subscribers:write'),
+    method: 'put',
+    path: '/api/v1/subscribers/{id}/lists',
+    tags,
+    ...secured('subscribers:write'),
     request: { params: idParam, body: jsonBody(subscriptionChange) },
-    responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404, 422) },
+    responses: {
+      200: json('The subscriber', subscriberSchema),
+      ...problems(400, 401, 403, 404, 422),
+    },
   });
 }

@@ -40,17 +40,29 @@ export function tokensRouter({ services }: Container): Router {
 export function documentTokens(registry: OpenAPIRegistry): void {
   const tags = ['Tokens'];
   registry.registerPath({
-    method: 'post', path: '/api/v1/tokens', tags, ...secured('admin'),
+    method: 'post',
+    path: '/api/v1/tokens',
+    tags,
+    ...secured('admin'),
     request: { body: jsonBody(tokenCreate) },
     responses: { 201: json('The token, shown once', tokenCreated), ...problems(400, 401, 403) },
   });
   registry.registerPath({
-    method: 'get', path: '/api/v1/tokens', tags, ...secured('admin'),
+    method: 'get',
+    path: '/api/v1/tokens',
+    tags,
+    ...secured('admin'),
     request: { query: pageQuery },
-    responses: { 200: json('A page of tokens (never the secret)', pageOf(tokenSchema)), ...problems(400, 401, 403) },
+    responses: {
+      200: json('A page of tokens (never the secret)', pageOf(tokenSchema)),
+      ...problems(400, 401, 403),
+    },
   });
   registry.registerPath({
-    method: 'delete', path: '/api/v1/tokens/{id}', tags, ...secured('admin'),
+    method: 'delete',
+    path: '/api/v1/tokens/{id}',
+    tags,
+    ...secured('admin'),
     request: { params: idParam },
     responses: { 204: noContent, ...problems(400, 401, 403, 404) },
   });

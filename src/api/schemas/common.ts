@@ -29,7 +29,12 @@ export const pageQuery = z.object({
     .string()
     .regex(/^\d+$/, { error: 'must be a whole number' })
     .transform(Number)
-    .pipe(z.number().min(1, { error: 'must be at least 1' }).max(1000, { error: 'must be at most 1000' }))
+    .pipe(
+      z
+        .number()
+        .min(1, { error: 'must be at least 1' })
+        .max(1000, { error: 'must be at most 1000' }),
+    )
     .optional()
     .openapi({ type: 'integer', example: 100 }),
 });

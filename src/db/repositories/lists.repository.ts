@@ -66,7 +66,13 @@ export class ListsRepository {
          visibility = COALESCE($5, visibility),
          updated_at = now()
        WHERE id = $1 RETURNING *`,
-      [id, fields.name ?? null, fields.description ?? null, fields.optin ?? null, fields.visibility ?? null],
+      [
+        id,
+        fields.name ?? null,
+        fields.description ?? null,
+        fields.optin ?? null,
+        fields.visibility ?? null,
+      ],
     );
     return rows[0];
   }
