@@ -46,7 +46,9 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   // BullMQ wants no per-command retry limit on its connections; commands wait for Redis.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   redis.on('error', (error) => log.warn({ event: 'redis_error', err: error }, 'redis error'));
-  const queues = createQueues(redis, config.queuePrefix);
+  const queues = createQueues(redis, config.queuePrefix, (queue, error) =>
+    log.warn({ event: 'queue_error', queue, err: error }, 'queue error'),
+  );
   const transport = createMailTransport(config);
   const secrets = await loadSecrets(config, new SettingsRepository(pool));
   const imports = new ImportsService(pool, queues, config.importMaxBytes);
@@ -77,9 +79,12 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
         log.info({ event: 'imports_requeued', count: pending.length }, 'imports re-queued');
     },
     async close() {
-      await queues.close();
+      // With Redis unreachable, closing the queues would wait for a connection that never
+      // comes: drop the connection first so shutdown stays bounded.
+      if (redis.status !== 'ready') redis.disconnect();
+      await queues.close().catch(() => undefined);
       transport.close();
-      await redis.quit().catch(() => redis.disconnect());
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       await pool.end();
     },
   };

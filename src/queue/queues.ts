@@ -15,7 +15,11 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  onError: (queue: string, error: Error) => void,
+): Queues {
   const imports = new Queue<ImportJob>(QUEUE_NAMES.imports, {
     connection,
     prefix,
@@ -26,6 +30,8 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
       removeOnFail: { age: 30 * 24 * 3600 },
     },
   });
+  // An 'error' event without a listener would be thrown; route it to the logger instead.
+  imports.on('error', (error) => onError(QUEUE_NAMES.imports, error));
   return {
     imports,
     all: () => [imports],

@@ -15,6 +15,7 @@ import { createApp } from '../../src/api/app.js';
 import { startWorkers, type RunningWorkers } from '../../workers/index.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export function uniqueName(prefix: string): string {
@@ -115,7 +116,7 @@ export async function createTestContext(
     async close() {
       for (const w of running) await w.close();
       await container.close();
-      await deleteQueueKeys(config.redisUrl, prefix);
+      await deleteQueueKeys(REDIS_URL, prefix);
       await dropDatabase(dbName);
     },
   };
