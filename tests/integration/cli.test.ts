@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/domain/tokens.js';
+import { dropDatabase, testDatabaseUrl, uniqueName } from '../helpers/context.js';
+
+const run = promisify(execFile);
+const dbName = uniqueName('bulletin_test_cli');
+const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: testDatabaseUrl(dbName) };
+const bulletin = (...args: string[]) => run(process.execPath, ['bin/bulletin.js', ...args], { env });
+
+afterAll(async () => {
+  await dropDatabase(dbName);
+});
+
+describe('the bulletin command', () => {
+  it('migrate creates and migrates a new database, then finds nothing to do', async () => {
+    const first = await bulletin('migrate');
+    expect(first.stdout).toMatch(/^Applied: 1700000000001_initial/);
+    const second = await bulletin('migrate');
+    expect(second.stdout).toBe('Database is up to date.\n');
+  });
+
+  it('token create prints a token once and stores only its hash with the scopes', async () => {
+    const { stdout } = await bulletin('token', 'create', '--name', 'deploy', '--scopes', 'read,ops');
+    const token = /bt_[A-Za-z0-9_-]{43}/.exec(stdout)?.[0];
+    expect(token).toBeDefined();
+    const client = new pg.Client({ connectionString: testDatabaseUrl(dbName) });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT name, scopes, token_hash FROM api_tokens');
+      expect(rows).toHaveLength(1);
+      expect(rows[0].name).toBe('deploy');
+      expect(rows[0].scopes).toEqual(['read', 'ops']);
+      expect(rows[0].token_hash.equals(hashToken(token!))).toBe(true);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses unknown scopes and a bad configuration with a clear message', async () => {
+    await expect(bulletin('token', 'create', '--name', 'x', '--scopes', 'root')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('scopes must be a comma-separated subset of'),
+    });
+    await expect(
+      run(process.execPath, ['bin/bulletin.js', 'migrate'], { env: { ...env, DATABASE_URL: 'mysql://x' } }),
+    ).rejects.toMatchObject({ code: 78, stderr: expect.stringContaining('DATABASE_URL') });
+  });
+});
