@@ -49,7 +49,12 @@ export function createApp(container: Container): express.Express {
         return id;
       },
       customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
+        // A 503 is /ready reporting a dependency down: worth a warning, not an error per probe.
+        error || (res.statusCode >= 500 && res.statusCode !== 503)
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'info'
+            : 'debug',
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,

@@ -81,9 +81,9 @@ export class SubscribersRepository {
       `SELECT s.* FROM subscribers s
        WHERE ($1::bigint IS NULL OR s.id > $1)
          AND ($2::text IS NULL OR s.status = $2)
-         AND ($3::bigint IS NULL OR EXISTS (
+         AND (($3::bigint IS NULL AND $4::text IS NULL) OR EXISTS (
                SELECT 1 FROM subscriptions x
-               WHERE x.subscriber_id = s.id AND x.list_id = $3
+               WHERE x.subscriber_id = s.id AND ($3::bigint IS NULL OR x.list_id = $3)
                  AND ($4::text IS NULL OR x.status = $4)))
          AND ($5::text IS NULL OR s.email::text ILIKE $5 OR s.name ILIKE $5)
        ORDER BY s.id LIMIT $6`,
