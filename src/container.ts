@@ -73,6 +73,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     secrets,
     services,
     async reconcile() {
+      await imports.dropStaleUploads();
       const pending = await new ImportsRepository(pool).pending();
       for (const id of pending) await imports.enqueue(id);
       if (pending.length > 0)

@@ -9,9 +9,17 @@ export function createImportWorker(container: Container): Worker<ImportJob> {
   return new Worker<ImportJob>(
     QUEUE_NAMES.imports,
     async (job) => {
-      const outcome = await services.importRunner.run(job.data.importId);
-      log.debug({ jobId: job.id, importId: job.data.importId, outcome }, 'import job ended');
-      return { outcome };
+      try {
+        const outcome = await services.importRunner.run(job.data.importId);
+        log.debug({ jobId: job.id, importId: job.data.importId, outcome }, 'import job ended');
+        return { outcome };
+      } catch (error) {
+        // On the last attempt, record the failure on the import so it does not stay 'running'.
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          await services.imports.giveUp(job.data.importId, (error as Error).message);
+        }
+        throw error;
+      }
     },
     {
       connection: redis,

@@ -13,6 +13,9 @@ export const RESERVED_COLUMNS = new Set([
 ]);
 
 export const MAX_FIELD_LENGTH = 10_000;
+/** The same limits the API puts on attributes. */
+export const MAX_ATTRIBUTE_KEY_LENGTH = 100;
+export const MAX_ATTRIBUTES_JSON = 16_384;
 
 /** Picks the delimiter from the header line: the most frequent of , ; and tab outside quotes. */
 export function detectDelimiter(headerLine: string): ',' | ';' | '\t' {
@@ -37,7 +40,8 @@ export interface HeaderMap {
 export type HeaderResult = { ok: true; header: HeaderMap } | { ok: false; reason: string };
 
 export function mapHeader(cells: string[]): HeaderResult {
-  const names = cells.map((c) => c.trim());
+  // The exporter neutralises header cells like any other (an attribute key may start with "=").
+  const names = cells.map((c) => restoreFormula(c.trim()));
   const lower = names.map((n) => n.toLowerCase());
   const email = lower.indexOf('email');
   if (email < 0) {
@@ -48,6 +52,16 @@ export function mapHeader(cells: string[]): HeaderResult {
     if (n !== '' && seen.has(n))
       return { ok: false, reason: `the header row repeats the column "${n}"` };
     seen.add(n);
+    // Column names become attribute keys: same rules as keys sent through the API.
+    if (hasControlCharacters(n)) {
+      return { ok: false, reason: 'a column name in the header row has control characters' };
+    }
+    if (n.length > MAX_ATTRIBUTE_KEY_LENGTH) {
+      return {
+        ok: false,
+        reason: `a column name in the header row is longer than ${MAX_ATTRIBUTE_KEY_LENGTH} characters`,
+      };
+    }
   }
   const nameIndex = lower.indexOf('name');
   const attributes = names.flatMap((key, index) =>
@@ -86,15 +100,53 @@ export function mapRow(cells: string[], header: HeaderMap): RowResult {
   }
   const email = normalizeEmail(restoreFormula(cells[header.email] ?? ''));
   if (!email.ok) return { ok: false, reason: `email ${email.reason}` };
-  const name = restoreFormula((header.name === undefined ? '' : (cells[header.name] ?? '')).trim());
+  const name = cellValue(header.name === undefined ? '' : (cells[header.name] ?? ''));
   if (hasControlCharacters(name)) {
     return { ok: false, reason: 'name must not contain line breaks or control characters' };
   }
   if (name.length > 200) return { ok: false, reason: 'name must be at most 200 characters' };
   const attributes: Record<string, string> = {};
   for (const { index, key } of header.attributes) {
-    const value = restoreFormula((cells[index] ?? '').trim());
+    const value = cellValue(cells[index] ?? '');
+    // PostgreSQL cannot store U+0000 in text or jsonb: the whole batch would fail, forever.
+    if (value.includes('\u0000')) {
+      return { ok: false, reason: `column "${key}" contains a NUL character` };
+    }
     if (value !== '') attributes[key] = value;
   }
+  if (JSON.stringify(attributes).length > MAX_ATTRIBUTES_JSON) {
+    return { ok: false, reason: `the attributes are larger than ${MAX_ATTRIBUTES_JSON / 1024} KB` };
+  }
   return { ok: true, row: { email: email.email, name, attributes } };
+}
+
+/**
+ * Cells are trimmed, except one the exporter neutralised: its value starts after the apostrophe
+ * and may begin with a tab or CR on purpose, so it is taken exactly as written.
+ */
+function cellValue(cell: string): string {
+  const restored = restoreFormula(cell);
+  return restored === cell ? cell.trim() : restored;
+}
+
+/**
+ * Finds the line on which each record starts. csv-parse counts a CR LF inside a quoted field as
+ * two lines, so line numbers are counted here from each record's raw text instead: the raw text
+ * of a record holds the blank lines skipped before it, its own line breaks and the first
+ * character of its record delimiter (a CR LF delimiter is consumed as one).
+ */
+export class LineTracker {
+  private next = 1;
+
+  /** The line on which the record with this raw text starts; call once per record, in order. */
+  startOf(raw: string): number {
+    const leading = /^[\r\n]*/.exec(raw)![0];
+    const start = this.next + countLineBreaks(leading);
+    this.next += countLineBreaks(raw);
+    return start;
+  }
+}
+
+export function countLineBreaks(text: string): number {
+  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }

@@ -34,14 +34,15 @@ export class ExportsService {
     const { rows } = await this.pool.query<{ key: string }>(
       `SELECT DISTINCT jsonb_object_keys(s.attributes) AS key
        FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-       WHERE x.list_id = $1 ORDER BY 1`,
-      [listId],
+       WHERE x.list_id = $1 AND ($2::text IS NULL OR x.status = $2) ORDER BY 1`,
+      [listId, subscriptionStatus ?? null],
     );
     const keys = rows.map((r) => r.key).filter((k) => !FIXED.includes(k.toLowerCase()));
     const pool = this.pool;
 
     async function* records() {
-      yield [...FIXED, ...keys];
+      // Attribute keys are user data too: a key can start with "=" like any value.
+      yield [...FIXED, ...keys].map(neutralizeFormula);
       let after = 0;
       for (;;) {
         const page = await pool.query<ExportRow>(
@@ -72,7 +73,9 @@ export class ExportsService {
     const writeTo = (out: Writable) =>
       pipeline(
         Readable.from(records()),
-        stringify({ bom: true, record_delimiter: 'windows' }),
+        // csv-stringify quotes a field holding the record delimiter (CR LF) but not one holding
+        // a lone CR or LF, which every CSV reader, ours included, takes as the end of the row.
+        stringify({ bom: true, record_delimiter: 'windows', quoted_match: /[\r\n]/ }),
         out,
       );
     return { name: list.name, writeTo };

@@ -1,9 +1,9 @@
 // Reads an uploaded CSV back out of PostgreSQL chunk by chunk, parses it as a stream and writes
 // it in batches. Each batch and the progress counters commit in one transaction, so a run that
 // crashes resumes exactly where the last batch ended: nothing is imported twice or skipped.
-import { Readable } from 'node:stream';
-import { parse, type CsvError } from 'csv-parse';
+import { parse, type CsvError, type Parser } from 'csv-parse';
 import {
+  LineTracker,
   detectDelimiter,
   mapHeader,
   mapRow,
@@ -22,13 +22,15 @@ import type { Logger } from '../lib/logger.js';
 export const IMPORT_BATCH_SIZE = 2000;
 /** A record this long means the file is not CSV we can read; the import stops with a reason. */
 const MAX_RECORD_BYTES = 1_048_576;
+/** How far the delimiter detection looks for the end of the header line. */
+const MAX_HEADER_BYTES = 65_536;
 
 export type ImportOutcome = 'done' | 'failed' | 'skipped';
 
-interface ParsedRecord {
-  record: string[];
-  info: { lines: number };
-}
+/** What the parser found, in file order: a record, or one it could not read. */
+type Parsed =
+  | { kind: 'record'; cells: string[]; raw: string }
+  | { kind: 'unreadable'; error: CsvError | undefined; raw: string };
 
 export class ImportRunner {
   constructor(
@@ -43,44 +45,55 @@ export class ImportRunner {
     if (!claimed) return 'skipped';
     const log = this.log.child({ importId });
     try {
-      await this.process(claimed, log);
-      await imports.finish(importId);
+      const processed = await this.process(claimed, log);
+      if (!(await imports.finish(importId, processed))) throw new Superseded();
       log.info({ event: 'import_done' }, 'import finished');
       return 'done';
     } catch (error) {
+      if (error instanceof Superseded) {
+        // Another run of the same import (a job the queue thought stalled) got there first.
+        log.warn({ event: 'import_superseded' }, 'import run superseded by another run');
+        return 'skipped';
+      }
       if (!(error instanceof ImportFailure)) throw error; // retried by the queue
-      await imports.finish(importId, error.message);
+      await imports.finish(importId, error.processed, error.message);
       log.warn({ event: 'import_failed', reason: error.message }, 'import failed');
       return 'failed';
     }
   }
 
-  private async process(imp: ImportRecord, log: Logger): Promise<void> {
-    if (imp.list_id === null) throw new ImportFailure('the list was deleted');
+  /** Imports every record after the ones already committed; returns the new processed count. */
+  private async process(imp: ImportRecord, log: Logger): Promise<number> {
+    // What this run has committed; every batch checks it is still what the row says.
+    let committed = imp.processed;
+    const fail = (reason: string) => new ImportFailure(reason, committed);
+    if (imp.list_id === null) throw fail('the list was deleted');
     const list = await new ListsRepository(this.pool).findById(imp.list_id);
-    if (!list) throw new ImportFailure('the list was deleted');
+    if (!list) throw fail('the list was deleted');
     const status = list.optin === 'double' ? 'unconfirmed' : 'confirmed';
 
     const chunks = new ImportsRepository(this.pool);
-    const first = await chunks.readChunk(imp.id, 0);
-    if (!first) throw new ImportFailure('the uploaded file is empty');
-    const firstText = first.toString('utf8').replace(/^\uFEFF/, '');
-    const delimiter = detectDelimiter(firstText.slice(0, firstText.search(/\r?\n|$/)));
+    // The delimiter comes from the header line, which may reach into the next stored chunk.
+    const head: Buffer[] = [];
+    for (let seq = 0, bytes = 0; bytes <= MAX_HEADER_BYTES; seq++) {
+      const chunk = await chunks.readChunk(imp.id, seq);
+      if (!chunk) break;
+      head.push(chunk);
+      bytes += chunk.length;
+      if (chunk.includes(10) || chunk.includes(13)) break;
+    }
+    if (head.length === 0) throw fail('the uploaded file is empty');
+    const headText = Buffer.concat(head)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
+    const delimiter = detectDelimiter(headText.slice(0, headText.search(/\r|\n|$/)));
 
-    const source = Readable.from(readChunks(chunks, imp.id, first));
-    const parser = source.pipe(
-      parse({
-        bom: true,
-        delimiter,
-        record_delimiter: ['\r\n', '\n', '\r'],
-        relax_column_count: true,
-        relax_quotes: true,
-        skip_empty_lines: true,
-        skip_records_with_error: true,
-        max_record_size: MAX_RECORD_BYTES,
-        info: true,
-      }),
-    );
+    // The parser is fed one stored chunk at a time and hands records and unreadable records to
+    // `found` synchronously, in file order; they are written before the next chunk is read, so
+    // memory holds about one chunk whatever the file size.
+    const found: Parsed[] = [];
+    const parser = createParser(delimiter, found);
+    const lines = new LineTracker();
     // Records already committed by an earlier, interrupted run of this import.
     let toSkip = imp.processed;
     let header: HeaderMap | undefined;
@@ -96,85 +109,146 @@ export class ImportRunner {
       rows = new Map();
       await inTransaction(this.pool, async (tx) => {
         const repo = new ImportsRepository(tx);
+        // Locks the import row first: a second run of the same import waits here, then sees
+        // the progress moved and stops, instead of writing the same batch a second time.
+        if (!(await repo.lockProgress(imp.id, committed))) throw new Superseded();
         const result = await repo.applyBatch(imp, currentRows, status);
         current.inserted += result.inserted;
         current.updated += result.updated;
         current.skipped += result.skipped;
         await repo.recordProgress(imp.id, current);
       });
-      log.debug({ processed: current.processed }, 'import batch written');
+      committed += current.processed;
+      log.debug({ processed: committed }, 'import batch written');
     };
 
-    parser.on('skip', (error: CsvError & { lines?: number }) => {
-      if (error.code === 'CSV_MAX_RECORD_SIZE') {
-        fatal = `line ${error.lines ?? '?'} is longer than ${MAX_RECORD_BYTES} bytes; the file was read up to there`;
-        source.destroy();
-        return;
-      }
-      if (!header) return; // a broken header is reported below
-      if (toSkip > 0) {
-        toSkip--;
-        return;
-      }
-      batch.processed++;
-      batch.errors.push({ line: error.lines ?? 0, reason: describeCsvError(error) });
-    });
-
-    for await (const parsed of parser as AsyncIterable<ParsedRecord>) {
+    const handle = async (item: Parsed) => {
+      const line = lines.startOf(item.raw);
       if (!header) {
-        const mapped = mapHeader(parsed.record);
-        if (!mapped.ok) throw new ImportFailure(mapped.reason);
+        if (item.kind === 'unreadable') {
+          throw fail(`the header row cannot be read: ${describeCsvError(item.error)}`);
+        }
+        const mapped = mapHeader(item.cells);
+        if (!mapped.ok) throw fail(mapped.reason);
         header = mapped.header;
-        continue;
+        return;
+      }
+      if (item.kind === 'unreadable' && item.error?.code === 'CSV_MAX_RECORD_SIZE') {
+        fatal = `line ${line} is longer than ${MAX_RECORD_BYTES} bytes; the file was read up to there`;
+        return;
       }
       if (toSkip > 0) {
         toSkip--;
-        continue;
+        return;
       }
       batch.processed++;
-      const result = mapRow(parsed.record, header);
-      if (!result.ok) {
-        batch.errors.push({ line: parsed.info.lines, reason: result.reason });
+      if (item.kind === 'unreadable') {
+        batch.errors.push({ line, reason: describeCsvError(item.error) });
       } else {
-        // Within a batch the last row for an address wins; the earlier one counts as skipped.
-        const key = result.row.email.toLowerCase();
-        if (rows.has(key)) {
-          rows.delete(key);
-          batch.skipped++;
+        const result = mapRow(item.cells, header);
+        if (!result.ok) {
+          batch.errors.push({ line, reason: result.reason });
+        } else {
+          // Within a batch the last row for an address wins; the earlier one counts as skipped.
+          const key = result.row.email.toLowerCase();
+          if (rows.has(key)) {
+            rows.delete(key);
+            batch.skipped++;
+          }
+          rows.set(key, result.row);
         }
-        rows.set(key, result.row);
       }
       if (batch.processed >= this.batchSize) await flush();
+    };
+
+    try {
+      let end = false;
+      for (let seq = 0; !end && fatal === undefined; seq++) {
+        const chunk = seq < head.length ? head[seq] : await chunks.readChunk(imp.id, seq);
+        end = chunk === undefined;
+        const parseError = await feed(parser, chunk);
+        if (parseError && !(parseError instanceof StopParsing)) throw parseError;
+        for (const item of found.splice(0)) {
+          await handle(item);
+          if (fatal !== undefined) break;
+        }
+        if (parseError) break;
+      }
+    } finally {
+      parser.destroy();
     }
-    if (!header) throw new ImportFailure('the file has no header row');
+    if (!header) throw fail('the file has no header row');
     await flush();
-    if (fatal) throw new ImportFailure(fatal);
+    if (fatal) throw fail(fatal);
+    return committed;
   }
 }
 
-class ImportFailure extends Error {}
+class ImportFailure extends Error {
+  constructor(
+    message: string,
+    readonly processed: number,
+  ) {
+    super(message);
+  }
+}
+/** This run lost the import to another run and must stop without writing anything more. */
+class Superseded extends Error {}
+/** Thrown from inside the parser to make it stop at a record it cannot continue past. */
+class StopParsing extends Error {}
+
+function createParser(delimiter: string, found: Parsed[]): Parser {
+  const parser = parse({
+    bom: true,
+    delimiter,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: MAX_RECORD_BYTES,
+    raw: true,
+    on_record: (record: unknown) => {
+      const { record: cells, raw } = record as { record: string[]; raw: string };
+      found.push({ kind: 'record', cells, raw });
+      return null; // nothing goes through the stream: `found` keeps the order
+    },
+    on_skip: (error, raw) => {
+      found.push({ kind: 'unreadable', error, raw: raw ?? '' });
+      // Past this size the parser would keep reporting the same record character by character.
+      if (error?.code === 'CSV_MAX_RECORD_SIZE') throw new StopParsing();
+      return undefined;
+    },
+  });
+  // Errors arrive through the write callbacks; without a listener they would crash the process.
+  parser.on('error', () => undefined);
+  parser.resume();
+  return parser;
+}
+
+/** Writes one chunk (or the end) into the parser; resolves with the error it stopped on, if any. */
+function feed(parser: Parser, chunk: Buffer | undefined): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const done = (error?: Error | null) => resolve(error ?? undefined);
+    if (chunk) parser.write(chunk, done);
+    else parser.end(done);
+  });
+}
 
 function emptyBatch(): BatchOutcome {
   return { processed: 0, inserted: 0, updated: 0, skipped: 0, errors: [] };
 }
 
-async function* readChunks(repo: ImportsRepository, importId: number, first: Buffer) {
-  yield first;
-  for (let seq = 1; ; seq++) {
-    const chunk = await repo.readChunk(importId, seq);
-    if (!chunk) return;
-    yield chunk;
-  }
-}
-
-function describeCsvError(error: CsvError): string {
-  switch (error.code) {
+function describeCsvError(error: CsvError | undefined): string {
+  switch (error?.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return 'a quoted field is never closed';
+      return 'a quoted field is never closed (the rest of the file was read as part of it)';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `it is longer than ${MAX_RECORD_BYTES} bytes`;
     case 'CSV_INVALID_CLOSING_QUOTE':
     case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
       return 'a quoted field is followed by other characters';
     default:
-      return `unreadable line (${error.code})`;
+      return `unreadable line (${error?.code ?? 'unknown error'})`;
   }
 }

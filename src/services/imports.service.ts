@@ -2,6 +2,8 @@
 // read it, and memory stays flat), then queues the import. A file that is too large, has no
 // email column or is cut off leaves nothing behind.
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { AppError, notFound } from '../domain/errors.js';
 import { mapHeader, detectDelimiter } from '../domain/csv.js';
 import type { Pool } from '../db/pool.js';
@@ -22,26 +24,60 @@ export class ImportsService {
     private readonly maxBytes: number,
   ) {}
 
-  async receive(listId: number, mode: ImportMode, body: Readable): Promise<ImportRecord> {
+  /** `declaredBytes` is the Content-Length, when the client sent one. */
+  async receive(
+    listId: number,
+    mode: ImportMode,
+    body: Readable,
+    declaredBytes?: number,
+  ): Promise<ImportRecord> {
     const list = await new ListsRepository(this.pool).findById(listId);
     if (!list) throw notFound('List', listId);
+    if (declaredBytes !== undefined && declaredBytes > this.maxBytes) throw this.tooLarge();
     const repo = new ImportsRepository(this.pool);
     const imp = await repo.create(listId, mode);
     try {
       const { bytes, lines } = await this.store(repo, imp.id, body);
-      // Lines after the header; a last line without a newline counts too. Quoted line breaks
-      // make this an estimate, corrected when the import finishes.
+      // Lines after the header. Blank lines and quoted line breaks make this an estimate,
+      // corrected when the import finishes.
       await repo.markQueued(imp.id, bytes, Math.max(0, lines - 1));
     } catch (error) {
+      body.resume(); // reads and drops whatever the client still sends
       await repo.delete(imp.id);
+      if (!(error instanceof AppError) && body.readableAborted) {
+        throw new AppError('malformed_request', 'The upload was interrupted; nothing was imported');
+      }
       throw error;
     }
     await this.enqueue(imp.id);
     return (await repo.findById(imp.id))!;
   }
 
+  /**
+   * Queues the import. The job id is deterministic, so queuing twice is harmless; a job that
+   * BullMQ already gave up on (kept as failed) is retried instead, since add() would ignore it.
+   */
   async enqueue(importId: number): Promise<void> {
-    await this.queues.imports.add('import', { importId }, { jobId: importJobId(importId) });
+    const jobId = importJobId(importId);
+    const existing = await this.queues.imports.getJob(jobId);
+    if (existing && (await existing.isFailed())) {
+      await existing.retry('failed');
+      return;
+    }
+    await this.queues.imports.add('import', { importId }, { jobId });
+  }
+
+  /** Marks an import failed when its job has run out of attempts on unexpected errors. */
+  async giveUp(importId: number, reason: string): Promise<void> {
+    await new ImportsRepository(this.pool).fail(importId, `the import job kept failing: ${reason}`);
+  }
+
+  /** Uploads cut off by a crash leave 'receiving' rows: drop those older than an hour. */
+  async dropStaleUploads(): Promise<number> {
+    const result = await this.pool.query(
+      `DELETE FROM imports WHERE status = 'receiving' AND created_at < now() - interval '1 hour'`,
+    );
+    return result.rowCount ?? 0;
   }
 
   async get(id: number): Promise<ImportRecord> {
@@ -50,15 +86,20 @@ export class ImportsService {
     return imp;
   }
 
+  private tooLarge(): AppError {
+    return new AppError('payload_too_large', `The file is larger than ${this.maxBytes} bytes`);
+  }
+
   private async store(repo: ImportsRepository, importId: number, body: Readable) {
     let bytes = 0;
-    let lines = 0;
+    let breaks = 0;
     let seq = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let lastByte = -1;
     let headerChecked = false;
     let head = '';
+    const decoder = new StringDecoder('utf8');
 
     const write = async () => {
       if (pendingBytes === 0) return;
@@ -66,24 +107,23 @@ export class ImportsService {
       pending = [];
       pendingBytes = 0;
     };
-
-    for await (const raw of body) {
+    // Leaving the loop early must not destroy the request: that would cut the connection before
+    // the 413 or 422 gets out (receive() discards the rest of the body instead).
+    for await (const raw of body.iterator({ destroyOnReturn: false })) {
       const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
       bytes += chunk.length;
-      if (bytes > this.maxBytes) {
-        body.destroy();
-        throw new AppError('payload_too_large', `The file is larger than ${this.maxBytes} bytes`);
-      }
+      if (bytes > this.maxBytes) throw this.tooLarge();
       if (!headerChecked) {
-        head += chunk.toString('utf8');
-        const end = head.search(/\r?\n/);
+        head += decoder.write(chunk);
+        const end = head.search(/\r\n|\r|\n/);
         if (end >= 0 || head.length > 65_536) {
-          checkHeader(head.slice(0, end >= 0 ? end : undefined));
+          const problem = checkHeader(head.slice(0, end >= 0 ? end : undefined));
+          if (problem) throw problem;
           headerChecked = true;
           head = '';
         }
       }
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      breaks += countBreaks(chunk, lastByte);
       lastByte = chunk[chunk.length - 1]!;
       pending.push(chunk);
       pendingBytes += chunk.length;
@@ -94,21 +134,40 @@ export class ImportsService {
         errors: [{ path: 'body', message: 'must be a CSV file with a header row' }],
       });
     }
-    if (!headerChecked) checkHeader(head);
-    if (lastByte !== 10) lines++;
+    if (!headerChecked) {
+      const problem = checkHeader(head + decoder.end());
+      if (problem) throw problem;
+    }
     await write();
-    return { bytes, lines };
+    // A last line without a line break counts too.
+    return { bytes, lines: breaks + (lastByte === 10 || lastByte === 13 ? 0 : 1) };
   }
 }
 
-function checkHeader(line: string): void {
+/** Line breaks in a chunk: LF, CR LF (also across chunks) and a lone CR each count once. */
+function countBreaks(chunk: Buffer, previousByte: number): number {
+  let breaks = 0;
+  for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) {
+    if ((i === 0 ? previousByte : chunk[i - 1]) !== 13) breaks++;
+  }
+  for (let i = chunk.indexOf(13); i >= 0; i = chunk.indexOf(13, i + 1)) breaks++;
+  return breaks;
+}
+
+/** Returns the problem with the header line, if any; the importer checks it again in full. */
+function checkHeader(line: string): AppError | undefined {
   const text = line.replace(/^\uFEFF/, '');
   const delimiter = detectDelimiter(text);
-  const cells = text.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
-  const mapped = mapHeader(cells);
-  if (!mapped.ok) {
-    throw new AppError('unprocessable', `The CSV cannot be imported: ${mapped.reason}`, {
-      errors: [{ path: 'body', message: mapped.reason }],
-    });
+  let cells: string[];
+  try {
+    cells = parseCsv(text, { delimiter, relax_quotes: true, relax_column_count: true })[0] ?? [];
+  } catch {
+    // A header with a quoted line break cannot be read from its first line alone.
+    cells = text.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   }
+  const mapped = mapHeader(cells);
+  if (mapped.ok) return undefined;
+  return new AppError('unprocessable', `The CSV cannot be imported: ${mapped.reason}`, {
+    errors: [{ path: 'body', message: mapped.reason }],
+  });
 }

@@ -25,7 +25,16 @@ export function importsRouter({ services }: Container): Router {
         errors: [{ path: 'Content-Type', message: `must be text/csv, got "${type || 'nothing'}"` }],
       });
     }
-    const imp = await services.imports.receive(id, mode ?? 'upsert', req);
+    const encoding = (req.get('content-encoding') ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') {
+      // The body is stored and parsed as it arrives; a compressed file would be read as garbage.
+      throw new AppError('unsupported_media_type', 'Send the file uncompressed', {
+        errors: [{ path: 'Content-Encoding', message: `"${encoding}" is not supported` }],
+      });
+    }
+    const length = req.get('content-length');
+    const declared = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+    const imp = await services.imports.receive(id, mode ?? 'upsert', req, declared);
     res.status(202).location(`/api/v1/imports/${imp.id}`).json(presentImport(imp));
   });
 

@@ -174,13 +174,47 @@ export class ImportsRepository {
     );
   }
 
-  async finish(id: number, failure?: string): Promise<void> {
-    await this.db.query(
-      `UPDATE imports SET status = $2, failure = $3, finished_at = now(), updated_at = now(),
-         total = CASE WHEN $2 = 'done' THEN processed ELSE total END
-       WHERE id = $1`,
-      [id, failure ? 'failed' : 'done', failure ?? null],
+  /**
+   * Locks the import row for the batch about to be written and checks that its progress is still
+   * what this run committed: false means another run of the same import moved it on.
+   */
+  async lockProgress(id: number, processed: number): Promise<boolean> {
+    const { rows } = await this.db.query<{ processed: number }>(
+      `SELECT processed FROM imports WHERE id = $1 AND status = 'running' FOR UPDATE`,
+      [id],
     );
-    await this.db.query('DELETE FROM import_chunks WHERE import_id = $1', [id]);
+    return rows[0]?.processed === processed;
+  }
+
+  /**
+   * Ends a run, only if it is still the run in charge (running, with the progress it committed),
+   * and drops the stored file with it.
+   */
+  async finish(id: number, processed: number, failure?: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ ended: number }>(
+      `WITH ended AS (
+         UPDATE imports SET status = $2, failure = $3, finished_at = now(), updated_at = now(),
+           total = CASE WHEN $2 = 'done' THEN processed ELSE total END
+         WHERE id = $1 AND status = 'running' AND processed = $4
+         RETURNING id
+       ), cleared AS (
+         DELETE FROM import_chunks WHERE import_id IN (SELECT id FROM ended)
+       )
+       SELECT count(*)::int AS ended FROM ended`,
+      [id, failure ? 'failed' : 'done', failure ?? null, processed],
+    );
+    return rows[0]!.ended > 0;
+  }
+
+  /** Ends an import that cannot go on, whatever its progress; keeps what was imported. */
+  async fail(id: number, failure: string): Promise<void> {
+    await this.db.query(
+      `WITH ended AS (
+         UPDATE imports SET status = 'failed', failure = $2, finished_at = now(), updated_at = now()
+         WHERE id = $1 AND status IN ('queued', 'running') RETURNING id
+       )
+       DELETE FROM import_chunks WHERE import_id IN (SELECT id FROM ended)`,
+      [id, failure],
+    );
   }
 }
