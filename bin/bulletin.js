@@ -16,6 +16,8 @@ if (tsx) {
 } else if (existsSync(compiled)) {
   await import(compiled.href);
 } else {
-  process.stderr.write('bulletin: neither the sources (with tsx) nor dist/ were found; run npm ci or npm run build\n');
+  process.stderr.write(
+    'bulletin: neither the sources (with tsx) nor dist/ were found; run npm ci or npm run build\n',
+  );
   process.exit(1);
 }

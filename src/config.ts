@@ -6,12 +6,19 @@ import path from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from './lib/paths.js';
 
+// Number('') and Number('  ') are 0: a blank value must be refused, never read as zero.
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
+  blankToNaN(
+    z.coerce
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+
+function blankToNaN<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? Number.NaN : v), schema);
+}
 
 const optionalString = z
   .string()
@@ -147,11 +154,28 @@ export class ConfigError extends Error {
 
 function readJson(file: string): Record<string, unknown> {
   if (!existsSync(file)) return {};
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([
+      { variable: path.basename(file), message: `is not valid JSON (${(error as Error).message})` },
+    ]);
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError([{ variable: path.basename(file), message: 'must hold a JSON object' }]);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Settings that only work as a group: names each missing one when some are set. */
+function together(raw: RawConfig, names: (keyof RawConfig)[]) {
+  const missing = names.filter((name) => !raw[name]);
+  if (missing.length === 0 || missing.length === names.length) return [];
+  return missing.map((name) => ({
+    variable: name,
+    message: `must be set together with ${names.filter((n) => n !== name).join(' and ')}`,
+  }));
 }
 
 export interface LoadConfigOptions {
@@ -167,13 +191,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const dir = options.configDir ?? path.join(packageRoot(), 'config');
   const nodeEnv = env.NODE_ENV && env.NODE_ENV !== '' ? env.NODE_ENV : 'development';
-  const layered: Record<string, unknown> = {
-    ...readJson(path.join(dir, 'default.json')),
-    ...(/^[a-z]+$/.test(nodeEnv) ? readJson(path.join(dir, `${nodeEnv}.json`)) : {}),
-  };
+  const files = ['default.json', ...(/^[a-z]+$/.test(nodeEnv) ? [`${nodeEnv}.json`] : [])];
+  const layered: Record<string, unknown> = {};
+  const unknownKeys: { variable: string; message: string }[] = [];
+  for (const file of files) {
+    const values = readJson(path.join(dir, file));
+    // A typo in a file ("PROT") would otherwise be ignored without a word.
+    for (const key of Object.keys(values)) {
+      if (!(key in rawSchema.shape)) {
+        unknownKeys.push({ variable: key, message: `is not a known setting (in config/${file})` });
+      }
+    }
+    Object.assign(layered, values);
+  }
+  if (unknownKeys.length > 0) throw new ConfigError(unknownKeys);
   for (const key of Object.keys(rawSchema.shape)) {
     const value = env[key];
-    if (value !== undefined) layered[key] = value;
+    // An empty variable is unset (`PORT=` in a compose file, `export PORT=`): the JSON value
+    // stays, rather than an empty string becoming 0 or a refused URL.
+    if (value !== undefined && value !== '') layered[key] = value;
   }
   const result = rawSchema.safeParse(layered);
   if (!result.success) {
@@ -192,19 +228,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       message: 'must be set when NODE_ENV=production (the development outbox is refused there)',
     });
   }
-  const dkimParts = [raw.DKIM_DOMAIN, raw.DKIM_SELECTOR, raw.DKIM_PRIVATE_KEY];
-  if (dkimParts.some(Boolean) && !dkimParts.every(Boolean)) {
-    problems.push({
-      variable: 'DKIM_DOMAIN',
-      message: 'DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together',
-    });
-  }
-  if (Boolean(raw.POSTMARK_WEBHOOK_USER) !== Boolean(raw.POSTMARK_WEBHOOK_PASSWORD)) {
-    problems.push({
-      variable: 'POSTMARK_WEBHOOK_PASSWORD',
-      message: 'POSTMARK_WEBHOOK_USER and POSTMARK_WEBHOOK_PASSWORD must be set together',
-    });
-  }
+  problems.push(
+    ...together(raw, ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY']),
+    ...together(raw, ['POSTMARK_WEBHOOK_USER', 'POSTMARK_WEBHOOK_PASSWORD']),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({

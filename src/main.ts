@@ -4,17 +4,27 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { migrate } from './db/migrate.js';
-import { createLogger } from './lib/logger.js';
+import { createLogger, type Logger } from './lib/logger.js';
 import { createApp } from './api/app.js';
 import { startWorkers, type RunningWorkers } from '../workers/index.js';
 
 type Role = 'all' | 'api' | 'worker';
+
+/** A start-up failure an operator can act on from its message alone: printed without a stack. */
+class StartupError extends Error {}
 
 function parseRole(arg: string | undefined): Role {
   if (arg === undefined || arg === 'all') return 'all';
   if (arg === 'api' || arg === 'worker') return arg;
   process.stderr.write(`Unknown role "${arg}": use all, api or worker.\n`);
   process.exit(2);
+}
+
+/** What this process has started so far; shutdown closes exactly that. */
+interface Running {
+  container?: Container;
+  workers?: RunningWorkers;
+  server?: Server;
 }
 
 async function main(): Promise<void> {
@@ -30,42 +40,13 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel, { role });
-  await migrate(config.databaseUrl, log);
-  const container: Container = await createContainer(config, log);
+  const running: Running = {};
 
-  if (container.secrets.generatedAdminToken) {
-    // Printed once, on stdout, outside the logger (which would redact it).
-    process.stdout.write(
-      `\n  Bulletin generated an admin token (shown once; only its hash is stored):\n\n` +
-        `    ${container.secrets.generatedAdminToken}\n\n` +
-        `  Use it as "Authorization: Bearer <token>", or set ADMIN_TOKEN to choose your own.\n\n`,
-    );
-  }
-
-  let server: Server | undefined;
-  let workers: RunningWorkers | undefined;
-  if (role !== 'api') {
-    workers = startWorkers(container);
-    await container.reconcile();
-  }
-  if (role !== 'worker') {
-    const app = createApp(container);
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(config.port, () => resolve(s));
-    });
-    log.info(
-      { event: 'listening', port: config.port, url: config.publicUrl },
-      `Bulletin listening on port ${config.port}`,
-    );
-    if (!config.smtpUrl) {
-      log.info(
-        { event: 'outbox', dir: config.outboxDir },
-        'SMTP_URL is unset: mail goes to the development outbox',
-      );
-    }
-  }
-
+  // Signals are handled from the first moment, not once start-up is over: an orchestrator that
+  // stops a slow-starting process must not kill workers that already hold jobs. A signal during
+  // start-up lets the current step finish (bounded by SHUTDOWN_TIMEOUT_MS), then drains.
   let stopping = false;
+  let startingUp = true;
   const shutdown = (signal: string) => {
     if (stopping) {
       log.warn({ event: 'shutdown_forced', signal }, 'second signal: exiting now');
@@ -78,28 +59,115 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    void (async () => {
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => {
-          s.close(() => resolve());
-          s.closeIdleConnections();
-        });
-      }
-      await workers?.close();
-      await container.close();
-      log.info({ event: 'stopped' }, 'stopped');
-      process.exit(0);
-    })().catch((error: unknown) => {
-      log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    if (!startingUp) void drain(running, log);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await migrate(config.databaseUrl, log);
+  } catch (error) {
+    throw new StartupError(
+      `cannot prepare the database at DATABASE_URL (${redactUrl(config.databaseUrl)}): ` +
+        describeError(error),
+    );
+  }
+  if (stopping) return drain(running, log);
+  const container = await createContainer(config, log);
+  running.container = container;
+
+  if (container.secrets.generatedAdminToken) {
+    // Printed once, on stdout, outside the logger (which would redact it). Printed even when a
+    // signal came in meanwhile: the hash is stored, so this is the only chance to see it.
+    process.stdout.write(
+      `\n  Bulletin generated an admin token (shown once; only its hash is stored):\n\n` +
+        `    ${container.secrets.generatedAdminToken}\n\n` +
+        `  Use it as "Authorization: Bearer <token>", or set ADMIN_TOKEN to choose your own.\n\n`,
+    );
+  }
+  if (stopping) return drain(running, log);
+
+  if (role !== 'worker') {
+    const app = createApp(container);
+    // Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback rather than throwing.
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+    }).catch((error: unknown) => {
+      throw new StartupError(`cannot listen on PORT ${config.port}: ${describeError(error)}`);
+    });
+    running.server = server;
+    // The bound port, not the configured one: PORT=0 asks the kernel for a free port.
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.info(
+      { event: 'listening', port, url: config.publicUrl },
+      `Bulletin listening on port ${port}`,
+    );
+    if (!config.smtpUrl) {
+      log.info(
+        { event: 'outbox', dir: config.outboxDir },
+        'SMTP_URL is unset: mail goes to the development outbox',
+      );
+    }
+  }
+  // Workers start after the port is bound: a start that fails on PORT then holds no jobs.
+  if (role !== 'api') {
+    running.workers = startWorkers(container);
+    await container.reconcile();
+  }
+  startingUp = false;
+  if (stopping) return drain(running, log);
+}
+
+/** Stops taking work, lets in-flight requests and jobs finish, closes connections, exits 0. */
+async function drain(running: Running, log: Logger): Promise<void> {
+  try {
+    const { server, workers, container } = running;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    }
+    await workers?.close();
+    await container?.close();
+    log.info({ event: 'stopped' }, 'stopped');
+    process.exit(0);
+  } catch (error) {
+    log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+
+function describeError(error: unknown): string {
+  // pg reports a refused connection to every address of a host as an AggregateError.
+  const errors = error instanceof AggregateError ? error.errors : [error];
+  return errors
+    .map((e: unknown) => {
+      const { code, message } = (e ?? {}) as { code?: string; message?: string };
+      return message
+        ? code && !message.includes(code)
+          ? `${code} ${message}`
+          : message
+        : String(e);
+    })
+    .join('; ');
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Bulletin failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  const detail =
+    error instanceof StartupError ? error.message : ((error as Error).stack ?? String(error));
+  process.stderr.write(`Bulletin failed to start: ${detail}\n`);
   process.exit(1);
 });

@@ -22,10 +22,15 @@ function config(): Config {
 }
 
 function scopesArg(value: string): Scope[] {
-  const scopes = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
   if (scopes.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`scopes must be a comma-separated subset of: ${SCOPES.join(', ')}`);
+    throw new InvalidArgumentError(
+      `scopes must be a comma-separated subset of: ${SCOPES.join(', ')}`,
+    );
   }
   return scopes as Scope[];
 }
@@ -50,14 +55,21 @@ token
   .command('create')
   .description('create an API token directly in the database (prints it once)')
   .requiredOption('--name <name>', 'what the token is for')
-  .option('--scopes <list>', `comma-separated scopes (${SCOPES.join(', ')})`, scopesArg, ['admin'] as Scope[])
+  .option('--scopes <list>', `comma-separated scopes (${SCOPES.join(', ')})`, scopesArg, [
+    'admin',
+  ] as Scope[])
   .action(async (options: { name: string; scopes: Scope[] }) => {
     const cfg = config();
     await migrate(cfg.databaseUrl);
     const pool = createPool(cfg.databaseUrl, 1);
     try {
       const { token: secret, hash, prefix } = generateApiToken();
-      const row = await new TokensRepository(pool).create(options.name, hash, prefix, options.scopes);
+      const row = await new TokensRepository(pool).create(
+        options.name,
+        hash,
+        prefix,
+        options.scopes,
+      );
       process.stdout.write(
         `Token ${row.id} (${row.scopes.join(', ')}) — shown once, store it now:\n${secret}\n`,
       );

@@ -1,5 +1,5 @@
 // Creates the database when it is missing and applies migrations under PostgreSQL's advisory
-// lock, so several processes starting at once (API, workers) migrate exactly once.
+// locks, so several processes starting at once (API, workers) create and migrate exactly once.
 import path from 'node:path';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
@@ -8,27 +8,51 @@ import type { Logger } from '../lib/logger.js';
 
 export const MIGRATIONS_DIR = path.join(packageRoot(), 'src', 'db', 'migrations');
 
-/** Connects to the server's maintenance database and creates the target if it is missing. */
+/**
+ * Creates the target database when it is missing. The target is tried first, so a server
+ * where the role may not open the maintenance database still starts once the database exists.
+ * Creation happens under an advisory lock held on the maintenance database: two CREATE
+ * DATABASE statements racing for one name fail with a unique violation on pg_database,
+ * not with "already exists", so they must not race at all.
+ */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!name) throw new Error('DATABASE_URL names no database');
+  if (await canConnect(databaseUrl)) return false;
+
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`bulletin:create:${name}`]);
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount) return false;
     try {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
       return true;
     } catch (error) {
-      // 42P04 duplicate_database: another process created it between our check and create.
-      if ((error as { code?: string }).code === '42P04') return false;
+      // Another installation (an older version, a script) created it without our lock.
+      if (['42P04', '23505'].includes((error as { code?: string }).code ?? '')) return false;
       throw error;
     }
   } finally {
+    // Ending the session releases the advisory lock.
     await client.end();
+  }
+}
+
+/** True when the database accepts a connection; false only when it does not exist (3D000). */
+async function canConnect(databaseUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === '3D000') return false;
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -42,7 +42,10 @@ export function normalizeEmail(input: unknown): EmailResult {
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !TLD.test(labels.at(-1)!)) {
     return { ok: false, reason: 'domain is not valid' };
   }
-  return { ok: true, email: `${local}@${domain}` };
+  const email = `${local}@${domain}`;
+  // Checked again after punycoding: an IDN domain can grow well past its Unicode length.
+  if (email.length > 254) return { ok: false, reason: 'must be at most 254 characters' };
+  return { ok: true, email };
 }
 
 /** Masks an address for logs: "ja***@example.org". */

@@ -8,7 +8,10 @@ export function hasControlCharacters(value: string): boolean {
   return CONTROL.test(value);
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+// Apostrophes before a formula character are part of the pattern: a cell that really starts
+// with "'=" must gain an apostrophe too, or the importer would strip its own and turn the
+// value into "=..." on the way back in.
+const NEEDS_PREFIX = /^'*[=+\-@\t\r]/;
 
 /**
  * A cell that a spreadsheet would run as a formula is prefixed with an apostrophe (OWASP's
@@ -16,9 +19,9 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * re-imports to the same values.
  */
 export function neutralizeFormula(cell: string): string {
-  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+  return NEEDS_PREFIX.test(cell) ? `'${cell}` : cell;
 }
 
 export function restoreFormula(cell: string): string {
-  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+  return cell.startsWith("'") && NEEDS_PREFIX.test(cell.slice(1)) ? cell.slice(1) : cell;
 }

@@ -28,7 +28,11 @@ describe('authentication', () => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(res.body).toMatchObject({ status: 401, code: 'unauthorized', type: 'urn:bulletin:problem:unauthorized' });
+    expect(res.body).toMatchObject({
+      status: 401,
+      code: 'unauthorized',
+      type: 'urn:bulletin:problem:unauthorized',
+    });
   });
 
   it.each([
@@ -68,7 +72,9 @@ describe('authentication', () => {
     expect(revoked.status).toBe(401);
     expect(revoked.body).toEqual(unknown.body);
     const listed = await ctx.api().get('/api/v1/tokens');
-    expect(listed.body.data.find((t: { id: number }) => t.id === created.id).revokedAt).not.toBeNull();
+    expect(
+      listed.body.data.find((t: { id: number }) => t.id === created.id).revokedAt,
+    ).not.toBeNull();
   });
 
   it('answers 404 when revoking a token that does not exist', async () => {
@@ -92,7 +98,10 @@ describe('scopes', () => {
     const { token } = await createToken(['subscribers:write']);
     const list = await asToken(token).post('/api/v1/lists').send({ name: 'Writers' });
     expect(list.status).toBe(201);
-    expect((await asToken(token).post('/api/v1/subscribers').send({ email: 'writer@example.org' })).status).toBe(201);
+    expect(
+      (await asToken(token).post('/api/v1/subscribers').send({ email: 'writer@example.org' }))
+        .status,
+    ).toBe(201);
     expect((await asToken(token).get('/api/v1/lists')).status).toBe(403);
   });
 
@@ -100,11 +109,20 @@ describe('scopes', () => {
     for (const scope of SCOPES.filter((s) => s !== 'admin')) {
       const { token } = await createToken([scope]);
       expect((await asToken(token).get('/api/v1/tokens')).status, scope).toBe(403);
-      expect((await asToken(token).post('/api/v1/tokens').send({ name: 'x', scopes: ['admin'] })).status, scope).toBe(403);
+      expect(
+        (
+          await asToken(token)
+            .post('/api/v1/tokens')
+            .send({ name: 'x', scopes: ['admin'] })
+        ).status,
+        scope,
+      ).toBe(403);
     }
     const { token } = await createToken(['admin']);
     expect((await asToken(token).get('/api/v1/tokens')).status).toBe(200);
-    expect((await asToken(token).post('/api/v1/lists').send({ name: 'By admin' })).status).toBe(201);
+    expect((await asToken(token).post('/api/v1/lists').send({ name: 'By admin' })).status).toBe(
+      201,
+    );
   });
 
   it.each([

@@ -8,7 +8,8 @@ import { dropDatabase, testDatabaseUrl, uniqueName } from '../helpers/context.js
 const run = promisify(execFile);
 const dbName = uniqueName('bulletin_test_cli');
 const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: testDatabaseUrl(dbName) };
-const bulletin = (...args: string[]) => run(process.execPath, ['bin/bulletin.js', ...args], { env });
+const bulletin = (...args: string[]) =>
+  run(process.execPath, ['bin/bulletin.js', ...args], { env });
 
 afterAll(async () => {
   await dropDatabase(dbName);
@@ -23,7 +24,14 @@ describe('the bulletin command', () => {
   });
 
   it('token create prints a token once and stores only its hash with the scopes', async () => {
-    const { stdout } = await bulletin('token', 'create', '--name', 'deploy', '--scopes', 'read,ops');
+    const { stdout } = await bulletin(
+      'token',
+      'create',
+      '--name',
+      'deploy',
+      '--scopes',
+      'read,ops',
+    );
     const token = /bt_[A-Za-z0-9_-]{43}/.exec(stdout)?.[0];
     expect(token).toBeDefined();
     const client = new pg.Client({ connectionString: testDatabaseUrl(dbName) });
@@ -40,12 +48,16 @@ describe('the bulletin command', () => {
   });
 
   it('refuses unknown scopes and a bad configuration with a clear message', async () => {
-    await expect(bulletin('token', 'create', '--name', 'x', '--scopes', 'root')).rejects.toMatchObject({
+    await expect(
+      bulletin('token', 'create', '--name', 'x', '--scopes', 'root'),
+    ).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('scopes must be a comma-separated subset of'),
     });
     await expect(
-      run(process.execPath, ['bin/bulletin.js', 'migrate'], { env: { ...env, DATABASE_URL: 'mysql://x' } }),
+      run(process.execPath, ['bin/bulletin.js', 'migrate'], {
+        env: { ...env, DATABASE_URL: 'mysql://x' },
+      }),
     ).rejects.toMatchObject({ code: 78, stderr: expect.stringContaining('DATABASE_URL') });
   });
 });

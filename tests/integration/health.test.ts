@@ -6,7 +6,10 @@ let broken: TestContext;
 beforeAll(async () => {
   ctx = await createTestContext();
   // Nothing listens on these ports: Redis and SMTP are "down" for this context.
-  broken = await createTestContext({ REDIS_URL: 'redis://127.0.0.1:1', SMTP_URL: 'smtp://127.0.0.1:1' });
+  broken = await createTestContext({
+    REDIS_URL: 'redis://127.0.0.1:1',
+    SMTP_URL: 'smtp://127.0.0.1:1',
+  });
 });
 afterAll(async () => {
   await ctx?.close();
@@ -23,7 +26,11 @@ describe('health and readiness', () => {
   it('is ready when PostgreSQL, Redis and the mail transport answer', async () => {
     const res = await ctx.http.get('/ready');
     expect(res.status).toBe(200);
-    expect(res.body.checks).toEqual({ postgres: { ok: true }, redis: { ok: true }, smtp: { ok: true } });
+    expect(res.body.checks).toEqual({
+      postgres: { ok: true },
+      redis: { ok: true },
+      smtp: { ok: true },
+    });
   });
 
   it('answers 503 naming what is down', async () => {
@@ -59,9 +66,13 @@ describe('the OpenAPI document', () => {
     }
     const create = res.body.paths['/api/v1/subscribers'].post;
     const schema = create.requestBody.content['application/json'].schema;
-    const resolved = schema.$ref ? res.body.components.schemas[schema.$ref.split('/').pop()] : schema;
+    const resolved = schema.$ref
+      ? res.body.components.schemas[schema.$ref.split('/').pop()]
+      : schema;
     expect(resolved.required).toEqual(['email']);
-    expect(Object.keys(resolved.properties)).toEqual(expect.arrayContaining(['email', 'name', 'attributes', 'lists', 'status']));
+    expect(Object.keys(resolved.properties)).toEqual(
+      expect.arrayContaining(['email', 'name', 'attributes', 'lists', 'status']),
+    );
     expect(res.body.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
   });
 });

@@ -33,7 +33,7 @@ describe('import recovery', () => {
     try {
       const job = await worker.getNextJob('test-token');
       expect(job?.id).toBe(`import-${id}`);
-      await job!.moveToFailed(new UnrecoverableError('simulated'), 'test-token');
+      await job.moveToFailed(new UnrecoverableError('simulated'), 'test-token');
       expect(await ctx.container.queues.imports.getJobState(`import-${id}`)).toBe('failed');
     } finally {
       await worker.close();

@@ -22,14 +22,17 @@ describe('generated secrets', () => {
   it('generates SECRET_KEY and one admin token once, even when processes start together', async () => {
     const config = loadConfig({ env: { NODE_ENV: 'test', DATABASE_URL: testDatabaseUrl(dbName) } });
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => loadSecrets(config, new SettingsRepository(createPoolOnce()))),
+      Array.from({ length: 5 }, () =>
+        loadSecrets(config, new SettingsRepository(createPoolOnce())),
+      ),
     );
     const keys = new Set(results.map((r) => r.secretKey));
     expect(keys.size).toBe(1);
     expect([...keys][0]!.length).toBeGreaterThanOrEqual(32);
     const generated = results.filter((r) => r.generatedAdminToken);
     expect(generated).toHaveLength(1);
-    for (const r of results) expect(r.adminTokenHash.equals(hashToken(generated[0]!.generatedAdminToken!))).toBe(true);
+    for (const r of results)
+      expect(r.adminTokenHash.equals(hashToken(generated[0]!.generatedAdminToken!))).toBe(true);
     // Only the hash is stored.
     const { rows } = await pool.query('SELECT key, value FROM settings');
     expect(JSON.stringify(rows)).not.toContain(generated[0]!.generatedAdminToken);

@@ -100,7 +100,7 @@ describe('normalizeEmail', () => {
 
   it('refuses an address that grows past 254 characters once its domain is punycoded', () => {
     // Each label punycodes to 61 characters (under the 63 limit); the domain to 250.
-    const label = '日本語のニュース配信速報天気予報経済政治';
+    const label = '日本語のニュース配信速報天気予報経済政';
     const domain = `${label}.${label}.${label}.${label}.jp`;
     const input = `${'a'.repeat(10)}@${domain}`;
     expect(input.length).toBeLessThanOrEqual(254);

@@ -1,0 +1,135 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.js';
+import {
+  PG_ADMIN_URL,
+  deleteQueueKeys,
+  dropDatabase,
+  testDatabaseUrl,
+  testEnv,
+  uniqueName,
+} from '../helpers/context.js';
+import { killAll, startService } from '../helpers/process.js';
+
+const SCHEMA_TABLES = [
+  'subscribers',
+  'lists',
+  'subscriptions',
+  'consent_records',
+  'templates',
+  'campaigns',
+  'campaign_lists',
+  'deliveries',
+  'events',
+  'api_tokens',
+  'imports',
+  'import_chunks',
+  'settings',
+];
+
+const databases: string[] = [];
+const prefixes: string[] = [];
+function newDatabase(): string {
+  const name = uniqueName('bulletin_test');
+  databases.push(name);
+  return name;
+}
+
+afterAll(async () => {
+  await killAll();
+  for (const prefix of prefixes) await deleteQueueKeys('redis://127.0.0.1:6379', prefix);
+  for (const name of databases) await dropDatabase(name);
+});
+
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const databaseExists = async (name: string) =>
+  (await query(PG_ADMIN_URL, 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
+
+const appliedMigrations = async (name: string) =>
+  (await query<{ name: string }>(testDatabaseUrl(name), 'SELECT name FROM pgmigrations')).map(
+    (r) => r.name,
+  );
+
+describe('migrations', () => {
+  it('create a database that does not exist yet, with every table of the schema', async () => {
+    const name = newDatabase();
+    expect(await databaseExists(name)).toBe(false);
+
+    const applied = await migrate(testDatabaseUrl(name));
+
+    expect(applied).toEqual(['1700000000001_initial']);
+    expect(await databaseExists(name)).toBe(true);
+    const tables = await query<{ table_name: string }>(
+      testDatabaseUrl(name),
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(SCHEMA_TABLES));
+    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+  });
+
+  it('apply nothing to a database already migrated, and its data survives', async () => {
+    const name = newDatabase();
+    const url = testDatabaseUrl(name);
+    await migrate(url);
+    await query(url, `INSERT INTO lists (name) VALUES ('Survivors')`);
+    await query(url, `INSERT INTO settings (key, value) VALUES ('marker', 'kept')`);
+
+    expect(await migrate(url)).toEqual([]);
+    expect(await migrate(url)).toEqual([]);
+
+    expect(await query(url, 'SELECT name FROM lists')).toEqual([{ name: 'Survivors' }]);
+    expect(await query(url, `SELECT value FROM settings WHERE key = 'marker'`)).toEqual([
+      { value: 'kept' },
+    ]);
+    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+  });
+
+  it('run in parallel on a new database: exactly one applies, none fails', async () => {
+    const name = newDatabase();
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => migrate(testDatabaseUrl(name))),
+    );
+
+    const failures = results.filter((r) => r.status === 'rejected');
+    expect(failures.map((f) => String(f.reason))).toEqual([]);
+    const applied = results.map((r) => (r as PromiseFulfilledResult<string[]>).value);
+    expect(applied.filter((a) => a.length > 0)).toEqual([['1700000000001_initial']]);
+    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+  });
+
+  it('three processes starting at once on a new database migrate it once and all start', async () => {
+    const name = newDatabase();
+    const prefix = uniqueName('bt');
+    prefixes.push(prefix);
+    // No ADMIN_TOKEN: the three also race to generate the bootstrap token.
+    const { ADMIN_TOKEN: _unset, ...env } = testEnv(name, prefix, { LOG_LEVEL: 'info' });
+    const services = Array.from({ length: 3 }, () => startService('worker', env));
+
+    await Promise.all(services.map((s) => s.waitForEvent('workers_started')));
+
+    const migrated = services.filter((s) => s.logs().some((l) => l.event === 'migrated'));
+    expect(migrated).toHaveLength(1);
+    const printedTokens = services.flatMap((s) => s.stdout.match(/bt_[A-Za-z0-9_-]{43}/g) ?? []);
+    expect(printedTokens).toHaveLength(1);
+    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+
+    const exits = await Promise.all(services.map((s) => s.stop('SIGTERM')));
+    exits.forEach((exit, i) => {
+      const { stdout, stderr } = services[i]!;
+      expect(exit, `${stdout}\n${stderr}`).toEqual({ code: 0, signal: null });
+    });
+  });
+});
