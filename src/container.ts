@@ -7,6 +7,7 @@ import { ImportsRepository } from './db/repositories/imports.repository.js';
 import { ListsRepository } from './db/repositories/lists.repository.js';
 import { SettingsRepository } from './db/repositories/settings.repository.js';
 import { TokensRepository } from './db/repositories/tokens.repository.js';
+import { TemplatesRepository } from './db/repositories/templates.repository.js';
 import type { Logger } from './lib/logger.js';
 import { createMailTransport, type MailTransport } from './mail/transport.js';
 import { createQueues, type Queues } from './queue/queues.js';
@@ -18,6 +19,15 @@ import { ListsService } from './services/lists.service.js';
 import { loadSecrets, type Secrets } from './services/secrets.service.js';
 import { SubscribersService } from './services/subscribers.service.js';
 import { TokensService } from './services/tokens.service.js';
+import { TemplatesService } from './services/templates.service.js';
+import { AudienceService } from './services/audience.service.js';
+import { CampaignReportService } from './services/campaign-report.service.js';
+import { CampaignsService } from './services/campaigns.service.js';
+import { DeliveryService } from './services/delivery.service.js';
+import { FeedbackService } from './services/feedback.service.js';
+import { TestSendService } from './services/test-send.service.js';
+import { signingKey } from './domain/links.js';
+import { createRateLimiter } from './queue/rate-limiter.js';
 
 export interface Container {
   config: Config;
@@ -35,6 +45,13 @@ export interface Container {
     exports: ExportsService;
     health: HealthService;
     importRunner: ImportRunner;
+    templates: TemplatesService;
+    feedback: FeedbackService;
+    audience: AudienceService;
+    campaigns: CampaignsService;
+    campaignReport: CampaignReportService;
+    testSend: TestSendService;
+    delivery: DeliveryService;
   };
   /** Re-queues work that PostgreSQL says is pending (after Redis lost it). */
   reconcile(): Promise<void>;
@@ -53,6 +70,11 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const secrets = await loadSecrets(config, new SettingsRepository(pool));
   const imports = new ImportsService(pool, queues, config.importMaxBytes);
 
+  const signing = signingKey(secrets.secretKey);
+  const key = () => signing;
+  const feedback = new FeedbackService(pool, config);
+  const audience = new AudienceService(pool, queues, log);
+  const campaigns = new CampaignsService(pool, queues, audience, log);
   const services = {
     lists: new ListsService(new ListsRepository(pool)),
     subscribers: new SubscribersService(pool),
@@ -61,6 +83,23 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     exports: new ExportsService(pool),
     health: new HealthService(pool, redis, transport),
     importRunner: new ImportRunner(pool, log),
+    templates: new TemplatesService(new TemplatesRepository(pool), config),
+    feedback,
+    audience,
+    campaigns,
+    campaignReport: new CampaignReportService(pool, campaigns),
+    testSend: new TestSendService(pool, config, transport, campaigns, key),
+    delivery: new DeliveryService(
+      pool,
+      redis,
+      config,
+      transport,
+      createRateLimiter(redis, config.queuePrefix, config.sendRate),
+      queues,
+      feedback,
+      key,
+      log,
+    ),
   };
 
   return {
@@ -73,6 +112,8 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     secrets,
     services,
     async reconcile() {
+      // Claims older than this belong to no live job (a window's SMTP work is far shorter).
+      await services.campaigns.reconcile(10 * 60_000);
       await imports.dropStaleUploads();
       const pending = await new ImportsRepository(pool).pending();
       for (const id of pending) await imports.enqueue(id);

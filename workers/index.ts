@@ -2,7 +2,12 @@
 // finish (bounded by SHUTDOWN_TIMEOUT_MS in main.ts) and takes no new ones.
 import type { Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
+import { createCampaignWorker } from './campaign.worker.js';
+import { createDeliveryWorker } from './delivery.worker.js';
 import { createImportWorker } from './import.worker.js';
+
+/** How often a worker process looks for scheduled campaigns whose time has come. */
+const SCHEDULER_INTERVAL_MS = 5000;
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -11,7 +16,11 @@ export interface RunningWorkers {
 
 export function startWorkers(container: Container): RunningWorkers {
   const { log } = container;
-  const workers: Worker[] = [createImportWorker(container)];
+  const workers: Worker[] = [
+    createImportWorker(container),
+    createCampaignWorker(container),
+    createDeliveryWorker(container),
+  ];
   for (const worker of workers) {
     worker.on('failed', (job, error) =>
       log.warn(
@@ -28,10 +37,26 @@ export function startWorkers(container: Container): RunningWorkers {
         log.error({ event: 'worker_stopped', queue: worker.name, err: error }, 'worker stopped'),
       );
   }
+  // Scheduled campaigns start from PostgreSQL's send_at, not from a delayed job in Redis: a
+  // schedule survives Redis losing its data and restarts of every process.
+  let ticking = false;
+  const scheduler = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    container.services.campaigns
+      .startDue()
+      .catch((error: unknown) =>
+        log.error({ event: 'scheduler_error', err: error }, 'scheduler tick failed'),
+      )
+      .finally(() => {
+        ticking = false;
+      });
+  }, SCHEDULER_INTERVAL_MS);
   log.info({ event: 'workers_started', queues: workers.map((w) => w.name) }, 'workers started');
   return {
     workers,
     close: async () => {
+      clearInterval(scheduler);
       await Promise.all(workers.map((w) => w.close()));
     },
   };

@@ -14,6 +14,9 @@ import { documentLists, listsRouter } from './routes/lists.routes.js';
 import { documentSubscribers, subscribersRouter } from './routes/subscribers.routes.js';
 import { documentTokens, tokensRouter } from './routes/tokens.routes.js';
 import { healthRouter } from './routes/health.routes.js';
+import { documentTemplates, templatesRouter } from './routes/templates.routes.js';
+import { outboxRouter } from './routes/outbox.routes.js';
+import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js';
 
 const VERSION = '0.1.0';
 
@@ -69,11 +72,20 @@ export function createApp(container: Container): express.Express {
   app.use(helmet());
 
   app.use(healthRouter(container));
+  // Development only, no auth: 404 in production or with SMTP_URL (see outbox.routes.ts).
+  app.use(outboxRouter(container));
 
   let openapi: unknown;
   app.get('/api/v1/openapi.json', (_req, res) => {
     openapi ??= buildOpenApi(
-      [documentLists, documentSubscribers, documentImports, documentTokens],
+      [
+        documentLists,
+        documentSubscribers,
+        documentImports,
+        documentTokens,
+        documentTemplates,
+        documentCampaigns,
+      ],
       VERSION,
     );
     res.json(openapi);
@@ -87,6 +99,8 @@ export function createApp(container: Container): express.Express {
   api.use(importsRouter(container));
   api.use(subscribersRouter(container));
   api.use(tokensRouter(container));
+  api.use(templatesRouter(container));
+  api.use(campaignsRouter(container));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

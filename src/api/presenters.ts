@@ -1,6 +1,7 @@
 // Database rows → the JSON the API promises (camelCase, ISO dates). One place per resource.
 import type { ImportRecord } from '../db/repositories/imports.repository.js';
 import type { TokenRow } from '../db/repositories/tokens.repository.js';
+import type { TemplateRow, TemplateSummaryRow } from '../db/repositories/templates.repository.js';
 import type { ListWithCounts } from '../services/lists.service.js';
 import type { SubscriberWithLists } from '../services/subscribers.service.js';
 
@@ -63,4 +64,21 @@ export const presentImport = (i: ImportRecord) => ({
   createdAt: i.created_at.toISOString(),
   startedAt: iso(i.started_at),
   finishedAt: iso(i.finished_at),
+});
+
+export const presentTemplate = (t: TemplateRow & { warnings?: string[] }) => ({
+  id: t.id,
+  name: t.name,
+  mjml: t.mjml,
+  createdAt: t.created_at.toISOString(),
+  updatedAt: t.updated_at.toISOString(),
+  ...(t.warnings ? { warnings: t.warnings } : {}),
+});
+
+export const presentTemplateSummary = (t: TemplateSummaryRow) => ({
+  id: t.id,
+  name: t.name,
+  mjmlBytes: t.mjml_bytes,
+  createdAt: t.created_at.toISOString(),
+  updatedAt: t.updated_at.toISOString(),
 });

@@ -8,6 +8,7 @@ import { TokensRepository } from '../db/repositories/tokens.repository.js';
 import { SCOPES, type Scope } from '../domain/scopes.js';
 import { generateApiToken } from '../domain/tokens.js';
 import { createLogger } from '../lib/logger.js';
+import { runDemo } from './demo.js';
 
 function config(): Config {
   try {
@@ -76,6 +77,14 @@ token
     } finally {
       await pool.end();
     }
+  });
+
+program
+  .command('demo')
+  .description('create a demo list, subscribers, the newsletter template and a campaign')
+  .option('--send', 'start the campaign at once (a running worker delivers it)')
+  .action(async (options: { send?: boolean }) => {
+    await runDemo(config(), options.send ?? false, (line) => process.stdout.write(`${line}\n`));
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -2,15 +2,34 @@
 // waited in Redis never acts on stale data.
 import { Queue, type ConnectionOptions } from 'bullmq';
 
-export const QUEUE_NAMES = { imports: 'imports' } as const;
+export const QUEUE_NAMES = {
+  imports: 'imports',
+  campaigns: 'campaigns',
+  deliveries: 'deliveries',
+} as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface ImportJob {
   importId: number;
 }
 
+/** Draw a running campaign's audience into the ledger, then queue its delivery batches. */
+export interface CampaignJob {
+  campaignId: number;
+  generation: number;
+}
+
+/** Deliver the queued ledger rows of one campaign with ids in [fromId, toId]. */
+export interface DeliveryJob {
+  campaignId: number;
+  fromId: number;
+  toId: number;
+}
+
 export interface Queues {
   imports: Queue<ImportJob>;
+  campaigns: Queue<CampaignJob>;
+  deliveries: Queue<DeliveryJob>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -20,26 +39,46 @@ export function createQueues(
   prefix: string,
   onError: (queue: string, error: Error) => void,
 ): Queues {
+  const keep = {
+    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 30 * 24 * 3600 },
+  };
   const imports = new Queue<ImportJob>(QUEUE_NAMES.imports, {
     connection,
     prefix,
-    defaultJobOptions: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
-      removeOnFail: { age: 30 * 24 * 3600 },
-    },
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, ...keep },
   });
+  const campaigns = new Queue<CampaignJob>(QUEUE_NAMES.campaigns, {
+    connection,
+    prefix,
+    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
+  });
+  const deliveries = new Queue<DeliveryJob>(QUEUE_NAMES.deliveries, {
+    connection,
+    prefix,
+    // A batch job fails only on infrastructure errors (PostgreSQL, Redis); per-recipient SMTP
+    // failures are outcomes in the ledger, retried through their own delayed jobs.
+    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
+  });
+  const all = [imports, campaigns, deliveries];
   // An 'error' event without a listener would be thrown; route it to the logger instead.
-  imports.on('error', (error) => onError(QUEUE_NAMES.imports, error));
+  for (const queue of all) queue.on('error', (error) => onError(queue.name, error));
   return {
     imports,
-    all: () => [imports],
+    campaigns,
+    deliveries,
+    all: () => all,
     close: async () => {
-      await imports.close();
+      await Promise.all(all.map((q) => q.close()));
     },
   };
 }
 
 /** Deterministic job ids: enqueuing the same work twice is harmless. */
 export const importJobId = (importId: number) => `import-${importId}`;
+export const drawJobId = (campaignId: number, generation: number) =>
+  `draw-${campaignId}-g${generation}`;
+export const batchJobId = (campaignId: number, generation: number, fromId: number) =>
+  `batch-${campaignId}-g${generation}-${fromId}`;
+export const retryJobId = (deliveryId: number, attempt: number) =>
+  `retry-${deliveryId}-a${attempt}`;

@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 import {
   PG_ADMIN_URL,
   deleteQueueKeys,
@@ -10,6 +11,12 @@ import {
   uniqueName,
 } from '../helpers/context.js';
 import { killAll, startService } from '../helpers/process.js';
+
+// Every migration shipped in src/db/migrations, in the order they apply.
+const ALL_MIGRATIONS = readdirSync(MIGRATIONS_DIR)
+  .filter((f) => f.endsWith('.sql'))
+  .map((f) => f.replace(/\.sql$/, ''))
+  .sort();
 
 const SCHEMA_TABLES = [
   'subscribers',
@@ -70,14 +77,14 @@ describe('migrations', () => {
 
     const applied = await migrate(testDatabaseUrl(name));
 
-    expect(applied).toEqual(['1700000000001_initial']);
+    expect(applied).toEqual(ALL_MIGRATIONS);
     expect(await databaseExists(name)).toBe(true);
     const tables = await query<{ table_name: string }>(
       testDatabaseUrl(name),
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
     );
     expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(SCHEMA_TABLES));
-    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+    expect(await appliedMigrations(name)).toEqual(ALL_MIGRATIONS);
   });
 
   it('apply nothing to a database already migrated, and its data survives', async () => {
@@ -94,7 +101,7 @@ describe('migrations', () => {
     expect(await query(url, `SELECT value FROM settings WHERE key = 'marker'`)).toEqual([
       { value: 'kept' },
     ]);
-    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+    expect(await appliedMigrations(name)).toEqual(ALL_MIGRATIONS);
   });
 
   it('run in parallel on a new database: exactly one applies, none fails', async () => {
@@ -106,8 +113,8 @@ describe('migrations', () => {
     const failures = results.filter((r) => r.status === 'rejected');
     expect(failures.map((f) => String(f.reason))).toEqual([]);
     const applied = results.map((r) => (r as PromiseFulfilledResult<string[]>).value);
-    expect(applied.filter((a) => a.length > 0)).toEqual([['1700000000001_initial']]);
-    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+    expect(applied.filter((a) => a.length > 0)).toEqual([ALL_MIGRATIONS]);
+    expect(await appliedMigrations(name)).toEqual(ALL_MIGRATIONS);
   });
 
   it('three processes starting at once on a new database migrate it once and all start', async () => {
@@ -124,7 +131,7 @@ describe('migrations', () => {
     expect(migrated).toHaveLength(1);
     const printedTokens = services.flatMap((s) => s.stdout.match(/bt_[A-Za-z0-9_-]{43}/g) ?? []);
     expect(printedTokens).toHaveLength(1);
-    expect(await appliedMigrations(name)).toEqual(['1700000000001_initial']);
+    expect(await appliedMigrations(name)).toEqual(ALL_MIGRATIONS);
 
     const exits = await Promise.all(services.map((s) => s.stop('SIGTERM')));
     exits.forEach((exit, i) => {

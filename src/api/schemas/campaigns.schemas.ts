@@ -1,0 +1,127 @@
+import { CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
+import { pageQuery, plainText, z } from './common.js';
+
+const listIds = z
+  .array(z.number().int().positive())
+  .min(1, { error: 'name at least one list' })
+  .max(100);
+const data = z
+  .record(z.string().min(1).max(100), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= 65_536, { error: 'must be at most 64 KB as JSON' });
+
+const fields = {
+  name: plainText(200).pipe(z.string().trim().min(1, { error: 'is required' })),
+  subject: plainText(500).pipe(z.string().trim().min(1, { error: 'is required' })),
+  templateId: z.number().int().positive(),
+  listIds,
+  content: z.string().max(1_000_000).nullable(),
+  contentType: z.enum(['markdown', 'mjml']),
+  fromName: plainText(200).nullable(),
+  fromEmail: z.string().max(254).nullable(),
+  replyTo: z.string().max(254).nullable(),
+  data,
+};
+
+export const campaignCreate = z
+  .strictObject({
+    ...fields,
+    content: fields.content.optional(),
+    contentType: fields.contentType.optional(),
+    fromName: fields.fromName.optional(),
+    fromEmail: fields.fromEmail.optional(),
+    replyTo: fields.replyTo.optional(),
+    data: fields.data.optional(),
+  })
+  .openapi('CampaignCreate');
+
+export const campaignPatch = z.strictObject(fields).partial().openapi('CampaignPatch');
+
+export const campaignQuery = pageQuery.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() });
+
+export const scheduleBody = z
+  .strictObject({
+    sendAt: z.string().min(1).max(64).openapi({ example: '2027-03-29T09:00' }),
+    timezone: z.string().min(1).max(64).optional().openapi({ example: 'Europe/Zurich' }),
+  })
+  .openapi('Schedule');
+
+export const testBody = z
+  .strictObject({
+    emails: z
+      .array(z.string().max(254))
+      .min(1, { error: 'name at least one address' })
+      .max(10, { error: 'at most 10 addresses' }),
+  })
+  .openapi('TestSend');
+
+export const deliveriesQuery = pageQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() });
+
+const stats = z.object({
+  recipients: z.number().int(),
+  queued: z.number().int(),
+  sending: z.number().int(),
+  sent: z.number().int(),
+  failed: z.number().int(),
+  bounced: z.number().int(),
+  suppressed: z.number().int(),
+  unknown: z.number().int(),
+  complained: z.number().int(),
+  unsubscribed: z.number().int(),
+  opened: z.number().int(),
+  clicked: z.number().int(),
+});
+
+export const campaignSchema = z
+  .object({
+    id: z.number().int(),
+    uuid: z.string().uuid(),
+    name: z.string(),
+    subject: z.string(),
+    templateId: z.number().int().nullable(),
+    listIds: z.array(z.number().int()),
+    content: z.string().nullable(),
+    contentType: z.enum(['markdown', 'mjml']),
+    fromName: z.string().nullable(),
+    fromEmail: z.string().nullable(),
+    replyTo: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()),
+    status: z.enum(CAMPAIGN_STATUSES),
+    statusReason: z.string().nullable(),
+    sendAt: z.string().nullable().openapi({ description: 'in the campaign’s time zone' }),
+    timezone: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    stats,
+    progress: z.number(),
+    rate: z.number().openapi({ description: 'messages per second over the last minute' }),
+    eta: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Campaign');
+
+export const deliverySchema = z
+  .object({
+    id: z.number().int(),
+    subscriberId: z.number().int().nullable(),
+    email: z.string().nullable(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    messageId: z.string().nullable(),
+    lastError: z.string().nullable(),
+    sentAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .openapi('Delivery');
+
+export const preflightSchema = z
+  .object({
+    ok: z.boolean(),
+    audience: z.number().int(),
+    unknownMergeTags: z.array(z.string()),
+    missingUnsubscribeLink: z.boolean(),
+    mjmlWarnings: z.array(z.string()),
+    htmlBytes: z.number().int(),
+    problems: z.array(z.string()),
+  })
+  .openapi('Preflight');

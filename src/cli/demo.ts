@@ -1,0 +1,98 @@
+// `npx bulletin demo [--send]`: a list, a few subscribers, the quarterly newsletter template and
+// a campaign with a quarter's content, so a newcomer sees a real send in the outbox at once.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { createContainer } from '../container.js';
+import { migrate } from '../db/migrate.js';
+import { createLogger } from '../lib/logger.js';
+import { packageRoot } from '../lib/paths.js';
+
+const READERS = [
+  { email: 'ada@example.org', name: 'Ada Lovelace', attributes: { city: 'London' } },
+  { email: 'grace@example.org', name: 'Grace Hopper', attributes: { city: 'Arlington' } },
+  { email: 'alan@example.org', name: 'Alan Turing', attributes: { city: 'Wilmslow' } },
+  { email: 'katherine@example.org', name: 'Katherine Johnson', attributes: { city: 'Hampton' } },
+  { email: 'edsger@example.org', name: 'Edsger Dijkstra', attributes: { city: 'Nuenen' } },
+];
+
+export async function runDemo(
+  config: Config,
+  send: boolean,
+  out: (line: string) => void,
+): Promise<void> {
+  const log = createLogger('warn');
+  await migrate(config.databaseUrl, log);
+  const container = await createContainer(config, log);
+  try {
+    const root = packageRoot();
+    const mjml = await readFile(path.join(root, 'templates', 'newsletter.mjml'), 'utf8');
+    const content = await readFile(
+      path.join(root, 'templates', 'samples', 'quarterly-content.md'),
+      'utf8',
+    );
+    const { services, pool } = container;
+    const list = await services.lists.create({
+      name: 'Quarterly newsletter (demo)',
+      description: 'Readers of the demo newsletter',
+      visibility: 'public',
+    });
+    for (const reader of READERS) {
+      const existing = await pool.query<{ id: number }>(
+        'SELECT id FROM subscribers WHERE email = $1',
+        [reader.email],
+      );
+      if (existing.rows[0])
+        await services.subscribers.changeLists(
+          existing.rows[0].id,
+          { add: [list.id] },
+          { source: 'api' },
+        );
+      else await services.subscribers.create({ ...reader, lists: [list.id] }, { source: 'api' });
+    }
+    const { rows } = await pool.query<{ id: number }>(
+      "INSERT INTO templates (name, mjml) VALUES ('Quarterly newsletter', $1) RETURNING id",
+      [mjml],
+    );
+    const campaign = await services.campaigns.create({
+      name: 'Quarterly newsletter — demo issue',
+      subject: '{{ campaign.data.title }}, {{ campaign.data.period }}',
+      templateId: rows[0]!.id,
+      listIds: [list.id],
+      content,
+      contentType: 'markdown',
+      fromName: 'The Secretariat',
+      fromEmail: 'newsletter@example.org',
+      replyTo: null,
+      data: {
+        title: 'Quarterly Newsletter',
+        period: '2027 — 1st quarter',
+        organisation: 'The Secretariat',
+        contactName: 'The Secretariat',
+        contactAddress: '1 Example Street, 1200 Geneva, Switzerland',
+        contactEmail: 'info@example.org',
+        contactWebsite: 'https://www.example.org',
+      },
+    });
+    out(
+      `Created list ${list.id} with ${READERS.length} subscribers, template ${rows[0]!.id} and campaign ${campaign.id}.`,
+    );
+    if (send) {
+      await services.campaigns.start(campaign.id);
+      out(`Campaign ${campaign.id} started: a running worker (npm start) delivers it.`);
+    } else {
+      out(
+        `Preview the checks:  curl -s ${config.publicUrl}/api/v1/campaigns/${campaign.id}/preflight -H "Authorization: Bearer $TOKEN"`,
+      );
+      out(
+        `Send it:             curl -s -X POST ${config.publicUrl}/api/v1/campaigns/${campaign.id}/send -H "Authorization: Bearer $TOKEN"`,
+      );
+    }
+    if (!config.smtpUrl)
+      out(
+        `Without SMTP_URL the messages land in ${config.outboxDir} and at ${config.publicUrl}/dev/outbox`,
+      );
+  } finally {
+    await container.close();
+  }
+}

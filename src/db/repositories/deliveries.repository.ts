@@ -1,0 +1,249 @@
+// The delivery ledger. Every write here is set-based: one statement per chunk or window of
+// recipients, never one per recipient.
+import type { DeliveryStatus } from '../../domain/campaign.js';
+import type { Queryable } from '../pool.js';
+
+export interface ClaimedDelivery {
+  id: number;
+  subscriber_id: number | null;
+  attempts: number;
+}
+
+export interface Recipient {
+  delivery_id: number;
+  subscriber_id: number;
+  uuid: string;
+  email: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  list_name: string;
+}
+
+export interface Outcome {
+  id: number;
+  status: DeliveryStatus;
+  messageId?: string | null;
+  error?: string | null;
+  /** For a transient failure: when to try again (the row goes back to 'queued'). */
+  retryAt?: Date | null;
+  /** A transport error is not the recipient's attempt: it is given back. */
+  refundAttempt?: boolean;
+}
+
+export interface DeliveryRow {
+  id: number;
+  subscriber_id: number | null;
+  email: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  message_id: string | null;
+  last_error: string | null;
+  sent_at: Date | null;
+  updated_at: Date;
+}
+
+/** Eligible = confirmed on one of the campaign's lists, and an active subscriber. */
+const ELIGIBLE = `s.status = 'active' AND EXISTS (
+    SELECT 1 FROM subscriptions x JOIN campaign_lists cl ON cl.list_id = x.list_id
+    WHERE cl.campaign_id = $1 AND x.subscriber_id = s.id AND x.status = 'confirmed')`;
+
+export class DeliveriesRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async subscriberIdRange(): Promise<{ min: number; max: number } | undefined> {
+    const { rows } = await this.db.query<{ min: number | null; max: number | null }>(
+      'SELECT min(id) AS min, max(id) AS max FROM subscribers',
+    );
+    const r = rows[0];
+    return r && r.min !== null && r.max !== null ? { min: r.min, max: r.max } : undefined;
+  }
+
+  /** Draws the eligible subscribers with ids in (from, to] into the ledger; returns rows added. */
+  async drawChunk(campaignId: number, fromExclusive: number, toInclusive: number): Promise<number> {
+    const result = await this.db.query(
+      `INSERT INTO deliveries (campaign_id, subscriber_id)
+       SELECT $1, s.id FROM subscribers s
+       WHERE s.id > $2 AND s.id <= $3 AND ${ELIGIBLE}
+       ON CONFLICT (campaign_id, subscriber_id) DO NOTHING`,
+      [campaignId, fromExclusive, toInclusive],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async countAudience(campaignId: number): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM subscribers s WHERE ${ELIGIBLE}`,
+      [campaignId],
+    );
+    return rows[0]!.n;
+  }
+
+  async count(campaignId: number): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = $1',
+      [campaignId],
+    );
+    return rows[0]!.n;
+  }
+
+  /** Id ranges of `size` queued deliveries, in id order: one delivery job each. */
+  async queuedRanges(
+    campaignId: number,
+    size: number,
+  ): Promise<{ fromId: number; toId: number }[]> {
+    const { rows } = await this.db.query<{ from_id: number; to_id: number }>(
+      `SELECT min(id) AS from_id, max(id) AS to_id FROM (
+         SELECT id, (row_number() OVER (ORDER BY id) - 1) / $2 AS bucket
+         FROM deliveries WHERE campaign_id = $1 AND status = 'queued') q
+       GROUP BY bucket ORDER BY bucket`,
+      [campaignId, size],
+    );
+    return rows.map((r) => ({ fromId: r.from_id, toId: r.to_id }));
+  }
+
+  /**
+   * Rows a previous run of this same job left in 'sending': that run died (the job lock makes
+   * runs of one job exclusive), so whether the SMTP transaction completed is unknown.
+   */
+  async markAbandoned(campaignId: number, claimedBy: string): Promise<number> {
+    const result = await this.db.query(
+      `UPDATE deliveries SET status = 'unknown', last_error = 'worker stopped during the SMTP transaction',
+         claimed_by = NULL, updated_at = now()
+       WHERE campaign_id = $1 AND status = 'sending' AND claimed_by = $2`,
+      [campaignId, claimedBy],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** After Redis lost the jobs: claims older than `olderThanMs` belong to no live job. */
+  async markStaleSending(campaignId: number, olderThanMs: number): Promise<number> {
+    const result = await this.db.query(
+      `UPDATE deliveries SET status = 'unknown', last_error = 'worker stopped during the SMTP transaction',
+         claimed_by = NULL, updated_at = now()
+       WHERE campaign_id = $1 AND status = 'sending' AND claimed_at < now() - ($2 || ' milliseconds')::interval`,
+      [campaignId, String(olderThanMs)],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** Claims up to `limit` due, queued rows of the range for this job; concurrent jobs skip them. */
+  async claim(
+    campaignId: number,
+    fromId: number,
+    toId: number,
+    limit: number,
+    claimedBy: string,
+  ): Promise<ClaimedDelivery[]> {
+    const { rows } = await this.db.query<ClaimedDelivery>(
+      `UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, claimed_by = $5,
+         claimed_at = now(), updated_at = now()
+       WHERE d.id IN (
+         SELECT id FROM deliveries
+         WHERE campaign_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
+           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+       RETURNING d.id, d.subscriber_id, d.attempts`,
+      [campaignId, fromId, toId, limit, claimedBy],
+    );
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * The claimed rows whose subscriber may still be mailed, with what personalisation needs.
+   * Checked just before the SMTP transaction: anyone who left meanwhile is not in the result.
+   */
+  async recipients(campaignId: number, deliveryIds: number[]): Promise<Recipient[]> {
+    const { rows } = await this.db.query<Recipient>(
+      `SELECT d.id AS delivery_id, s.id AS subscriber_id, s.uuid, s.email, s.name, s.attributes,
+              (SELECT l.name FROM campaign_lists cl
+                 JOIN subscriptions x ON x.list_id = cl.list_id AND x.subscriber_id = s.id
+                                     AND x.status = 'confirmed'
+                 JOIN lists l ON l.id = cl.list_id
+               WHERE cl.campaign_id = $1 ORDER BY cl.position LIMIT 1) AS list_name
+       FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+       WHERE d.id = ANY($2::bigint[]) AND ${ELIGIBLE}`,
+      [campaignId, deliveryIds],
+    );
+    return rows;
+  }
+
+  /** Writes the outcomes of one window in one statement. */
+  async record(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.db.query(
+      `UPDATE deliveries d SET
+         status = o.status,
+         message_id = COALESCE(o.message_id, d.message_id),
+         last_error = o.error,
+         sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,
+         next_attempt_at = o.retry_at,
+         attempts = d.attempts - CASE WHEN o.refund THEN 1 ELSE 0 END,
+         claimed_by = NULL,
+         updated_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[])
+         AS o(id, status, message_id, error, retry_at, refund)
+       WHERE d.id = o.id`,
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.messageId ?? null),
+        outcomes.map((o) => o.error ?? null),
+        outcomes.map((o) => o.retryAt ?? null),
+        outcomes.map((o) => o.refundAttempt ?? false),
+      ],
+    );
+  }
+
+  async statusCounts(campaignId: number): Promise<Record<DeliveryStatus, number>> {
+    const { rows } = await this.db.query<{ status: DeliveryStatus; n: number }>(
+      'SELECT status, count(*)::int AS n FROM deliveries WHERE campaign_id = $1 GROUP BY status',
+      [campaignId],
+    );
+    const counts = {
+      queued: 0,
+      sending: 0,
+      sent: 0,
+      failed: 0,
+      bounced: 0,
+      suppressed: 0,
+      unknown: 0,
+    };
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  async sentSince(campaignId: number, since: Date): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = $1 AND status = 'sent' AND sent_at >= $2`,
+      [campaignId, since],
+    );
+    return rows[0]!.n;
+  }
+
+  /** Puts failed and unknown rows back in the queue, on purpose (POST …/retry). */
+  async requeueFailed(campaignId: number): Promise<number> {
+    const result = await this.db.query(
+      `UPDATE deliveries SET status = 'queued', next_attempt_at = NULL, claimed_by = NULL, updated_at = now()
+       WHERE campaign_id = $1 AND status IN ('failed', 'unknown')`,
+      [campaignId],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async page(
+    campaignId: number,
+    after: number | undefined,
+    limit: number,
+    status?: DeliveryStatus,
+  ): Promise<DeliveryRow[]> {
+    const { rows } = await this.db.query<DeliveryRow>(
+      `SELECT d.id, d.subscriber_id, s.email, d.status, d.attempts, d.message_id, d.last_error,
+              d.sent_at, d.updated_at
+       FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
+       WHERE d.campaign_id = $1 AND ($2::bigint IS NULL OR d.id > $2) AND ($4::text IS NULL OR d.status = $4)
+       ORDER BY d.id LIMIT $3`,
+      [campaignId, after ?? null, limit, status ?? null],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,165 @@
+// One outgoing message and the headers of PRODUCT.md §6. Every value that reaches a header
+// passes through here: names and subjects lose CR/LF and control characters, addresses and
+// URLs with anything that could end a header or add a recipient are refused outright.
+import { randomUUID } from 'node:crypto';
+import type { SendMailOptions } from 'nodemailer';
+import { encodeWord } from 'nodemailer/lib/mime-funcs';
+
+export interface OutgoingMessage {
+  from: { name?: string; address: string };
+  to: { name?: string; address: string };
+  replyTo?: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** '<…@domain>' we generate (unique); recorded in the ledger. */
+  messageId: string;
+  /** Emits List-Unsubscribe: <https…>, <mailto:…>. */
+  listUnsubscribe?: { url: string; mailto?: string };
+  /** List-Unsubscribe-Post: List-Unsubscribe=One-Click (campaign mail only). */
+  oneClick: boolean;
+  /** List-Id value, e.g. '"Quarterly" <list-1.bulletin.example.org>'. */
+  listId?: string;
+  /** Precedence: bulk. */
+  bulk: boolean;
+  /** Feedback-ID. */
+  feedbackId?: string;
+  /** X-Bulletin-Campaign. */
+  campaignUuid?: string;
+  /** VERP envelope sender (bounce+token@BOUNCE_DOMAIN). */
+  returnPath?: string;
+}
+
+/** A message that can never be sent as given (bad address, bad URL): do not retry it. */
+export class InvalidMessageError extends Error {
+  readonly code = 'EMESSAGE';
+  readonly permanent = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidMessageError';
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex
+const ADDRESS = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+$/;
+
+/** Free text for a header (names, subject, List-Id): control characters become a space. */
+export function headerText(value: string): string {
+  return value
+    .replace(CONTROL, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+}
+
+export function checkAddress(value: string, field: string): string {
+  const address = value.trim();
+  if (!ADDRESS.test(address) || address.length > 254) {
+    throw new InvalidMessageError(`${field} is not a single plain address`);
+  }
+  return address;
+}
+
+function checkUrl(value: string, field: string, protocols: string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidMessageError(`${field} is not a URL`);
+  }
+  // URL serialisation percent-encodes spaces, quotes and angle brackets; a comma would still
+  // split the List-Unsubscribe list, so it is encoded too.
+  const href = url.href.replace(/,/g, '%2C');
+  if (!protocols.includes(url.protocol) || HAS_CONTROL.test(href) || /[\s<>]/.test(href)) {
+    throw new InvalidMessageError(`${field} must be a ${protocols.join(' or ')} URL`);
+  }
+  return href;
+}
+
+const MESSAGE_ID = /^<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+>$/;
+
+/** A fresh Message-ID: `<uuid@domain>`. */
+export function newMessageId(domain: string): string {
+  const host = domain.trim().toLowerCase();
+  const safe = /^[a-z0-9.-]{1,253}$/.test(host) && !host.startsWith('.') ? host : 'localhost';
+  return `<${randomUUID()}@${safe}>`;
+}
+
+function listUnsubscribeHeader(value: NonNullable<OutgoingMessage['listUnsubscribe']>): string {
+  const parts = [`<${checkUrl(value.url, 'listUnsubscribe.url', ['https:', 'http:'])}>`];
+  if (value.mailto) {
+    const mailto = value.mailto.startsWith('mailto:') ? value.mailto : `mailto:${value.mailto}`;
+    const address = checkAddress(mailto.slice('mailto:'.length).split('?')[0] ?? '', 'mailto');
+    const query = mailto.includes('?') ? mailto.slice(mailto.indexOf('?')) : '?subject=unsubscribe';
+    parts.push(`<${checkUrl(`mailto:${address}${query}`, 'listUnsubscribe.mailto', ['mailto:'])}>`);
+  }
+  return parts.join(', ');
+}
+
+const LIST_ID = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+$/;
+
+/**
+ * RFC 2919 List-Id: an optional phrase and `<id>`. Only the phrase may be encoded: nodemailer
+ * would encode the whole value when the name is not ASCII, hiding the id from filters.
+ */
+export function listIdHeader(value: string): string {
+  const clean = headerText(value);
+  const match = /^(.*?)\s*<([^<>]+)>$/.exec(clean);
+  const id = match ? match[2]! : clean;
+  if (!LIST_ID.test(id)) throw new InvalidMessageError('listId must end in <id.domain>');
+  let phrase = (match?.[1] ?? '').trim();
+  if (/^".*"$/.test(phrase)) phrase = phrase.slice(1, -1).replace(/\\(.)/g, '$1');
+  if (phrase === '') return `<${id}>`;
+  const shown = /^[\x20-\x7e]*$/.test(phrase)
+    ? `"${phrase.replace(/["\\]/g, '\\$&')}"`
+    : encodeWord(phrase, 'Q', 52);
+  return `${shown} <${id}>`;
+}
+
+/** `"Quarterly" <list-7.bulletin.example.org>` for a list. */
+export function formatListId(name: string, listId: number | string, domain: string): string {
+  return `"${headerText(name).replace(/["\\]/g, '')}" <list-${listId}.${domain}>`;
+}
+
+/** The nodemailer options for one message; throws InvalidMessageError on unusable values. */
+export function toMailOptions(message: OutgoingMessage): SendMailOptions {
+  if (!MESSAGE_ID.test(message.messageId)) {
+    throw new InvalidMessageError('messageId must look like <id@domain>');
+  }
+  const from = checkAddress(message.from.address, 'from');
+  const to = checkAddress(message.to.address, 'to');
+  const headers: Record<string, string | { prepared: true; value: string }> = {};
+  if (message.listUnsubscribe) {
+    // Prepared: nodemailer must not fold or encode the <…> list.
+    headers['List-Unsubscribe'] = {
+      prepared: true,
+      value: listUnsubscribeHeader(message.listUnsubscribe),
+    };
+    if (message.oneClick) {
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    }
+  }
+  if (message.listId) headers['List-Id'] = { prepared: true, value: listIdHeader(message.listId) };
+  if (message.bulk) headers.Precedence = 'bulk';
+  if (message.feedbackId) headers['Feedback-ID'] = headerText(message.feedbackId);
+  if (message.campaignUuid) headers['X-Bulletin-Campaign'] = headerText(message.campaignUuid);
+  return {
+    from: { name: headerText(message.from.name ?? ''), address: from },
+    to: { name: headerText(message.to.name ?? ''), address: to },
+    ...(message.replyTo ? { replyTo: checkAddress(message.replyTo, 'replyTo') } : {}),
+    subject: headerText(message.subject),
+    html: message.html,
+    text: message.text,
+    messageId: message.messageId,
+    headers,
+    envelope: {
+      from: message.returnPath ? checkAddress(message.returnPath, 'returnPath') : from,
+      to: [to],
+    },
+    // Data never names files or URLs for nodemailer to fetch (the transport refuses too).
+    attachments: [],
+  };
+}

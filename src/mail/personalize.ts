@@ -1,0 +1,76 @@
+// Per-recipient rendering: the three Liquid templates of a compiled message are parsed once,
+// then rendered synchronously for each recipient (thousands per second; no MJML here).
+import type { Template } from 'liquidjs';
+import { htmlLiquid, textLiquid } from './liquid.js';
+import type { CompiledMessage, MergeVars, RenderedMessage } from './types.js';
+
+// eslint-disable-next-line no-control-regex
+const HEADER_BREAKS = /[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g;
+
+/** A subject is a header: line breaks and control characters become one space. */
+export function cleanSubject(value: string): string {
+  return value
+    .replace(HEADER_BREAKS, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+}
+
+export class Personalizer {
+  private readonly subject: Template[];
+  private readonly html: Template[];
+  private readonly text: Template[];
+
+  /** Throws on a Liquid syntax error (compileMessage has already refused those). */
+  constructor(compiled: CompiledMessage) {
+    this.subject = textLiquid.parse(compiled.subject);
+    this.html = htmlLiquid.parse(compiled.html);
+    this.text = textLiquid.parse(compiled.text);
+  }
+
+  /**
+   * Renders one recipient's message. HTML output is escaped; text and subject are not (they
+   * are not HTML). Throws when a render limit is hit: a permanent failure for this message.
+   */
+  render(vars: MergeVars): RenderedMessage {
+    const scope = toScope(vars);
+    return {
+      subject: cleanSubject(String(textLiquid.renderSync(this.subject, scope))),
+      html: String(htmlLiquid.renderSync(this.html, scope)),
+      text: tidyText(String(textLiquid.renderSync(this.text, scope))),
+    };
+  }
+}
+
+/** Tags that rendered to nothing leave blank lines and trailing spaces in the text part. */
+function tidyText(text: string): string {
+  return text
+    .replace(/[ \t]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .replace(/^\n+/, '');
+}
+
+/**
+ * A fresh plain scope with only the MergeVars keys: whatever else a caller's objects carry
+ * (class instances, extra fields) stays out of reach of templates.
+ */
+function toScope(vars: MergeVars): Record<string, unknown> {
+  return {
+    subscriber: {
+      email: vars.subscriber.email,
+      name: vars.subscriber.name,
+      uuid: vars.subscriber.uuid,
+      attributes: vars.subscriber.attributes ?? {},
+    },
+    campaign: {
+      name: vars.campaign.name,
+      subject: vars.campaign.subject,
+      uuid: vars.campaign.uuid,
+      data: vars.campaign.data ?? {},
+    },
+    list: { name: vars.list.name },
+    unsubscribe_url: vars.unsubscribe_url,
+    preferences_url: vars.preferences_url,
+    archive_url: vars.archive_url,
+    confirm_url: vars.confirm_url,
+  };
+}

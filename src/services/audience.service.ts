@@ -1,0 +1,64 @@
+// Draws a campaign's audience into the ledger once, with set-based SQL in subscriber-id chunks
+// (never OFFSET), then queues one delivery job per range of ledger rows. Both steps are safe to
+// repeat: the ledger is unique per (campaign, subscriber) and job ids are deterministic.
+import type { Pool } from '../db/pool.js';
+import { CampaignsRepository } from '../db/repositories/campaigns.repository.js';
+import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
+import type { Logger } from '../lib/logger.js';
+import { batchJobId, type Queues } from '../queue/queues.js';
+
+export const DRAW_CHUNK = 50_000;
+export const BATCH_SIZE = 200;
+
+export class AudienceService {
+  constructor(
+    private readonly pool: Pool,
+    private readonly queues: Queues,
+    private readonly log: Logger,
+    private readonly batchSize = BATCH_SIZE,
+  ) {}
+
+  /** Draws (if not yet drawn) and queues the batches of a running campaign. */
+  async drawAndQueue(campaignId: number, generation: number): Promise<'queued' | 'not-running'> {
+    const campaigns = new CampaignsRepository(this.pool);
+    const campaign = await campaigns.findById(campaignId);
+    if (!campaign || campaign.status !== 'running') return 'not-running';
+    const ledger = new DeliveriesRepository(this.pool);
+    if (!campaign.audience_drawn_at) {
+      const started = Date.now();
+      const range = await ledger.subscriberIdRange();
+      if (range) {
+        for (let from = range.min - 1; from < range.max; from += DRAW_CHUNK) {
+          await ledger.drawChunk(campaignId, from, Math.min(from + DRAW_CHUNK, range.max));
+        }
+      }
+      const recipients = await ledger.count(campaignId);
+      await campaigns.markAudienceDrawn(campaignId, recipients);
+      this.log.info(
+        { event: 'audience_drawn', campaignId, recipients, ms: Date.now() - started },
+        'audience drawn',
+      );
+    }
+    await this.queueBatches(campaignId, generation);
+    // An empty audience (or one already fully sent) finishes here.
+    await campaigns.finishIfDone(campaignId);
+    return 'queued';
+  }
+
+  async queueBatches(campaignId: number, generation: number): Promise<number> {
+    const ranges = await new DeliveriesRepository(this.pool).queuedRanges(
+      campaignId,
+      this.batchSize,
+    );
+    for (let i = 0; i < ranges.length; i += 1000) {
+      await this.queues.deliveries.addBulk(
+        ranges.slice(i, i + 1000).map((r) => ({
+          name: 'batch',
+          data: { campaignId, fromId: r.fromId, toId: r.toId },
+          opts: { jobId: batchJobId(campaignId, generation, r.fromId) },
+        })),
+      );
+    }
+    return ranges.length;
+  }
+}

@@ -1,0 +1,101 @@
+// What staff see about a campaign: live stats, progress, rate and ETA, and the preflight report.
+import { AppError } from '../domain/errors.js';
+import type { Pool } from '../db/pool.js';
+import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
+import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
+import { EventsRepository } from '../db/repositories/events.repository.js';
+import { unknownVariables, hasUnsubscribeLink } from '../mail/render.js';
+import type { CampaignsService } from './campaigns.service.js';
+
+export interface CampaignStats {
+  recipients: number;
+  queued: number;
+  sending: number;
+  sent: number;
+  failed: number;
+  bounced: number;
+  suppressed: number;
+  unknown: number;
+  complained: number;
+  unsubscribed: number;
+  opened: number;
+  clicked: number;
+}
+
+export interface CampaignReport {
+  stats: CampaignStats;
+  progress: number;
+  rate: number;
+  eta: string | null;
+}
+
+export class CampaignReportService {
+  constructor(
+    private readonly pool: Pool,
+    private readonly campaigns: CampaignsService,
+  ) {}
+
+  async report(campaign: CampaignRow, now = new Date()): Promise<CampaignReport> {
+    const ledger = new DeliveriesRepository(this.pool);
+    const [counts, events, lastMinute] = await Promise.all([
+      ledger.statusCounts(campaign.id),
+      new EventsRepository(this.pool).campaignCounts(campaign.id),
+      campaign.status === 'running'
+        ? ledger.sentSince(campaign.id, new Date(now.getTime() - 60_000))
+        : Promise.resolve(0),
+    ]);
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const stats: CampaignStats = {
+      recipients: total,
+      ...counts,
+      complained: events.complaint ?? 0,
+      unsubscribed: events.unsubscribe ?? 0,
+      opened: events.opened ?? 0,
+      clicked: events.clicked ?? 0,
+    };
+    const remaining = counts.queued + counts.sending;
+    const progress =
+      total === 0 ? (campaign.status === 'finished' ? 1 : 0) : (total - remaining) / total;
+    const rate = lastMinute / 60;
+    const eta =
+      campaign.status === 'running' && rate > 0 && remaining > 0
+        ? new Date(now.getTime() + (remaining / rate) * 1000).toISOString()
+        : null;
+    return {
+      stats,
+      progress: Math.round(progress * 10_000) / 10_000,
+      rate: Math.round(rate * 100) / 100,
+      eta,
+    };
+  }
+
+  async preflight(campaign: CampaignRow) {
+    const problems: string[] = [];
+    const audience = await new DeliveriesRepository(this.pool).countAudience(campaign.id);
+    if (audience === 0)
+      problems.push('nobody would receive it: no confirmed, active subscriber on its lists');
+    let compiled;
+    try {
+      compiled = await this.campaigns.buildSnapshot(campaign);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      problems.push(
+        error.message +
+          (error.details.errors
+            ? `: ${error.details.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`
+            : ''),
+      );
+    }
+    const unknown = compiled ? unknownVariables(compiled) : [];
+    if (unknown.length > 0) problems.push(`unknown merge tags render empty: ${unknown.join(', ')}`);
+    return {
+      ok: problems.length === 0,
+      audience,
+      unknownMergeTags: unknown,
+      missingUnsubscribeLink: compiled ? !hasUnsubscribeLink(compiled) : true,
+      mjmlWarnings: compiled?.warnings ?? [],
+      htmlBytes: compiled ? Buffer.byteLength(compiled.html) : 0,
+      problems,
+    };
+  }
+}

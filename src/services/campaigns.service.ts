@@ -1,0 +1,342 @@
+// Campaign use cases: editing under the lifecycle rules, and every status change. Each change is
+// a conditional UPDATE (CampaignsRepository.transition), so two requests racing to start or
+// pause the same campaign cannot both win; the loser gets a 409.
+import {
+  canEdit,
+  canTransition,
+  transition,
+  type CampaignAction,
+  type DeliveryStatus,
+} from '../domain/campaign.js';
+import { normalizeEmail } from '../domain/email.js';
+import { AppError, notFound, validation, type FieldError } from '../domain/errors.js';
+import { resolveSendAt } from '../domain/schedule.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import {
+  CampaignsRepository,
+  type CampaignFields,
+  type CampaignRow,
+  type CampaignSnapshot,
+} from '../db/repositories/campaigns.repository.js';
+import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
+import { ListsRepository } from '../db/repositories/lists.repository.js';
+import type { Logger } from '../lib/logger.js';
+import { compileMessage, hasUnsubscribeLink } from '../mail/render.js';
+import { drawJobId, type Queues } from '../queue/queues.js';
+import type { AudienceService } from './audience.service.js';
+import { ListsService } from './lists.service.js';
+
+export type CampaignInput = Partial<CampaignFields>;
+
+function checkAddresses(input: CampaignInput): CampaignInput {
+  const errors: FieldError[] = [];
+  const out = { ...input };
+  for (const field of ['fromEmail', 'replyTo'] as const) {
+    const value = input[field];
+    if (value === undefined || value === null || value === '') {
+      if (value === '') out[field] = null;
+      continue;
+    }
+    const result = normalizeEmail(value);
+    if (result.ok) out[field] = result.email;
+    else errors.push({ path: field, message: result.reason });
+  }
+  if (errors.length > 0) throw validation(errors);
+  return out;
+}
+
+export class CampaignsService {
+  constructor(
+    private readonly pool: Pool,
+    private readonly queues: Queues,
+    private readonly audience: AudienceService,
+    private readonly log: Logger,
+  ) {}
+
+  private repo() {
+    return new CampaignsRepository(this.pool);
+  }
+
+  async create(input: CampaignFields): Promise<CampaignRow> {
+    const checked = checkAddresses(input) as CampaignFields;
+    const id = await inTransaction(this.pool, async (tx) => {
+      await new ListsService(new ListsRepository(tx)).requireExisting(checked.listIds, 'listIds');
+      await this.requireTemplate(tx, checked.templateId);
+      return new CampaignsRepository(tx).create(checked);
+    });
+    return this.get(id);
+  }
+
+  async get(id: number): Promise<CampaignRow> {
+    const row = await this.repo().findById(id);
+    if (!row) throw notFound('Campaign', id);
+    return row;
+  }
+
+  page(after: number | undefined, limit: number, status?: string): Promise<CampaignRow[]> {
+    return this.repo().page(after, limit, status);
+  }
+
+  async update(id: number, input: CampaignInput): Promise<CampaignRow> {
+    const checked = checkAddresses(input);
+    await inTransaction(this.pool, async (tx) => {
+      const repo = new CampaignsRepository(tx);
+      const current = await repo.findById(id, true);
+      if (!current) throw notFound('Campaign', id);
+      const touchesContent =
+        checked.content !== undefined ||
+        checked.contentType !== undefined ||
+        checked.templateId !== undefined ||
+        checked.subject !== undefined ||
+        checked.listIds !== undefined;
+      if (!canEdit(current.status, touchesContent ? 'content' : 'other')) {
+        throw new AppError(
+          'illegal_transition',
+          touchesContent
+            ? `A ${current.status} campaign's content, subject, template and lists can no longer change`
+            : `A ${current.status} campaign can no longer be edited`,
+        );
+      }
+      if (checked.listIds)
+        await new ListsService(new ListsRepository(tx)).requireExisting(checked.listIds, 'listIds');
+      if (checked.templateId) await this.requireTemplate(tx, checked.templateId);
+      await repo.update(id, checked);
+    });
+    return this.get(id);
+  }
+
+  deliveries(
+    campaignId: number,
+    after: number | undefined,
+    limit: number,
+    status?: DeliveryStatus,
+  ) {
+    return new DeliveriesRepository(this.pool).page(campaignId, after, limit, status);
+  }
+
+  async delete(id: number): Promise<void> {
+    const current = await this.get(id);
+    if (current.status === 'running' || current.status === 'paused') {
+      throw new AppError(
+        'illegal_transition',
+        `A ${current.status} campaign cannot be deleted; cancel it first`,
+      );
+    }
+    await this.repo().delete(id);
+  }
+
+  /** Compiles the template with this quarter's content once; the result is frozen at start. */
+  async buildSnapshot(campaign: CampaignRow): Promise<CampaignSnapshot> {
+    if (!campaign.template_id) {
+      throw new AppError('unprocessable', 'The campaign has no template', {
+        errors: [{ path: 'templateId', message: 'is required to send' }],
+      });
+    }
+    if (campaign.list_ids.length === 0) {
+      throw new AppError('unprocessable', 'The campaign has no lists', {
+        errors: [{ path: 'listIds', message: 'is required to send' }],
+      });
+    }
+    const { rows } = await this.pool.query<{ mjml: string }>(
+      'SELECT mjml FROM templates WHERE id = $1',
+      [campaign.template_id],
+    );
+    if (!rows[0])
+      throw new AppError('unprocessable', 'The template no longer exists', {
+        errors: [{ path: 'templateId', message: 'does not exist' }],
+      });
+    const compiled = await compileMessage({
+      mjml: rows[0].mjml,
+      content: campaign.content,
+      contentType: campaign.content_type,
+      subject: campaign.subject,
+    });
+    if (!hasUnsubscribeLink(compiled)) {
+      throw new AppError('unprocessable', 'The message has no unsubscribe link', {
+        errors: [
+          {
+            path: 'templateId',
+            message: 'the template must use {{ unsubscribe_url }} or {{ preferences_url }}',
+          },
+        ],
+      });
+    }
+    return {
+      subject: compiled.subject,
+      html: compiled.html,
+      text: compiled.text,
+      warnings: compiled.warnings,
+      fromName: campaign.from_name,
+      fromEmail: campaign.from_email ?? '',
+      replyTo: campaign.reply_to,
+    };
+  }
+
+  async schedule(
+    id: number,
+    sendAt: string,
+    timezone: string | undefined,
+    now = new Date(),
+  ): Promise<CampaignRow> {
+    const resolved = resolveSendAt(sendAt, timezone);
+    if (!resolved.ok) throw validation([{ path: resolved.path, message: resolved.message }]);
+    if (resolved.at.getTime() <= now.getTime()) {
+      throw new AppError('unprocessable', 'sendAt is in the past', {
+        errors: [{ path: 'sendAt', message: `${resolved.at.toISOString()} is not in the future` }],
+      });
+    }
+    const campaign = await this.get(id);
+    this.requireTransition(campaign, 'schedule');
+    // Refuse now what would fail at send time, while someone is there to fix it.
+    await this.buildSnapshot(campaign);
+    return this.move(campaign, 'schedule', { sendAt: resolved.at, timezone: resolved.timezone });
+  }
+
+  /** Starts now (or at the scheduled time, from the scheduler). */
+  async start(id: number): Promise<CampaignRow> {
+    const campaign = await this.get(id);
+    this.requireTransition(campaign, 'start');
+    const snapshot = await this.buildSnapshot(campaign);
+    const started = await this.move(campaign, 'start', {
+      snapshot,
+      started: true,
+      bumpGeneration: true,
+    });
+    await this.queues.campaigns.add(
+      'draw',
+      { campaignId: id, generation: started.generation },
+      { jobId: drawJobId(id, started.generation) },
+    );
+    this.log.info({ event: 'campaign_started', campaignId: id }, 'campaign started');
+    return started;
+  }
+
+  async pause(id: number): Promise<CampaignRow> {
+    const paused = await this.move(await this.get(id), 'pause', { reason: 'paused by request' });
+    this.log.info({ event: 'campaign_paused', campaignId: id }, 'campaign paused');
+    return paused;
+  }
+
+  async resume(id: number): Promise<CampaignRow> {
+    const resumed = await this.move(await this.get(id), 'resume', { bumpGeneration: true });
+    // Rows waiting out a retry delay go now: whoever resumes has fixed what made them wait.
+    await this.pool.query(
+      `UPDATE deliveries SET next_attempt_at = NULL WHERE campaign_id = $1 AND status = 'queued' AND next_attempt_at IS NOT NULL`,
+      [id],
+    );
+    await this.requeue(resumed);
+    this.log.info({ event: 'campaign_resumed', campaignId: id }, 'campaign resumed');
+    return resumed;
+  }
+
+  async cancel(id: number): Promise<CampaignRow> {
+    const cancelled = await this.move(await this.get(id), 'cancel', {
+      reason: 'cancelled by request',
+    });
+    this.log.info({ event: 'campaign_cancelled', campaignId: id }, 'campaign cancelled');
+    return cancelled;
+  }
+
+  /** Re-sends failed and unknown deliveries of a finished campaign, on purpose. */
+  async retry(id: number): Promise<CampaignRow> {
+    const campaign = await this.get(id);
+    this.requireTransition(campaign, 'retry');
+    const moved = await inTransaction(this.pool, async (tx) => {
+      const count = await new DeliveriesRepository(tx).requeueFailed(id);
+      if (count === 0) throw new AppError('conflict', 'No failed or unknown deliveries to retry');
+      const row = await new CampaignsRepository(tx).transition(
+        id,
+        transition('retry').from,
+        'running',
+        { bumpGeneration: true },
+      );
+      if (!row) throw new AppError('illegal_transition', `Campaign ${id} changed status meanwhile`);
+      return row;
+    });
+    await this.requeue(moved);
+    return moved;
+  }
+
+  /** Scheduler tick: starts campaigns whose time has come; one that cannot start fails visibly. */
+  async startDue(now = new Date()): Promise<number> {
+    let started = 0;
+    for (const id of await this.repo().dueScheduled(now)) {
+      try {
+        await this.start(id);
+        started++;
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'illegal_transition') continue; // another process won
+        const reason = `could not start: ${(error as Error).message}`.slice(0, 500);
+        await this.repo().transition(id, ['scheduled'], 'failed', { reason });
+        this.log.error(
+          { event: 'campaign_start_failed', campaignId: id, reason },
+          'scheduled campaign failed to start',
+        );
+      }
+    }
+    return started;
+  }
+
+  /**
+   * After a restart (or Redis lost its data), PostgreSQL says what should be queued: running
+   * campaigns get their remaining rows queued again under a new generation of job ids.
+   */
+  async reconcile(staleSendingMs: number): Promise<void> {
+    const repo = this.repo();
+    for (const id of await repo.withStatus('running')) {
+      await new DeliveriesRepository(this.pool).markStaleSending(id, staleSendingMs);
+      const generation = await repo.bumpGeneration(id);
+      const campaign = await repo.findById(id);
+      if (campaign) await this.requeue({ ...campaign, generation });
+    }
+    await this.startDue();
+  }
+
+  private async requeue(campaign: CampaignRow): Promise<void> {
+    if (!campaign.audience_drawn_at) {
+      await this.queues.campaigns.add(
+        'draw',
+        { campaignId: campaign.id, generation: campaign.generation },
+        { jobId: drawJobId(campaign.id, campaign.generation) },
+      );
+      return;
+    }
+    await this.audience.queueBatches(campaign.id, campaign.generation);
+    await this.repo().finishIfDone(campaign.id);
+  }
+
+  private requireTransition(campaign: CampaignRow, action: CampaignAction): void {
+    if (!canTransition(campaign.status, action)) {
+      throw new AppError('illegal_transition', `Cannot ${action} a ${campaign.status} campaign`, {
+        extra: { status: campaign.status },
+      });
+    }
+  }
+
+  private async move(
+    campaign: CampaignRow,
+    action: CampaignAction,
+    extra: Parameters<CampaignsRepository['transition']>[3] = {},
+  ): Promise<CampaignRow> {
+    this.requireTransition(campaign, action);
+    const rule = transition(action);
+    const moved = await this.repo().transition(campaign.id, rule.from, rule.to, extra);
+    if (!moved) {
+      const now = await this.get(campaign.id);
+      throw new AppError('illegal_transition', `Cannot ${action} a ${now.status} campaign`, {
+        extra: { status: now.status },
+      });
+    }
+    return moved;
+  }
+
+  private async requireTemplate(db: Pick<Pool, 'query'>, templateId: number | null | undefined) {
+    if (!templateId) return;
+    const { rowCount } = await db.query('SELECT 1 FROM templates WHERE id = $1', [templateId]);
+    if (!rowCount) {
+      throw new AppError('unprocessable', 'The template does not exist', {
+        errors: [{ path: 'templateId', message: `template ${templateId} does not exist` }],
+      });
+    }
+  }
+}

@@ -1,0 +1,329 @@
+// Sends one batch of a campaign: the heart of the exactly-once promise (PRODUCT.md §5).
+//
+// A batch job owns a range of ledger ids. It works in small windows: claim a few due, queued
+// rows ('queued' → 'sending', with this job's id), re-check that each subscriber may still be
+// mailed, send, and write every outcome in one statement. So at any moment only one window per
+// job is 'sending'; if the process dies, the next run of the same job marks exactly those rows
+// 'unknown' and never re-sends them by itself.
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { retryDelayMs } from '../domain/campaign.js';
+import { signLink, type SigningKey } from '../domain/links.js';
+import { classifySmtpError, type SmtpErrorLike } from '../domain/smtp-errors.js';
+import type { Pool } from '../db/pool.js';
+import { CampaignsRepository, type CampaignRow } from '../db/repositories/campaigns.repository.js';
+import {
+  DeliveriesRepository,
+  type Outcome,
+  type Recipient,
+} from '../db/repositories/deliveries.repository.js';
+import type { Logger } from '../lib/logger.js';
+import { InvalidMessageError, newMessageId, type OutgoingMessage } from '../mail/message.js';
+import { Personalizer } from '../mail/render.js';
+import type { MailTransport } from '../mail/transport.js';
+import type { RateLimiter } from '../queue/rate-limiter.js';
+import { retryJobId, type DeliveryJob, type Queues } from '../queue/queues.js';
+import type { FeedbackService } from './feedback.service.js';
+
+/** `unsendable`: our side cannot build this message (render limits, unsafe header data). */
+type SendError = SmtpErrorLike & { message: string; unsendable?: boolean };
+
+export type BatchOutcome = 'done' | 'not-running' | 'paused-by-errors' | 'stopped';
+
+interface Sender {
+  name: string | undefined;
+  address: string;
+  domain: string;
+}
+
+export function parseMailbox(value: string): Sender {
+  const match = /^\s*(?:"?([^"<]*?)"?\s*)?<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
+  const address = (match ? match[2]! : value).trim();
+  const name = match?.[1]?.trim() || undefined;
+  return { name, address, domain: address.slice(address.lastIndexOf('@') + 1) };
+}
+
+export class DeliveryService {
+  private readonly personalizers = new Map<string, Personalizer>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly redis: Redis,
+    private readonly config: Config,
+    private readonly transport: MailTransport,
+    private readonly limiter: RateLimiter,
+    private readonly queues: Queues,
+    private readonly feedback: FeedbackService,
+    private readonly signingKey: () => SigningKey,
+    private readonly log: Logger,
+  ) {}
+
+  /** How many messages of one job are in flight at once. */
+  get windowSize(): number {
+    return Math.max(1, this.config.smtpPoolSize);
+  }
+
+  async processBatch(
+    job: DeliveryJob,
+    jobId: string,
+    shouldStop: () => boolean = () => false,
+  ): Promise<BatchOutcome> {
+    const campaigns = new CampaignsRepository(this.pool);
+    const ledger = new DeliveriesRepository(this.pool);
+    const abandoned = await ledger.markAbandoned(job.campaignId, jobId);
+    if (abandoned > 0) {
+      this.log.warn(
+        { event: 'deliveries_unknown', campaignId: job.campaignId, jobId, count: abandoned },
+        'a worker stopped mid-send: rows marked unknown',
+      );
+    }
+    let campaign = await campaigns.findById(job.campaignId);
+    let checkedAt = Date.now();
+    for (;;) {
+      if (!campaign || campaign.status !== 'running' || !campaign.snapshot) return 'not-running';
+      if (shouldStop()) return 'stopped';
+      const claimed = await ledger.claim(
+        job.campaignId,
+        job.fromId,
+        job.toId,
+        this.windowSize,
+        jobId,
+      );
+      if (claimed.length === 0) break;
+      const outcome = await this.sendWindow(
+        campaign,
+        claimed.map((c) => c.id),
+        new Map(claimed.map((c) => [c.id, c.attempts])),
+        ledger,
+      );
+      if (outcome === 'paused-by-errors') return outcome;
+      // Pause and cancel must stop new SMTP transactions within seconds, not at the batch end.
+      if (Date.now() - checkedAt > 500) {
+        campaign = await campaigns.findById(job.campaignId);
+        checkedAt = Date.now();
+      }
+    }
+    if (await campaigns.finishIfDone(job.campaignId)) {
+      this.log.info(
+        { event: 'campaign_finished', campaignId: job.campaignId },
+        'campaign finished',
+      );
+    }
+    return 'done';
+  }
+
+  private async sendWindow(
+    campaign: CampaignRow,
+    ids: number[],
+    attempts: Map<number, number>,
+    ledger: DeliveriesRepository,
+  ): Promise<'ok' | 'paused-by-errors'> {
+    const recipients = await ledger.recipients(campaign.id, ids);
+    const eligible = new Set(recipients.map((r) => r.delivery_id));
+    const outcomes: Outcome[] = ids
+      .filter((id) => !eligible.has(id))
+      .map((id) => ({ id, status: 'suppressed', error: 'no longer subscribed or deliverable' }));
+    const personalizer = this.personalizer(campaign);
+    const results = await Promise.all(
+      recipients.map((r) => this.sendOne(campaign, personalizer, r)),
+    );
+    let transportErrors = 0;
+    let paused = false;
+    const retries: { id: number; attempt: number; delay: number }[] = [];
+    for (const [i, r] of recipients.entries()) {
+      const result = results[i]!;
+      const attempt = attempts.get(r.delivery_id) ?? 1;
+      if (result.ok) {
+        outcomes.push({ id: r.delivery_id, status: 'sent', messageId: result.messageId });
+        continue;
+      }
+      if (result.error.unsendable) {
+        outcomes.push({
+          id: r.delivery_id,
+          status: 'failed',
+          error: result.error.message.slice(0, 500),
+        });
+        continue;
+      }
+      const verdict = classifySmtpError(result.error);
+      switch (verdict.kind) {
+        case 'transport': {
+          transportErrors++;
+          const delay = Math.min(this.config.retryBaseDelayMs, 5000);
+          outcomes.push({
+            id: r.delivery_id,
+            status: 'queued',
+            error: verdict.reason,
+            retryAt: new Date(Date.now() + delay),
+            refundAttempt: true,
+          });
+          retries.push({ id: r.delivery_id, attempt, delay });
+          break;
+        }
+        case 'transient': {
+          if (attempt >= this.config.maxAttempts) {
+            outcomes.push({ id: r.delivery_id, status: 'failed', error: verdict.reason });
+          } else {
+            const delay = retryDelayMs(this.config.retryBaseDelayMs, attempt);
+            outcomes.push({
+              id: r.delivery_id,
+              status: 'queued',
+              error: verdict.reason,
+              retryAt: new Date(Date.now() + delay),
+            });
+            retries.push({ id: r.delivery_id, attempt, delay });
+          }
+          break;
+        }
+        case 'bounce':
+          outcomes.push({ id: r.delivery_id, status: 'bounced', error: verdict.reason });
+          await this.feedback.record({
+            type: 'bounce',
+            bounceType: verdict.bounceType,
+            source: 'smtp',
+            providerEventId: `smtp-${r.delivery_id}-${attempt}`,
+            campaignId: campaign.id,
+            subscriberId: r.subscriber_id,
+            email: r.email,
+            reason: verdict.reason,
+          });
+          break;
+        case 'sender-blame':
+          // The receiver objects to us, not to the recipient: never suppress them for it.
+          outcomes.push({ id: r.delivery_id, status: 'failed', error: verdict.reason });
+          break;
+      }
+    }
+    await ledger.record(outcomes);
+    if (retries.length > 0) {
+      await this.queues.deliveries.addBulk(
+        retries.map((r) => ({
+          name: 'retry',
+          data: { campaignId: campaign.id, fromId: r.id, toId: r.id },
+          opts: { jobId: retryJobId(r.id, r.attempt), delay: r.delay },
+        })),
+      );
+    }
+    const errorsKey = `${this.config.queuePrefix}:senderrors:${campaign.id}`;
+    if (transportErrors > 0 && transportErrors === recipients.length) {
+      const consecutive = await this.redis.incrby(errorsKey, transportErrors);
+      if (consecutive >= this.config.maxSendErrors) {
+        const firstError = results.flatMap((x) => (x.ok ? [] : [x.error.message]))[0] ?? '';
+        const reason =
+          `paused after ${consecutive} consecutive transport errors: ${firstError}`.slice(0, 500);
+        const campaigns = new CampaignsRepository(this.pool);
+        if (await campaigns.transition(campaign.id, ['running'], 'paused', { reason })) {
+          this.log.error(
+            { event: 'campaign_auto_paused', campaignId: campaign.id, reason },
+            'campaign paused itself',
+          );
+        }
+        await this.redis.del(errorsKey);
+        paused = true;
+      }
+    } else if (results.some((x) => x.ok)) {
+      await this.redis.del(errorsKey);
+    }
+    return paused ? 'paused-by-errors' : 'ok';
+  }
+
+  private async sendOne(
+    campaign: CampaignRow,
+    personalizer: Personalizer,
+    r: Recipient,
+  ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
+    const snapshot = campaign.snapshot!;
+    const from = parseMailbox(
+      snapshot.fromEmail
+        ? snapshot.fromName
+          ? `${snapshot.fromName} <${snapshot.fromEmail}>`
+          : `<${snapshot.fromEmail}>`
+        : this.config.mailFrom,
+    );
+    let message: OutgoingMessage;
+    try {
+      message = this.buildMessage(campaign, personalizer, r, from);
+    } catch (error) {
+      // A template that exceeds its render limits, or data that cannot make a safe header,
+      // fails the same way on every attempt: permanent.
+      return { ok: false, error: { message: (error as Error).message, unsendable: true } };
+    }
+    try {
+      await this.limiter.take();
+      await this.transport.send(message);
+      return { ok: true, messageId: message.messageId };
+    } catch (error) {
+      // The transport refuses unsafe header data before any SMTP exchange (no reply code).
+      const e = error as SendError;
+      return {
+        ok: false,
+        error: error instanceof InvalidMessageError ? { message: e.message, unsendable: true } : e,
+      };
+    }
+  }
+
+  buildMessage(
+    campaign: CampaignRow,
+    personalizer: Personalizer,
+    r: Recipient,
+    from: Sender,
+  ): OutgoingMessage {
+    const key = this.signingKey();
+    const link = (purpose: 'unsubscribe' | 'preferences') =>
+      `${this.config.publicUrl}/${purpose}/${signLink(key, { purpose, subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}`;
+    const unsubscribeUrl = link('unsubscribe');
+    const rendered = personalizer.render({
+      subscriber: { email: r.email, name: r.name, uuid: r.uuid, attributes: r.attributes },
+      campaign: {
+        name: campaign.name,
+        subject: campaign.snapshot!.subject,
+        uuid: campaign.uuid,
+        data: campaign.data,
+      },
+      list: { name: r.list_name ?? '' },
+      unsubscribe_url: unsubscribeUrl,
+      preferences_url: link('preferences'),
+    });
+    const firstList = campaign.list_ids[0] ?? 0;
+    return {
+      from: { ...(from.name ? { name: from.name } : {}), address: from.address },
+      to: { ...(r.name ? { name: r.name } : {}), address: r.email },
+      ...(campaign.snapshot!.replyTo ? { replyTo: campaign.snapshot!.replyTo } : {}),
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      messageId: newMessageId(from.domain),
+      listUnsubscribe: {
+        url: unsubscribeUrl,
+        ...(this.config.unsubscribeMailto ? { mailto: this.config.unsubscribeMailto } : {}),
+      },
+      oneClick: true,
+      listId: `<list-${firstList}.${from.domain}>`,
+      bulk: true,
+      feedbackId: `${campaign.id}:${firstList}:newsletter:bulletin`,
+      campaignUuid: campaign.uuid,
+      ...(this.config.bounceDomain
+        ? {
+            returnPath: `bounce+${signLink(key, { purpose: 'bounce', subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}@${this.config.bounceDomain}`,
+          }
+        : {}),
+    };
+  }
+
+  private personalizer(campaign: CampaignRow): Personalizer {
+    const cacheKey = `${campaign.id}:${campaign.started_at?.getTime() ?? 0}`;
+    let p = this.personalizers.get(cacheKey);
+    if (!p) {
+      const s = campaign.snapshot!;
+      p = new Personalizer({
+        subject: s.subject,
+        html: s.html,
+        text: s.text,
+        warnings: s.warnings,
+      });
+      if (this.personalizers.size > 20) this.personalizers.clear();
+      this.personalizers.set(cacheKey, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,108 @@
+// Seeding helpers for campaign tests: set-based SQL, so thousands of subscribers take
+// milliseconds, and a minimal template that uses every kind of merge tag.
+import type { TestContext } from './context.js';
+
+export const MINIMAL_MJML = `<mjml>
+  <mj-body>
+    <mj-section><mj-column>
+      <mj-text>Hello {{ subscriber.name }} ({{ subscriber.attributes.city }}) from {{ list.name }}</mj-text>
+      {{ content }}
+      <mj-text><a href="{{ unsubscribe_url }}">Unsubscribe</a> · <a href="{{ preferences_url }}">Preferences</a></mj-text>
+    </mj-column></mj-section>
+  </mj-body>
+</mjml>`;
+
+export async function createTemplate(ctx: TestContext, mjml = MINIMAL_MJML): Promise<number> {
+  const { rows } = await ctx.db.query<{ id: number }>(
+    "INSERT INTO templates (name, mjml) VALUES ('test', $1) RETURNING id",
+    [mjml],
+  );
+  return rows[0]!.id;
+}
+
+export async function createList(
+  ctx: TestContext,
+  name: string,
+  optin: 'single' | 'double' = 'single',
+): Promise<number> {
+  const { rows } = await ctx.db.query<{ id: number }>(
+    'INSERT INTO lists (name, optin) VALUES ($1, $2) RETURNING id',
+    [name, optin],
+  );
+  return rows[0]!.id;
+}
+
+/** Inserts `count` subscribers named `${prefix}N` and returns their ids in order. */
+export async function seedSubscribers(
+  ctx: TestContext,
+  prefix: string,
+  count: number,
+  domain = 'example.test',
+): Promise<number[]> {
+  const { rows } = await ctx.db.query<{ id: number }>(
+    `INSERT INTO subscribers (email, name, attributes)
+     SELECT $1 || g || '@' || $3, 'Reader ' || g, jsonb_build_object('city', 'City ' || g)
+     FROM generate_series(1, $2::int) g ORDER BY g RETURNING id`,
+    [prefix, count, domain],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function subscribe(
+  ctx: TestContext,
+  listId: number,
+  subscriberIds: number[],
+  status = 'confirmed',
+): Promise<void> {
+  await ctx.db.query(
+    `INSERT INTO subscriptions (list_id, subscriber_id, status)
+     SELECT $1, id, $3 FROM unnest($2::bigint[]) id
+     ON CONFLICT (list_id, subscriber_id) DO UPDATE SET status = EXCLUDED.status`,
+    [listId, subscriberIds, status],
+  );
+}
+
+export async function createCampaign(
+  ctx: TestContext,
+  body: Record<string, unknown>,
+): Promise<{ id: number; uuid: string }> {
+  const res = await ctx
+    .api()
+    .post('/api/v1/campaigns')
+    .send({
+      name: 'Quarterly',
+      subject: 'News for {{ subscriber.name }}',
+      content: 'This quarter, **much** happened.',
+      fromName: 'The Secretariat',
+      fromEmail: 'news@bulletin.test',
+      ...body,
+    });
+  if (res.status !== 201)
+    throw new Error(`campaign not created: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+export async function ledger(ctx: TestContext, campaignId: number) {
+  const { rows } = await ctx.db.query<{
+    id: number;
+    subscriber_id: number;
+    status: string;
+    message_id: string | null;
+    attempts: number;
+    email: string;
+    last_error: string | null;
+  }>(
+    `SELECT d.id, d.subscriber_id, d.status, d.message_id, d.attempts, s.email, d.last_error
+     FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.campaign_id = $1 ORDER BY d.id`,
+    [campaignId],
+  );
+  return rows;
+}
+
+export async function campaignStatus(ctx: TestContext, id: number): Promise<string> {
+  const { rows } = await ctx.db.query<{ status: string }>(
+    'SELECT status FROM campaigns WHERE id = $1',
+    [id],
+  );
+  return rows[0]!.status;
+}

@@ -1,0 +1,114 @@
+// A real SMTP server (smtp-server) that records every message it accepts, with hooks to make it
+// misbehave the way real receivers do: per-recipient 4xx/5xx, auth failures, slow answers.
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import PostalMime from 'postal-mime';
+
+export interface ReceivedMessage {
+  messageId: string;
+  to: string;
+  from: string;
+  raw: string;
+  subject: string;
+  headers: Map<string, string>;
+  html: string;
+  text: string;
+}
+
+export interface SinkBehaviour {
+  /** Answer RCPT TO: return an SMTP error to reject, undefined to accept. */
+  onRcpt?: (address: string, attempt: number) => { code: number; message: string } | undefined;
+  /** Answer the end of DATA for a recipient. */
+  onData?: (to: string, attempt: number) => { code: number; message: string } | undefined;
+  /** Refuse every AUTH with this answer. */
+  authError?: { code: number; message: string };
+}
+
+export interface SmtpSink {
+  port: number;
+  url: string;
+  messages: ReceivedMessage[];
+  attempts: Map<string, number>;
+  behaviour: SinkBehaviour;
+  byRecipient(): Map<string, ReceivedMessage[]>;
+  /** Closes every open connection: the next message needs a new one (and a new AUTH). */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+function smtpError(code: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<SmtpSink> {
+  const messages: ReceivedMessage[] = [];
+  const attempts = new Map<string, number>();
+  const sink: Partial<SmtpSink> = { messages, attempts, behaviour };
+  const server = new SMTPServer({
+    secure: false,
+    authOptional: true,
+    allowInsecureAuth: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onAuth(auth, _session, callback) {
+      const err = sink.behaviour!.authError;
+      if (err) return callback(smtpError(err.code, err.message));
+      callback(null, { user: auth.username ?? 'anyone' });
+    },
+    onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, callback) {
+      const to = address.address.toLowerCase();
+      const n = (attempts.get(to) ?? 0) + 1;
+      attempts.set(to, n);
+      const err = sink.behaviour!.onRcpt?.(to, n);
+      if (err) return callback(smtpError(err.code, err.message));
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
+        const err = sink.behaviour!.onData?.(to[0]!, attempts.get(to[0]!) ?? 1);
+        if (err) return callback(smtpError(err.code, err.message));
+        PostalMime.parse(raw)
+          .then((parsed) => {
+            const headers = new Map(parsed.headers.map((h) => [h.key.toLowerCase(), h.value]));
+            for (const address of to) {
+              messages.push({
+                messageId: parsed.messageId ?? '',
+                to: address,
+                from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+                raw,
+                subject: parsed.subject ?? '',
+                headers,
+                html: parsed.html ?? '',
+                text: parsed.text ?? '',
+              });
+            }
+            callback();
+          })
+          .catch((error: Error) => callback(error));
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  Object.assign(sink, {
+    port,
+    url: `smtp://user:pass@127.0.0.1:${port}`,
+    byRecipient() {
+      const map = new Map<string, ReceivedMessage[]>();
+      for (const m of messages) map.set(m.to, [...(map.get(m.to) ?? []), m]);
+      return map;
+    },
+    dropConnections() {
+      const connections = (server as unknown as { connections: Set<{ close(): void }> })
+        .connections;
+      for (const c of connections) c.close();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+  return sink as SmtpSink;
+}

@@ -1,0 +1,212 @@
+// Pause, resume, cancel, suppression mid-send and the SMTP failure policy, against a real SMTP
+// server that misbehaves on purpose.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import {
+  campaignStatus,
+  createCampaign,
+  createList,
+  createTemplate,
+  ledger,
+  seedSubscribers,
+  subscribe,
+} from '../helpers/campaigns.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+let ctx: TestContext;
+let sink: SmtpSink;
+let templateId: number;
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  ctx = await createTestContext({
+    SMTP_URL: sink.url,
+    SMTP_POOL_SIZE: '2',
+    WORKER_CONCURRENCY: '2',
+    RETRY_BASE_DELAY_MS: '100',
+    MAX_ATTEMPTS: '5',
+    MAX_SEND_ERRORS: '6',
+  });
+  ctx.startWorkers();
+  templateId = await createTemplate(ctx);
+});
+afterAll(async () => {
+  await ctx?.close();
+  await sink?.close();
+});
+beforeEach(() => {
+  sink.messages.length = 0;
+  sink.attempts.clear();
+  sink.behaviour.onRcpt = undefined;
+  sink.behaviour.onData = undefined;
+  sink.behaviour.authError = undefined;
+});
+
+let seq = 0;
+async function audience(count: number) {
+  seq++;
+  const list = await createList(ctx, `List ${seq}`);
+  const ids = await seedSubscribers(ctx, `l${seq}r`, count);
+  await subscribe(ctx, list, ids);
+  return { list, ids };
+}
+const finished = (id: number) =>
+  waitFor(async () => (await campaignStatus(ctx, id)) === 'finished', {
+    timeoutMs: 90_000,
+    intervalMs: 100,
+  });
+
+describe('pause and resume', () => {
+  it('pausing and resuming three times sends each message once and none is missing', async () => {
+    const { list } = await audience(600);
+    // Slow the server a little so there is time to pause mid-send.
+    sink.behaviour.onData = () => undefined;
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    for (let round = 1; round <= 3; round++) {
+      const target = Math.min(590, round * 150);
+      await waitFor(
+        async () =>
+          sink.messages.length >= target || (await campaignStatus(ctx, campaign.id)) === 'finished',
+        { timeoutMs: 60_000, intervalMs: 5 },
+      );
+      const paused = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`);
+      if (paused.status === 409) break; // it finished first
+      expect(paused.body.status).toBe('paused');
+      // Within seconds, no new SMTP transactions start.
+      await new Promise((r) => setTimeout(r, 700));
+      const frozen = sink.messages.length;
+      await new Promise((r) => setTimeout(r, 700));
+      expect(sink.messages.length).toBe(frozen);
+      expect((await ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`)).body.status).toBe(
+        'running',
+      );
+    }
+    await finished(campaign.id);
+    const received = sink.byRecipient();
+    expect(received.size).toBe(600);
+    expect([...received.values()].every((m) => m.length === 1)).toBe(true);
+    expect((await ledger(ctx, campaign.id)).every((r) => r.status === 'sent')).toBe(true);
+  });
+
+  it('refuses illegal status changes with 409', async () => {
+    const { list } = await audience(1);
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const pause = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`);
+    expect(pause.status).toBe(409);
+    expect(pause.body.code).toBe('illegal_transition');
+    expect((await ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`)).status).toBe(409);
+    expect((await ctx.api().post(`/api/v1/campaigns/${campaign.id}/retry`)).status).toBe(409);
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/cancel`).expect(200);
+    expect((await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`)).status).toBe(409);
+  });
+});
+
+describe('deliverability checked just before sending', () => {
+  it('a subscriber who unsubscribes while the campaign runs receives nothing more (suppressed)', async () => {
+    const { list, ids } = await audience(300);
+    const leaver = ids[299]!;
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`).expect(409);
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    // The audience is drawn with the leaver in it; then they unsubscribe.
+    await waitFor(async () => (await ledger(ctx, campaign.id)).length === 300);
+    await ctx
+      .api()
+      .put(`/api/v1/subscribers/${leaver}/lists`)
+      .send({ add: [list], status: 'unsubscribed' })
+      .expect(200);
+    await finished(campaign.id);
+    const rows = await ledger(ctx, campaign.id);
+    const row = rows.find((r) => r.subscriber_id === leaver)!;
+    // Either the leaver's message had already gone before the unsubscribe, or it is suppressed.
+    const got = sink.byRecipient().get(row.email);
+    if (row.status === 'suppressed') expect(got).toBeUndefined();
+    else expect(row.status).toBe('sent');
+    expect(
+      rows.filter((r) => r.status === 'sent').length +
+        rows.filter((r) => r.status === 'suppressed').length,
+    ).toBe(300);
+  });
+});
+
+describe('SMTP failures', () => {
+  it('retries 421 answers with backoff: every message delivered once, attempts recorded', async () => {
+    const { list } = await audience(200);
+    // 10% of recipients get 421 on their first two attempts.
+    sink.behaviour.onRcpt = (to, attempt) =>
+      /r\d*0@/.test(to) && attempt <= 2
+        ? { code: 421, message: '4.3.2 Try again later' }
+        : undefined;
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    await finished(campaign.id);
+    const rows = await ledger(ctx, campaign.id);
+    expect(rows.every((r) => r.status === 'sent')).toBe(true);
+    const slow = rows.filter((r) => /r\d*0@/.test(r.email));
+    expect(slow).toHaveLength(20);
+    expect(slow.map((r) => r.attempts)).toEqual(slow.map(() => 3));
+    expect(rows.filter((r) => !/r\d*0@/.test(r.email)).every((r) => r.attempts === 1)).toBe(true);
+    expect([...sink.byRecipient().values()].every((m) => m.length === 1)).toBe(true);
+  });
+
+  it('does not retry 550 5.1.1: the delivery is bounced and the subscriber suppressed', async () => {
+    const { list, ids } = await audience(5);
+    sink.behaviour.onRcpt = (to) =>
+      to.startsWith(`l${seq}r3@`) ? { code: 550, message: '5.1.1 User unknown' } : undefined;
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    await finished(campaign.id);
+    const rows = await ledger(ctx, campaign.id);
+    const bounced = rows.find((r) => r.subscriber_id === ids[2])!;
+    expect(bounced, bounced.last_error ?? '').toMatchObject({ status: 'bounced', attempts: 1 });
+    const { rows: sub } = await ctx.db.query('SELECT status FROM subscribers WHERE id = $1', [
+      ids[2],
+    ]);
+    expect(sub[0].status).toBe('bounced');
+    const { rows: events } = await ctx.db.query(
+      'SELECT type, bounce_type, source FROM events WHERE subscriber_id = $1',
+      [ids[2]],
+    );
+    expect(events).toEqual([{ type: 'bounce', bounce_type: 'hard', source: 'smtp' }]);
+    const stats = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body.stats;
+    expect(stats).toMatchObject({ sent: 4, bounced: 1 });
+  });
+
+  it('a 5.7.1 blocklist rejection fails the delivery but never suppresses the recipient', async () => {
+    const { list, ids } = await audience(3);
+    sink.behaviour.onRcpt = (to) =>
+      to.startsWith(`l${seq}r1@`)
+        ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
+        : undefined;
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    await finished(campaign.id);
+    const row = (await ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
+    expect(row.status).toBe('failed');
+    const { rows: sub } = await ctx.db.query('SELECT status FROM subscribers WHERE id = $1', [
+      ids[0],
+    ]);
+    expect(sub[0].status).toBe('active');
+  });
+
+  it('pauses itself after MAX_SEND_ERRORS consecutive authentication failures, with the reason', async () => {
+    const { list } = await audience(40);
+    sink.behaviour.authError = { code: 535, message: '5.7.8 Authentication credentials invalid' };
+    sink.dropConnections(); // credentials revoked: pooled connections are gone too
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'paused', {
+      timeoutMs: 60_000,
+    });
+    const paused = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;
+    expect(paused.statusReason).toMatch(/consecutive transport errors/);
+    expect(paused.statusReason).toMatch(/535|[Aa]uthentication/);
+    expect(sink.messages).toHaveLength(0);
+    // Fixed: resume, and everything goes out once.
+    sink.behaviour.authError = undefined;
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`).expect(200);
+    await finished(campaign.id);
+    expect(sink.byRecipient().size).toBe(40);
+    expect((await ledger(ctx, campaign.id)).every((r) => r.status === 'sent')).toBe(true);
+  });
+});

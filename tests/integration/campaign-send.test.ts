@@ -1,0 +1,114 @@
+// A campaign over two overlapping lists goes to every eligible subscriber exactly once, through
+// a real SMTP server, with the ledger matching what the server received.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import {
+  campaignStatus,
+  createCampaign,
+  createList,
+  createTemplate,
+  ledger,
+  seedSubscribers,
+  subscribe,
+} from '../helpers/campaigns.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+let ctx: TestContext;
+let sink: SmtpSink;
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  ctx = await createTestContext({
+    SMTP_URL: sink.url,
+    SMTP_POOL_SIZE: '5',
+    WORKER_CONCURRENCY: '4',
+  });
+  ctx.startWorkers();
+});
+afterAll(async () => {
+  await ctx?.close();
+  await sink?.close();
+});
+
+describe('sending a campaign', () => {
+  it('delivers exactly one personalised message to each eligible subscriber of two overlapping lists', async () => {
+    const a = await createList(ctx, 'Members');
+    const b = await createList(ctx, 'Partners');
+    const ids = await seedSubscribers(ctx, 'reader', 2000);
+    // 1..1200 on A, 801..2000 on B: 400 are on both and must get one message.
+    await subscribe(ctx, a, ids.slice(0, 1200));
+    await subscribe(ctx, b, ids.slice(800));
+    // Excluded: unconfirmed (double opt-in pending), unsubscribed, bounced, blocklisted.
+    const excluded = {
+      unconfirmed: ids.slice(0, 10),
+      unsubscribed: ids.slice(10, 20),
+      bounced: ids.slice(20, 30),
+      blocklisted: ids.slice(30, 40),
+    };
+    await subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
+    await subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
+    await ctx.db.query("UPDATE subscribers SET status = 'bounced' WHERE id = ANY($1::bigint[])", [
+      excluded.bounced,
+    ]);
+    await ctx.db.query(
+      "UPDATE subscribers SET status = 'blocklisted' WHERE id = ANY($1::bigint[])",
+      [excluded.blocklisted],
+    );
+    const templateId = await createTemplate(ctx);
+    const campaign = await createCampaign(ctx, { templateId, listIds: [a, b] });
+
+    const preflight = await ctx.api().get(`/api/v1/campaigns/${campaign.id}/preflight`);
+    expect(preflight.body).toMatchObject({
+      ok: true,
+      audience: 1960,
+      missingUnsubscribeLink: false,
+    });
+
+    const started = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`);
+    expect(started.status).toBe(200);
+    expect(started.body.status).toBe('running');
+    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+      timeoutMs: 120_000,
+      intervalMs: 200,
+    });
+
+    const rows = await ledger(ctx, campaign.id);
+    expect(rows).toHaveLength(1960);
+    expect(rows.every((r) => r.status === 'sent')).toBe(true);
+    const excludedIds = new Set(Object.values(excluded).flat());
+    expect(rows.some((r) => excludedIds.has(r.subscriber_id))).toBe(false);
+
+    const received = sink.byRecipient();
+    expect(received.size).toBe(1960);
+    for (const [, messages] of received) expect(messages).toHaveLength(1);
+    // The ledger's Message-IDs are the ones the server received.
+    const sinkIds = new Set(sink.messages.map((m) => m.messageId));
+    expect(new Set(rows.map((r) => r.message_id))).toEqual(sinkIds);
+
+    const sample = received.get('reader900@example.test')![0]!;
+    expect(sample.subject).toBe('News for Reader 900');
+    expect(sample.html).toContain('Hello Reader 900 (City 900) from Members');
+    expect(sample.html).toContain('<strong>much</strong>');
+    expect(sample.text).toContain('Reader 900');
+    const h = sample.headers;
+    expect(h.get('from')).toContain('news@bulletin.test');
+    expect(h.get('to')).toContain('reader900@example.test');
+    expect(h.get('list-unsubscribe')).toMatch(/^<http:\/\/localhost:3000\/unsubscribe\/[\w.-]+>$/);
+    expect(h.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(h.get('list-id')).toBeTruthy();
+    expect(h.get('precedence')).toBe('bulk');
+    expect(h.get('feedback-id')).toBeTruthy();
+    expect(h.get('x-bulletin-campaign')).toBe(campaign.uuid);
+    expect(h.get('content-type')).toMatch(/multipart\/alternative/);
+
+    const final = await ctx.api().get(`/api/v1/campaigns/${campaign.id}`);
+    expect(final.body.status).toBe('finished');
+    expect(final.body.stats).toMatchObject({
+      recipients: 1960,
+      sent: 1960,
+      queued: 0,
+      sending: 0,
+      failed: 0,
+    });
+    expect(final.body.progress).toBe(1);
+  });
+});

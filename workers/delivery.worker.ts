@@ -1,0 +1,41 @@
+// Delivers batches of a campaign. The job id doubles as the claim owner on ledger rows, so a
+// re-run of the same job (after a crash) recognises the rows its dead predecessor left
+// 'sending' and marks them 'unknown' instead of sending them again.
+import { DelayedError, Worker } from 'bullmq';
+import type { Container } from '../src/container.js';
+import { QUEUE_NAMES, type DeliveryJob } from '../src/queue/queues.js';
+
+export function createDeliveryWorker(container: Container): Worker<DeliveryJob> {
+  const { config, log, redis, services } = container;
+  let closing = false;
+  const worker = new Worker<DeliveryJob>(
+    QUEUE_NAMES.deliveries,
+    async (job, token) => {
+      const outcome = await services.delivery.processBatch(job.data, job.id!, () => closing);
+      log.debug({ jobId: job.id, campaignId: job.data.campaignId, outcome }, 'delivery job ended');
+      if (outcome === 'stopped' && token) {
+        // Shutting down mid-range: hand the rest of the range back to the queue for any worker.
+        await job.moveToDelayed(Date.now() + 500, token);
+        throw new DelayedError();
+      }
+      return { outcome };
+    },
+    {
+      connection: redis,
+      prefix: config.queuePrefix,
+      concurrency: config.workerConcurrency,
+      autorun: false,
+      // A worker killed mid-batch leaves its job stalled; another worker must pick it up again
+      // (and again) rather than BullMQ failing it after one stall.
+      maxStalledCount: 1000,
+    },
+  );
+  // On SIGTERM the job finishes its current window, records it, and stops; the rest of its
+  // range goes back to the queue (above), so no recipient waits for this process to return.
+  const close = worker.close.bind(worker);
+  worker.close = async (force?: boolean) => {
+    closing = true;
+    return close(force);
+  };
+  return worker;
+}
