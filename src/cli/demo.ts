@@ -66,7 +66,7 @@ export async function runDemo(
       replyTo: null,
       data: {
         title: 'Quarterly Newsletter',
-        period: '2027 — 1st quarter',
+        period: '2027 — 2nd quarter',
         organisation: 'The Secretariat',
         contactName: 'The Secretariat',
         contactAddress: '1 Example Street, 1200 Geneva, Switzerland',

@@ -2,6 +2,10 @@ import pg from 'pg';
 
 // bigint columns (ids, counts) come back as JS numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// bigint[] (1016), e.g. array_agg of ids: '{1,2,3}' → [1, 2, 3]. Our id arrays hold no NULLs.
+pg.types.setTypeParser(1016, (value) =>
+  value === '{}' ? [] : value.slice(1, -1).split(',').map(Number),
+);
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;

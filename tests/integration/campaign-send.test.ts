@@ -102,6 +102,7 @@ describe('sending a campaign', () => {
 
     const final = await ctx.api().get(`/api/v1/campaigns/${campaign.id}`);
     expect(final.body.status).toBe('finished');
+    expect(final.body.listIds).toEqual([a, b]);
     expect(final.body.stats).toMatchObject({
       recipients: 1960,
       sent: 1960,
