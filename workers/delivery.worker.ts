@@ -28,6 +28,9 @@ export function createDeliveryWorker(container: Container): Worker<DeliveryJob> 
       // A worker killed mid-batch leaves its job stalled; another worker must pick it up again
       // (and again) rather than BullMQ failing it after one stall.
       maxStalledCount: 1000,
+      // Notice a dead worker's job within ~30 s (lock expiry + one stalled check), not a minute.
+      lockDuration: 20_000,
+      stalledInterval: 10_000,
     },
   );
   // On SIGTERM the job finishes its current window, records it, and stops; the rest of its

@@ -3,7 +3,8 @@ import pg from 'pg';
 // bigint columns (ids, counts) come back as JS numbers: our ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 // bigint[] (1016), e.g. array_agg of ids: '{1,2,3}' → [1, 2, 3]. Our id arrays hold no NULLs.
-pg.types.setTypeParser(1016, (value) =>
+const INT8_ARRAY = 1016 as (typeof pg.types.builtins)['INT8'];
+pg.types.setTypeParser(INT8_ARRAY, (value: string) =>
   value === '{}' ? [] : value.slice(1, -1).split(',').map(Number),
 );
 

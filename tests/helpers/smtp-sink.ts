@@ -12,6 +12,10 @@ export interface ReceivedMessage {
   headers: Map<string, string>;
   html: string;
   text: string;
+  /** The AUTH user of the connection it came on (each worker process can log in as its own). */
+  user: string | undefined;
+  /** Date.now() when the end of DATA arrived, before any configured delay. */
+  receivedAt: number;
 }
 
 export interface SinkBehaviour {
@@ -21,6 +25,11 @@ export interface SinkBehaviour {
   onData?: (to: string, attempt: number) => { code: number; message: string } | undefined;
   /** Refuse every AUTH with this answer. */
   authError?: { code: number; message: string };
+  /**
+   * Milliseconds to wait after the end of DATA before answering (a slow receiver). The message
+   * is recorded after the wait even if the client went away meanwhile: the server had it all.
+   */
+  dataDelayMs?: (to: string) => number;
 }
 
 export interface SmtpSink {
@@ -67,28 +76,37 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        const receivedAt = Date.now();
         const raw = Buffer.concat(chunks).toString('utf8');
         const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
-        const err = sink.behaviour!.onData?.(to[0]!, attempts.get(to[0]!) ?? 1);
-        if (err) return callback(smtpError(err.code, err.message));
-        PostalMime.parse(raw)
-          .then((parsed) => {
-            const headers = new Map(parsed.headers.map((h) => [h.key.toLowerCase(), h.value]));
-            for (const address of to) {
-              messages.push({
-                messageId: parsed.messageId ?? '',
-                to: address,
-                from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-                raw,
-                subject: parsed.subject ?? '',
-                headers,
-                html: parsed.html ?? '',
-                text: parsed.text ?? '',
-              });
-            }
-            callback();
-          })
-          .catch((error: Error) => callback(error));
+        const user = typeof session.user === 'string' ? session.user : undefined;
+        const delay = sink.behaviour!.dataDelayMs?.(to[0]!) ?? 0;
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
+        function answer() {
+          const err = sink.behaviour!.onData?.(to[0]!, attempts.get(to[0]!) ?? 1);
+          if (err) return callback(smtpError(err.code, err.message));
+          PostalMime.parse(raw)
+            .then((parsed) => {
+              const headers = new Map(parsed.headers.map((h) => [h.key.toLowerCase(), h.value]));
+              for (const address of to) {
+                messages.push({
+                  messageId: parsed.messageId ?? '',
+                  to: address,
+                  from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+                  raw,
+                  subject: parsed.subject ?? '',
+                  headers,
+                  html: parsed.html ?? '',
+                  text: parsed.text ?? '',
+                  user,
+                  receivedAt,
+                });
+              }
+              callback();
+            })
+            .catch((error: Error) => callback(error));
+        }
       });
     },
   });
