@@ -28,6 +28,7 @@ import { FeedbackService } from './services/feedback.service.js';
 import { TestSendService } from './services/test-send.service.js';
 import { signingKey } from './domain/links.js';
 import { createRateLimiter } from './queue/rate-limiter.js';
+import { STALE_SENDING_MS } from './domain/campaign.js';
 
 export interface Container {
   config: Config;
@@ -113,7 +114,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     services,
     async reconcile() {
       // Claims older than this belong to no live job (a window's SMTP work is far shorter).
-      await services.campaigns.reconcile(10 * 60_000);
+      await services.campaigns.reconcile(STALE_SENDING_MS);
       await imports.dropStaleUploads();
       const pending = await new ImportsRepository(pool).pending();
       for (const id of pending) await imports.enqueue(id);

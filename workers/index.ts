@@ -2,6 +2,7 @@
 // finish (bounded by SHUTDOWN_TIMEOUT_MS in main.ts) and takes no new ones.
 import type { Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
+import { STALE_SENDING_MS } from '../src/domain/campaign.js';
 import { createCampaignWorker } from './campaign.worker.js';
 import { createDeliveryWorker } from './delivery.worker.js';
 import { createImportWorker } from './import.worker.js';
@@ -43,8 +44,10 @@ export function startWorkers(container: Container): RunningWorkers {
   const scheduler = setInterval(() => {
     if (ticking) return;
     ticking = true;
-    container.services.campaigns
+    const { campaigns } = container.services;
+    campaigns
       .startDue()
+      .then(() => campaigns.sweep(STALE_SENDING_MS))
       .catch((error: unknown) =>
         log.error({ event: 'scheduler_error', err: error }, 'scheduler tick failed'),
       )

@@ -58,3 +58,6 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export function retryDelayMs(baseMs: number, attempt: number): number {
   return baseMs * 2 ** Math.max(0, attempt - 1);
 }
+
+/** A ledger row claimed this long ago by a job that no longer runs: its outcome is unknown. */
+export const STALE_SENDING_MS = 10 * 60_000;

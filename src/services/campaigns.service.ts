@@ -278,6 +278,19 @@ export class CampaignsService {
   }
 
   /**
+   * Claims older than `staleSendingMs` belong to no live job (a window's SMTP work is far
+   * shorter): their outcome is unknown. Without this sweep, a campaign whose jobs Redis lost
+   * mid-window could never finish. Runs with the scheduler tick.
+   */
+  async sweep(staleSendingMs: number): Promise<void> {
+    const ledger = new DeliveriesRepository(this.pool);
+    for (const id of await this.repo().withStatus('running')) {
+      if ((await ledger.markStaleSending(id, staleSendingMs)) > 0)
+        await this.repo().finishIfDone(id);
+    }
+  }
+
+  /**
    * After a restart (or Redis lost its data), PostgreSQL says what should be queued: running
    * campaigns get their remaining rows queued again under a new generation of job ids.
    */

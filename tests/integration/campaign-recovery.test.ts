@@ -1,0 +1,90 @@
+// PostgreSQL is the source of truth: when Redis loses the jobs, the ledger says what is left.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import {
+  campaignStatus,
+  createCampaign,
+  createList,
+  createTemplate,
+  ledger,
+  seedSubscribers,
+  subscribe,
+} from '../helpers/campaigns.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+let ctx: TestContext;
+let sink: SmtpSink;
+let templateId: number;
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  ctx = await createTestContext({
+    SMTP_URL: sink.url,
+    SMTP_POOL_SIZE: '2',
+    WORKER_CONCURRENCY: '2',
+    SEND_RATE: '300',
+  });
+  templateId = await createTemplate(ctx);
+});
+afterAll(async () => {
+  await ctx?.close();
+  await sink?.close();
+});
+
+describe('recovery from the ledger', () => {
+  it('finishes a campaign whose queued jobs Redis lost, sending each message once', async () => {
+    const list = await createList(ctx, 'Flushed');
+    await subscribe(ctx, list, await seedSubscribers(ctx, 'flush', 400));
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const workers = ctx.startWorkers();
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    await waitFor(() => Promise.resolve(sink.messages.length >= 100), { intervalMs: 5 });
+    // Stop the workers gracefully, then lose every job in Redis.
+    await workers.close();
+    for (const queue of ctx.container.queues.all()) await queue.obliterate({ force: true });
+    expect(await campaignStatus(ctx, campaign.id)).toBe('running');
+    // A process starts: it rebuilds the queue from PostgreSQL.
+    await ctx.container.reconcile();
+    ctx.startWorkers();
+    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+      timeoutMs: 60_000,
+    });
+    const rows = await ledger(ctx, campaign.id);
+    expect(rows.filter((r) => r.status === 'sent')).toHaveLength(400);
+    expect(sink.byRecipient().size).toBe(400);
+    expect([...sink.byRecipient().values()].every((m) => m.length === 1)).toBe(true);
+  });
+
+  it('marks claims left by jobs that no longer exist as unknown, and then finishes', async () => {
+    const list = await createList(ctx, 'Ghost');
+    const ids = await seedSubscribers(ctx, 'ghost', 3);
+    await subscribe(ctx, list, ids);
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    // As if a job had claimed one row 11 minutes ago and its worker and Redis were lost since.
+    await ctx.db.query(
+      `UPDATE campaigns SET status = 'running', audience_drawn_at = now(), started_at = now() WHERE id = $1`,
+      [campaign.id],
+    );
+    await ctx.db.query(
+      `INSERT INTO deliveries (campaign_id, subscriber_id, status, attempts, claimed_by, claimed_at)
+       SELECT $1, id, CASE WHEN id = $2 THEN 'sending' ELSE 'sent' END, 1,
+              CASE WHEN id = $2 THEN 'batch-ghost' END, now() - interval '11 minutes'
+       FROM unnest($3::bigint[]) id`,
+      [campaign.id, ids[0], ids],
+    );
+    await ctx.container.services.campaigns.sweep(10 * 60_000);
+    expect(await campaignStatus(ctx, campaign.id)).toBe('finished');
+    const row = (await ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
+    expect(row.status).toBe('unknown');
+    // A recent claim is left alone: its job may still be sending.
+    await ctx.db.query(
+      `UPDATE deliveries SET status = 'sending', claimed_at = now() WHERE id = $1`,
+      [row.id],
+    );
+    await ctx.db.query(
+      `UPDATE campaigns SET status = 'running', finished_at = NULL WHERE id = $1`,
+      [campaign.id],
+    );
+    await ctx.container.services.campaigns.sweep(10 * 60_000);
+    expect(await campaignStatus(ctx, campaign.id)).toBe('running');
+  });
+});
