@@ -9,8 +9,6 @@ export type ScheduleResult =
   | { ok: true; at: Date; timezone: string }
   | { ok: false; path: 'sendAt' | 'timezone'; message: string };
 
-const HAS_OFFSET = /(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/;
-
 export function resolveSendAt(sendAt: string, timezone: string | undefined): ScheduleResult {
   const zone = timezone ?? 'UTC';
   if (!IANAZone.isValidZone(zone)) {
@@ -20,9 +18,8 @@ export function resolveSendAt(sendAt: string, timezone: string | undefined): Sch
       message: `"${zone}" is not an IANA time zone (e.g. Europe/Zurich)`,
     };
   }
-  const dt = HAS_OFFSET.test(sendAt.trim())
-    ? DateTime.fromISO(sendAt.trim(), { setZone: true })
-    : DateTime.fromISO(sendAt.trim(), { zone });
+  // setZone keeps an offset written in the string; without one the time is read in `zone`.
+  const dt = DateTime.fromISO(sendAt.trim(), { zone, setZone: true });
   if (!dt.isValid) {
     return {
       ok: false,

@@ -48,6 +48,14 @@ const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const ADDRESS = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+$/;
 
 /** Free text for a header (names, subject, List-Id): control characters become a space. */
+/**
+ * Text that looks like an RFC 2047 encoded word ("=?utf-8?Q?…?=") would be decoded by mail
+ * clients, and could decode into CR/LF. Such text is itself encoded, so readers see it literally.
+ */
+function literal(value: string): string {
+  return value.includes('=?') ? encodeWord(value, 'Q', 0) : value;
+}
+
 export function headerText(value: string): string {
   return value
     .replace(CONTROL, ' ')
@@ -146,11 +154,14 @@ export function toMailOptions(message: OutgoingMessage): SendMailOptions {
   if (message.bulk) headers.Precedence = 'bulk';
   if (message.feedbackId) headers['Feedback-ID'] = headerText(message.feedbackId);
   if (message.campaignUuid) headers['X-Bulletin-Campaign'] = headerText(message.campaignUuid);
+  if (message.subject.includes('=?')) {
+    headers.Subject = { prepared: true, value: encodeWord(headerText(message.subject), 'Q', 52) };
+  }
   return {
-    from: { name: headerText(message.from.name ?? ''), address: from },
-    to: { name: headerText(message.to.name ?? ''), address: to },
+    from: { name: literal(headerText(message.from.name ?? '')), address: from },
+    to: { name: literal(headerText(message.to.name ?? '')), address: to },
     ...(message.replyTo ? { replyTo: checkAddress(message.replyTo, 'replyTo') } : {}),
-    subject: headerText(message.subject),
+    ...(message.subject.includes('=?') ? {} : { subject: headerText(message.subject) }),
     html: message.html,
     text: message.text,
     messageId: message.messageId,

@@ -40,9 +40,8 @@ export class CampaignReportService {
     const [counts, events, lastMinute] = await Promise.all([
       ledger.statusCounts(campaign.id),
       new EventsRepository(this.pool).campaignCounts(campaign.id),
-      campaign.status === 'running'
-        ? ledger.sentSince(campaign.id, new Date(now.getTime() - 60_000))
-        : Promise.resolve(0),
+      // Over the last minute whatever the status: a campaign that just finished still shows it.
+      ledger.sentSince(campaign.id, new Date(now.getTime() - 60_000)),
     ]);
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const stats: CampaignStats = {

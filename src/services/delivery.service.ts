@@ -36,6 +36,27 @@ interface Sender {
   domain: string;
 }
 
+/**
+ * The campaign's sender, read from the campaign row (so an edit made while paused applies from
+ * the resume on); MAIL_FROM when the campaign names no address. Never parsed back out of a
+ * joined "name <address>" string: a name may contain quotes or angle brackets.
+ */
+export function senderOf(
+  campaign: Pick<CampaignRow, 'from_name' | 'from_email'>,
+  mailFrom: string,
+): Sender {
+  if (!campaign.from_email) {
+    const fallback = parseMailbox(mailFrom);
+    return campaign.from_name ? { ...fallback, name: campaign.from_name } : fallback;
+  }
+  const address = campaign.from_email;
+  return {
+    name: campaign.from_name ?? undefined,
+    address,
+    domain: address.slice(address.lastIndexOf('@') + 1),
+  };
+}
+
 export function parseMailbox(value: string): Sender {
   const match = /^\s*(?:"?([^"<]*?)"?\s*)?<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
   const address = (match ? match[2]! : value).trim();
@@ -232,14 +253,7 @@ export class DeliveryService {
     personalizer: Personalizer,
     r: Recipient,
   ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
-    const snapshot = campaign.snapshot!;
-    const from = parseMailbox(
-      snapshot.fromEmail
-        ? snapshot.fromName
-          ? `${snapshot.fromName} <${snapshot.fromEmail}>`
-          : `<${snapshot.fromEmail}>`
-        : this.config.mailFrom,
-    );
+    const from = senderOf(campaign, this.config.mailFrom);
     let message: OutgoingMessage;
     try {
       message = this.buildMessage(campaign, personalizer, r, from);
@@ -288,7 +302,7 @@ export class DeliveryService {
     return {
       from: { ...(from.name ? { name: from.name } : {}), address: from.address },
       to: { ...(r.name ? { name: r.name } : {}), address: r.email },
-      ...(campaign.snapshot!.replyTo ? { replyTo: campaign.snapshot!.replyTo } : {}),
+      ...(campaign.reply_to ? { replyTo: campaign.reply_to } : {}),
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,

@@ -11,7 +11,7 @@ import { newMessageId } from '../mail/message.js';
 import { Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { CampaignsService } from './campaigns.service.js';
-import { parseMailbox } from './delivery.service.js';
+import { senderOf } from './delivery.service.js';
 
 export class TestSendService {
   constructor(
@@ -33,16 +33,12 @@ export class TestSendService {
     });
     const snapshot = await this.campaigns.buildSnapshot(campaign);
     const personalizer = new Personalizer(snapshot);
-    const from = parseMailbox(
-      snapshot.fromEmail
-        ? snapshot.fromName
-          ? `${snapshot.fromName} <${snapshot.fromEmail}>`
-          : `<${snapshot.fromEmail}>`
-        : this.config.mailFrom,
-    );
+    const from = senderOf(campaign, this.config.mailFrom);
     const subscribers = new SubscribersRepository(this.pool);
     const sent: { email: string; messageId: string }[] = [];
-    for (const email of [...new Set(addresses)]) {
+    // One test per mailbox: Editor@x and editor@x are the same reader.
+    const unique = [...new Map(addresses.map((a) => [a.toLowerCase(), a])).values()];
+    for (const email of unique) {
       // A known address sees its own data and working links; anyone else sees sample values.
       const known = await subscribers.findByEmail(email);
       const uuid = known?.uuid ?? '00000000-0000-4000-8000-000000000000';
@@ -72,7 +68,7 @@ export class TestSendService {
         await this.transport.send({
           from: { ...(from.name ? { name: from.name } : {}), address: from.address },
           to: { address: email },
-          ...(snapshot.replyTo ? { replyTo: snapshot.replyTo } : {}),
+          ...(campaign.reply_to ? { replyTo: campaign.reply_to } : {}),
           subject: `[Test] ${rendered.subject}`,
           html: rendered.html,
           text: rendered.text,

@@ -38,6 +38,8 @@ export interface SmtpSink {
   messages: ReceivedMessage[];
   attempts: Map<string, number>;
   behaviour: SinkBehaviour;
+  /** Connection errors other than resets by a client that went away. */
+  connectionErrors: Error[];
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** Closes every open connection: the next message needs a new one (and a new AUTH). */
   dropConnections(): void;
@@ -51,7 +53,8 @@ function smtpError(code: number, message: string): Error & { responseCode: numbe
 export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
-  const sink: Partial<SmtpSink> = { messages, attempts, behaviour };
+  const connectionErrors: Error[] = [];
+  const sink: Partial<SmtpSink> = { messages, attempts, behaviour, connectionErrors };
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
@@ -109,6 +112,11 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
         }
       });
     },
+  });
+  // A client that dies mid-transaction resets its connection; a real server shrugs that off,
+  // and without a listener smtp-server would throw it as an uncaught exception.
+  server.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') connectionErrors.push(error);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.server.address();
