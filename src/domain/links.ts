@@ -73,12 +73,18 @@ export function verifyLink(
   if (!match) return undefined;
   const key = keys.find((k) => k.id === match[1]);
   const raw = Buffer.from(match[2]!, 'base64url');
+  // base64url decoding ignores stray characters and slack bits: only the canonical spelling of
+  // the bytes is the genuine token, so "token + 'x'" is as unknown as any other forgery.
+  const canonical = raw.toString('base64url') === match[2];
   // Compute a MAC even for an unknown key id, so timing does not tell key ids apart.
   const data = raw.subarray(0, Math.max(0, raw.length - MAC_BYTES));
   const given = raw.subarray(raw.length - MAC_BYTES);
   const expected = mac(key ?? { id: '', secret: 'unknown-key' }, data);
   const genuine =
-    given.length === MAC_BYTES && timingSafeEqual(given, expected) && key !== undefined;
+    given.length === MAC_BYTES &&
+    timingSafeEqual(given, expected) &&
+    key !== undefined &&
+    canonical;
   if (!genuine || (data.length !== 17 && data.length !== 33)) return undefined;
   if (BYTE_PURPOSE.get(data[0]!) !== purpose) return undefined;
   return {
