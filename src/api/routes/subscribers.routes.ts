@@ -6,7 +6,14 @@ import { scopeByMethod } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { presentSubscriber } from '../presenters.js';
-import { idParam, pageOf } from '../schemas/common.js';
+import { idParam, pageOf, pageQuery, z } from '../schemas/common.js';
+import { DEFAULT_LIMIT } from '../pagination.js';
+import { validation } from '../../domain/errors.js';
+import {
+  HistoryRepository,
+  type HistoryCursor,
+  type HistoryEntry,
+} from '../../db/repositories/history.repository.js';
 import {
   subscriberCreate,
   subscriberPatch,
@@ -22,7 +29,8 @@ export const apiConsent = (req: Request): ConsentContext => ({
   userAgent: req.get('user-agent')?.slice(0, 500),
 });
 
-export function subscribersRouter({ services }: Container): Router {
+export function subscribersRouter(container: Container): Router {
+  const { services } = container;
   const router = Router();
   router.use('/subscribers', scopeByMethod('subscribers:write'));
 
@@ -72,8 +80,61 @@ export function subscribersRouter({ services }: Container): Router {
     res.json(presentSubscriber(await services.subscribers.changeLists(id, body, apiConsent(req))));
   });
 
+  router.get('/subscribers/:id/events', async (req, res) => {
+    const { id } = parse(idParam, req.params);
+    const query = parse(pageQuery, req.query);
+    await services.subscribers.get(id);
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    let after: HistoryCursor | undefined;
+    if (query.after) {
+      after = decodeHistoryCursor(query.after);
+      if (!after) throw validation([{ path: 'after', message: 'is not a valid cursor' }]);
+    }
+    const rows = await new HistoryRepository(container.pool).page(id, after, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    res.json({
+      data: page.map(presentHistory),
+      next:
+        rows.length > limit && last
+          ? Buffer.from(
+              JSON.stringify({ us: last.at_us, kind: last.kind, id: last.id }),
+            ).toString('base64url')
+          : null,
+    });
+  });
+
   return router;
 }
+
+function decodeHistoryCursor(cursor: string): HistoryCursor | undefined {
+  try {
+    const value = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as Partial<HistoryCursor>;
+    if (
+      typeof value.us === 'string' &&
+      /^\d{1,20}$/.test(value.us) &&
+      (value.kind === 'event' || value.kind === 'consent') &&
+      Number.isSafeInteger(value.id)
+    ) {
+      return { us: value.us, kind: value.kind, id: value.id! };
+    }
+  } catch {
+    // fall through: not a cursor we made
+  }
+  return undefined;
+}
+
+const presentHistory = (h: HistoryEntry) => ({
+  kind: h.kind,
+  id: h.id,
+  at: h.at.toISOString(),
+  type: h.type,
+  ...(h.kind === 'event'
+    ? { bounceType: h.bounce_type, source: h.source, campaignId: h.campaign_id, reason: h.reason }
+    : { status: h.status, source: h.source, listId: h.list_id, ip: h.ip, userAgent: h.user_agent }),
+});
 
 export function documentSubscribers(registry: OpenAPIRegistry): void {
   const tags = ['Subscribers'];
@@ -125,6 +186,30 @@ export function documentSubscribers(registry: OpenAPIRegistry): void {
     ...secured('subscribers:write'),
     request: { params: idParam },
     responses: { 204: noContent, ...problems(400, 401, 403, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/api/v1/subscribers/{id}/events',
+    tags,
+    ...secured('read'),
+    summary: 'The subscriber’s history: feedback events and consent records, oldest first',
+    request: { params: idParam, query: pageQuery },
+    responses: {
+      200: json(
+        'A page of history entries',
+        pageOf(
+          z
+            .object({
+              kind: z.enum(['event', 'consent']),
+              id: z.number().int(),
+              at: z.string(),
+              type: z.string(),
+            })
+            .passthrough(),
+        ),
+      ),
+      ...problems(400, 401, 403, 404),
+    },
   });
   registry.registerPath({
     method: 'put',
