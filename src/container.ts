@@ -26,6 +26,11 @@ import { CampaignsService } from './services/campaigns.service.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { FeedbackService } from './services/feedback.service.js';
 import { TestSendService } from './services/test-send.service.js';
+import { WebhookEventsService } from './services/webhook-events.service.js';
+import { SnsVerifier } from './api/webhooks/ses.js';
+import { PublicLinks } from './services/public-links.service.js';
+import { PublicPreferencesService } from './services/public-preferences.service.js';
+import { PublicSubscriptionsService } from './services/public-subscriptions.service.js';
 import { signingKey } from './domain/links.js';
 import { createRateLimiter } from './queue/rate-limiter.js';
 import { STALE_SENDING_MS } from './domain/campaign.js';
@@ -48,11 +53,17 @@ export interface Container {
     importRunner: ImportRunner;
     templates: TemplatesService;
     feedback: FeedbackService;
+    webhookEvents: WebhookEventsService;
+    /** SNS signature checks; tests build an app with one whose certificate fetcher is fake. */
+    snsVerifier: SnsVerifier;
     audience: AudienceService;
     campaigns: CampaignsService;
     campaignReport: CampaignReportService;
     testSend: TestSendService;
     delivery: DeliveryService;
+    links: PublicLinks;
+    publicSubscriptions: PublicSubscriptionsService;
+    publicPreferences: PublicPreferencesService;
   };
   /** Re-queues work that PostgreSQL says is pending (after Redis lost it). */
   reconcile(): Promise<void>;
@@ -76,7 +87,10 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const feedback = new FeedbackService(pool, config);
   const audience = new AudienceService(pool, queues, log);
   const campaigns = new CampaignsService(pool, queues, audience, log);
+  const links = new PublicLinks(pool, config.publicUrl, () => [signing]);
   const services = {
+    webhookEvents: new WebhookEventsService(pool, queues, log),
+    snsVerifier: new SnsVerifier(),
     lists: new ListsService(new ListsRepository(pool)),
     subscribers: new SubscribersService(pool),
     tokens: new TokensService(new TokensRepository(pool), secrets.adminTokenHash),
@@ -101,6 +115,9 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
       key,
       log,
     ),
+    links,
+    publicSubscriptions: new PublicSubscriptionsService(pool, config, transport, links, log),
+    publicPreferences: new PublicPreferencesService(pool, log),
   };
 
   return {

@@ -3,8 +3,11 @@
 import type { Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
 import { STALE_SENDING_MS } from '../src/domain/campaign.js';
+import { signingKey } from '../src/domain/links.js';
+import { startBounceReceiver, type BounceReceiver } from '../src/mail/inbound/bounce-receiver.js';
 import { createCampaignWorker } from './campaign.worker.js';
 import { createDeliveryWorker } from './delivery.worker.js';
+import { createEventsWorker } from './events.worker.js';
 import { createImportWorker } from './import.worker.js';
 
 /** How often a worker process looks for scheduled campaigns whose time has come. */
@@ -12,6 +15,8 @@ const SCHEDULER_INTERVAL_MS = 5000;
 
 export interface RunningWorkers {
   workers: Worker[];
+  /** The DSN/ARF receiver, when BOUNCE_DOMAIN and BOUNCE_SMTP_PORT are set. */
+  bounceReceiver?: BounceReceiver | undefined;
   close(): Promise<void>;
 }
 
@@ -21,6 +26,7 @@ export function startWorkers(container: Container): RunningWorkers {
     createImportWorker(container),
     createCampaignWorker(container),
     createDeliveryWorker(container),
+    createEventsWorker(container),
   ];
   for (const worker of workers) {
     worker.on('failed', (job, error) =>
@@ -55,12 +61,25 @@ export function startWorkers(container: Container): RunningWorkers {
         ticking = false;
       });
   }, SCHEDULER_INTERVAL_MS);
+  const { bounceDomain, bounceSmtpPort } = container.config;
+  const bounceReceiver =
+    bounceDomain && bounceSmtpPort
+      ? startBounceReceiver({
+          domain: bounceDomain,
+          port: bounceSmtpPort,
+          keys: () => [signingKey(container.secrets.secretKey)],
+          pool: container.pool,
+          feedback: container.services.feedback,
+          log,
+        })
+      : undefined;
   log.info({ event: 'workers_started', queues: workers.map((w) => w.name) }, 'workers started');
   return {
     workers,
+    bounceReceiver,
     close: async () => {
       clearInterval(scheduler);
-      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...workers.map((w) => w.close()), bounceReceiver?.close()]);
     },
   };
 }

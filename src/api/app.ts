@@ -16,7 +16,9 @@ import { documentTokens, tokensRouter } from './routes/tokens.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { documentTemplates, templatesRouter } from './routes/templates.routes.js';
 import { outboxRouter } from './routes/outbox.routes.js';
+import { webhooksRouter } from './routes/webhooks.routes.js';
 import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js';
+import { publicRouter } from './public/public.routes.js';
 
 const VERSION = '0.1.0';
 
@@ -74,6 +76,8 @@ export function createApp(container: Container): express.Express {
   app.use(healthRouter(container));
   // Development only, no auth: 404 in production or with SMTP_URL (see outbox.routes.ts).
   app.use(outboxRouter(container));
+  // Provider webhooks: own auth (signatures, basic auth) and raw bodies, outside /api/v1.
+  app.use(webhooksRouter(container));
 
   let openapi: unknown;
   app.get('/api/v1/openapi.json', (_req, res) => {
@@ -102,6 +106,10 @@ export function createApp(container: Container): express.Express {
   api.use(templatesRouter(container));
   api.use(campaignsRouter(container));
   app.use('/api/v1', api);
+
+  // Public pages (subscribe, confirm, unsubscribe, preferences): HTML with their own stricter
+  // CSP, no admin auth, outside /api/v1.
+  app.use(publicRouter(container));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

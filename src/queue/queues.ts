@@ -6,6 +6,7 @@ export const QUEUE_NAMES = {
   imports: 'imports',
   campaigns: 'campaigns',
   deliveries: 'deliveries',
+  events: 'events',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -26,10 +27,16 @@ export interface DeliveryJob {
   toId: number;
 }
 
+/** Apply stored webhook events (ids only); the job named 'sweep' re-queues forgotten ones. */
+export interface EventsJob {
+  eventIds: number[];
+}
+
 export interface Queues {
   imports: Queue<ImportJob>;
   campaigns: Queue<CampaignJob>;
   deliveries: Queue<DeliveryJob>;
+  events: Queue<EventsJob>;
   all(): Queue[];
   close(): Promise<void>;
 }
@@ -60,13 +67,19 @@ export function createQueues(
     // failures are outcomes in the ledger, retried through their own delayed jobs.
     defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
   });
-  const all = [imports, campaigns, deliveries];
+  const events = new Queue<EventsJob>(QUEUE_NAMES.events, {
+    connection,
+    prefix,
+    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
+  });
+  const all = [imports, campaigns, deliveries, events];
   // An 'error' event without a listener would be thrown; route it to the logger instead.
   for (const queue of all) queue.on('error', (error) => onError(queue.name, error));
   return {
     imports,
     campaigns,
     deliveries,
+    events,
     all: () => all,
     close: async () => {
       await Promise.all(all.map((q) => q.close()));
@@ -82,3 +95,4 @@ export const batchJobId = (campaignId: number, generation: number, fromId: numbe
   `batch-${campaignId}-g${generation}-${fromId}`;
 export const retryJobId = (deliveryId: number, attempt: number) =>
   `retry-${deliveryId}-a${attempt}`;
+export const eventsJobId = (firstId: number, lastId: number) => `events-${firstId}-${lastId}`;

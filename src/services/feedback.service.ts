@@ -31,6 +31,35 @@ export class FeedbackService {
     return true;
   }
 
+  /**
+   * Applies an event a webhook stored earlier (applied_at NULL), once: the row lock and the
+   * applied_at check make a second job for the same event a no-op. A hard bounce also marks
+   * the message's ledger row bounced when the ledger still says it was sent.
+   */
+  async applyStored(eventId: number): Promise<'applied' | 'skipped'> {
+    return inTransaction(this.pool, async (tx) => {
+      const events = new EventsRepository(tx);
+      const stored = await events.lockUnapplied(eventId);
+      if (!stored) return 'skipped';
+      const event: NewEvent = { ...stored, bounceType: stored.bounceType };
+      if (stored.subscriberId) await this.apply(tx, stored.id, event, stored.subscriberId);
+      if (
+        stored.type === 'bounce' &&
+        stored.bounceType === 'hard' &&
+        stored.campaignId &&
+        stored.subscriberId
+      ) {
+        await tx.query(
+          `UPDATE deliveries SET status = 'bounced', last_error = $3, updated_at = now()
+           WHERE campaign_id = $1 AND subscriber_id = $2 AND status IN ('sent', 'unknown')`,
+          [stored.campaignId, stored.subscriberId, stored.reason?.slice(0, 500) ?? 'bounced'],
+        );
+      }
+      await events.markApplied(stored.id);
+      return 'applied';
+    });
+  }
+
   private async apply(tx: PoolClient, eventId: number, event: NewEvent, subscriberId: number) {
     const { rows } = await tx.query<{ status: SubscriberStatus }>(
       'SELECT status FROM subscribers WHERE id = $1 FOR UPDATE',

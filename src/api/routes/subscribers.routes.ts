@@ -97,9 +97,9 @@ export function subscribersRouter(container: Container): Router {
       data: page.map(presentHistory),
       next:
         rows.length > limit && last
-          ? Buffer.from(
-              JSON.stringify({ us: last.at_us, kind: last.kind, id: last.id }),
-            ).toString('base64url')
+          ? Buffer.from(JSON.stringify({ us: last.at_us, kind: last.kind, id: last.id })).toString(
+              'base64url',
+            )
           : null,
     });
   });

@@ -23,6 +23,18 @@ export interface NewEvent {
   occurredAt?: Date;
 }
 
+/** A stored event as the worker applies it. */
+export interface StoredEvent {
+  id: number;
+  type: NewEvent['type'];
+  bounceType: 'hard' | 'soft' | null;
+  source: NewEvent['source'];
+  providerEventId: string;
+  campaignId: number | null;
+  subscriberId: number | null;
+  reason: string | null;
+}
+
 export class EventsRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -69,5 +81,79 @@ export class EventsRepository {
       [campaignId],
     );
     return Object.fromEntries(rows.map((r) => [r.type, r.n]));
+  }
+
+  // --- Webhook events: stored first (applied_at NULL), applied later by the events worker. ---
+
+  /**
+   * What an incoming event is about. The Message-ID we generated (stored with or without angle
+   * brackets) names the delivery, hence the campaign and the subscriber it went to; without
+   * one, the address names the subscriber. A delivery's subscriber counts only when the event's
+   * address is theirs (the subscriber may have changed address since).
+   */
+  async resolveTarget(t: {
+    messageId: string | null;
+    email: string | null;
+    campaignUuid: string | null;
+    campaignId: number | null;
+  }): Promise<{ campaignId: number | null; subscriberId: number | null }> {
+    const { rows } = await this.db.query<{
+      delivery_campaign: number | null;
+      delivery_subscriber: number | null;
+      email_subscriber: number | null;
+      named_campaign: number | null;
+    }>(
+      `WITH d AS (
+         SELECT d.campaign_id, d.subscriber_id, s.email FROM deliveries d
+         LEFT JOIN subscribers s ON s.id = d.subscriber_id
+         WHERE $1::text IS NOT NULL AND d.message_id IN ($1::text, '<' || $1::text || '>')
+         ORDER BY d.id LIMIT 1
+       )
+       SELECT (SELECT campaign_id FROM d) AS delivery_campaign,
+              (SELECT subscriber_id FROM d WHERE $2::citext IS NULL OR email = $2::citext)
+                AS delivery_subscriber,
+              (SELECT id FROM subscribers WHERE email = $2::citext) AS email_subscriber,
+              (SELECT id FROM campaigns WHERE uuid = $3::uuid OR id = $4::bigint LIMIT 1)
+                AS named_campaign`,
+      [t.messageId, t.email, t.campaignUuid, t.campaignId],
+    );
+    const row = rows[0]!;
+    return {
+      campaignId: row.delivery_campaign ?? row.named_campaign,
+      subscriberId: row.delivery_subscriber ?? row.email_subscriber,
+    };
+  }
+
+  /** The id of an already stored, not yet applied event (a provider re-sending it). */
+  async unappliedId(
+    source: NewEvent['source'],
+    providerEventId: string,
+  ): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ id: number }>(
+      `SELECT id FROM events
+       WHERE source = $1 AND provider_event_id = $2 AND applied_at IS NULL`,
+      [source, providerEventId],
+    );
+    return rows[0]?.id;
+  }
+
+  /** Stored events still waiting to be applied, received before the cutoff, oldest first. */
+  async unappliedBefore(cutoff: Date, limit: number): Promise<number[]> {
+    const { rows } = await this.db.query<{ id: number }>(
+      `SELECT id FROM events WHERE applied_at IS NULL AND received_at < $1 ORDER BY id LIMIT $2`,
+      [cutoff, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Locks a stored event that is not applied yet; undefined when it is (or does not exist). */
+  async lockUnapplied(id: number): Promise<StoredEvent | undefined> {
+    const { rows } = await this.db.query<StoredEvent>(
+      `SELECT id, type, bounce_type AS "bounceType", source, provider_event_id AS "providerEventId",
+              campaign_id AS "campaignId", subscriber_id AS "subscriberId", reason
+       FROM events WHERE id = $1 AND applied_at IS NULL FOR UPDATE`,
+      [id],
+    );
+    return rows[0];
   }
 }

@@ -15,6 +15,8 @@ export interface ImportRecord {
   inserted: number;
   updated: number;
   skipped: number;
+  /** Of `skipped`: rows whose address was erased at its owner's request. */
+  suppressed?: number;
   error_count: number;
   errors: { line: number; reason: string }[];
   failure: string | null;
@@ -33,6 +35,10 @@ export interface BatchOutcome {
 
 /** At most this many line errors are kept; error_count keeps counting past it. */
 export const MAX_STORED_ERRORS = 1000;
+
+/** True when the address was erased (see suppressionHash in subscribers.repository.ts). */
+const SUPPRESSED = (email: string) =>
+  `EXISTS (SELECT 1 FROM suppressions WHERE email_hash = sha256(convert_to(lower(${email}), 'UTF8')))`;
 
 export class ImportsRepository {
   constructor(private readonly db: Queryable) {}
@@ -101,13 +107,15 @@ export class ImportsRepository {
    * Upserts one batch of rows into subscribers and the list, and records consent for new
    * subscriptions. Existing subscriptions keep their status: an import never re-subscribes
    * someone who unsubscribed, and never changes a subscriber's deliverability status.
+   * Addresses erased at their owner's request (a suppression holds their hash) are skipped and
+   * counted in the import's `suppressed`.
    */
   async applyBatch(
     imp: Pick<ImportRecord, 'id' | 'list_id' | 'mode'>,
     rows: ImportRow[],
     subscriptionStatus: 'confirmed' | 'unconfirmed',
-  ): Promise<{ inserted: number; updated: number; skipped: number }> {
-    if (rows.length === 0) return { inserted: 0, updated: 0, skipped: 0 };
+  ): Promise<{ inserted: number; updated: number; skipped: number; suppressed: number }> {
+    if (rows.length === 0) return { inserted: 0, updated: 0, skipped: 0, suppressed: 0 };
     const emails = rows.map((r) => r.email);
     const names = rows.map((r) => r.name);
     const attrs = rows.map((r) => JSON.stringify(r.attributes));
@@ -118,9 +126,21 @@ export class ImportsRepository {
              attributes = subscribers.attributes || EXCLUDED.attributes,
              updated_at = now()`
         : 'DO NOTHING';
+    const counted = await this.db.query<{ n: number }>(
+      `WITH found AS (
+         SELECT count(*)::int AS n FROM unnest($2::text[]) AS t(email) WHERE ${SUPPRESSED('t.email')}
+       ), noted AS (
+         UPDATE imports SET suppressed = suppressed + found.n FROM found
+         WHERE id = $1 AND found.n > 0
+       )
+       SELECT n FROM found`,
+      [imp.id, emails],
+    );
+    const suppressed = counted.rows[0]!.n;
     const upserted = await this.db.query<{ inserted: number; touched: number }>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(email, name, attributes)
+         WHERE NOT ${SUPPRESSED('t.email')}
        ), written AS (
          INSERT INTO subscribers (email, name, attributes)
          SELECT email, name, attributes FROM input
@@ -134,7 +154,8 @@ export class ImportsRepository {
     const { inserted, touched } = upserted.rows[0]!;
     await this.db.query(
       `WITH targets AS (
-         SELECT id FROM subscribers WHERE email = ANY($2::citext[])
+         SELECT id FROM subscribers s
+         WHERE email = ANY($2::citext[]) AND NOT ${SUPPRESSED('s.email::text')}
        ), added AS (
          INSERT INTO subscriptions (list_id, subscriber_id, status)
          SELECT $1, id, $3 FROM targets
@@ -146,7 +167,7 @@ export class ImportsRepository {
        FROM added`,
       [imp.list_id, emails, subscriptionStatus, imp.id],
     );
-    return { inserted, updated: touched - inserted, skipped: rows.length - touched };
+    return { inserted, updated: touched - inserted, skipped: rows.length - touched, suppressed };
   }
 
   async recordProgress(id: number, batch: BatchOutcome): Promise<void> {

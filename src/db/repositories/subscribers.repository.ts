@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Queryable } from '../pool.js';
 
 export type SubscriberStatus = 'active' | 'bounced' | 'complained' | 'blocklisted';
@@ -221,4 +222,139 @@ export class SubscribersRepository {
       [subscriberId, status, consent.source, consent.ip ?? null, consent.userAgent ?? null],
     );
   }
+
+  // ---- Public pages (subscribe form, confirm, unsubscribe, preferences, erasure) ----
+
+  async findByUuid(uuid: string): Promise<SubscriberRow | undefined> {
+    const { rows } = await this.db.query<SubscriberRow>(
+      'SELECT * FROM subscribers WHERE uuid = $1',
+      [uuid],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Locks the subscriber's row for the rest of the transaction: changes to one subscriber's
+   * subscriptions then happen one after another (five parallel one-click POSTs change once).
+   */
+  async lockById(id: number): Promise<SubscriberRow | undefined> {
+    const { rows } = await this.db.query<SubscriberRow>(
+      'SELECT * FROM subscribers WHERE id = $1 FOR UPDATE',
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** Inserts a subscriber, or locks the existing one with that email. */
+  async insertOrLock(
+    email: string,
+    name: string,
+  ): Promise<{ row: SubscriberRow; inserted: boolean }> {
+    const inserted = await this.insert({ email, name, attributes: {}, status: 'active' });
+    if (inserted) return { row: inserted, inserted: true };
+    const { rows } = await this.db.query<SubscriberRow>(
+      'SELECT * FROM subscribers WHERE email = $1 FOR UPDATE',
+      [email],
+    );
+    return { row: rows[0]!, inserted: false };
+  }
+
+  /**
+   * Moves existing subscriptions from one of the `from` statuses to `to` (all lists when
+   * `listIds` is null), recording consent for each change; returns what changed. Never inserts.
+   */
+  async updateSubscriptions(
+    subscriberId: number,
+    listIds: number[] | null,
+    to: SubscriptionStatus,
+    from: SubscriptionStatus[],
+    consent: ConsentContext,
+  ): Promise<{ list_id: number; previous: SubscriptionStatus }[]> {
+    const { rows } = await this.db.query<{ list_id: number; previous: SubscriptionStatus }>(
+      `WITH before AS (
+         SELECT list_id, status FROM subscriptions
+         WHERE subscriber_id = $1 AND ($2::bigint[] IS NULL OR list_id = ANY($2::bigint[]))
+           AND status = ANY($4::text[]) AND status <> $3
+       ), changed AS (
+         UPDATE subscriptions x SET status = $3, updated_at = now()
+         FROM before b
+         WHERE x.subscriber_id = $1 AND x.list_id = b.list_id AND x.status = b.status
+         RETURNING x.list_id, b.status AS previous
+       ), recorded AS (
+         INSERT INTO consent_records (subscriber_id, list_id, action, status, source, ip, user_agent, detail)
+         SELECT $1, list_id,
+                CASE WHEN $3 = 'unsubscribed' THEN 'unsubscribe'
+                     WHEN $3 = 'confirmed' AND previous = 'unconfirmed' THEN 'confirm'
+                     ELSE 'subscribe' END,
+                $3, $5, $6::inet, $7, $8::jsonb
+         FROM changed
+       )
+       SELECT list_id, previous FROM changed ORDER BY list_id`,
+      [
+        subscriberId,
+        listIds,
+        to,
+        from,
+        consent.source,
+        consent.ip ?? null,
+        consent.userAgent ?? null,
+        consent.detail ? JSON.stringify(consent.detail) : null,
+      ],
+    );
+    return rows;
+  }
+
+  /**
+   * Claims the right to send a double opt-in confirmation mail: true at most once per
+   * `intervalHours` per subscriber (the claim is the send time).
+   */
+  async claimConfirmationMail(subscriberId: number, intervalHours: number): Promise<boolean> {
+    const result = await this.db.query(
+      `INSERT INTO confirmation_mails (subscriber_id) VALUES ($1)
+       ON CONFLICT (subscriber_id) DO UPDATE SET sent_at = now()
+         WHERE confirmation_mails.sent_at <= now() - make_interval(hours => $2::int)`,
+      [subscriberId, intervalHours],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Gives a claim back (the mail could not be sent), so the next form post may try again. */
+  async releaseConfirmationMail(subscriberId: number): Promise<void> {
+    await this.db.query('DELETE FROM confirmation_mails WHERE subscriber_id = $1', [subscriberId]);
+  }
+
+  async isSuppressed(email: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM suppressions WHERE email_hash = $1', [
+      suppressionHash(email),
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async unsuppress(email: string): Promise<void> {
+    await this.db.query('DELETE FROM suppressions WHERE email_hash = $1', [suppressionHash(email)]);
+  }
+
+  /**
+   * Erasure: deletes the subscriber with everything that names them (subscriptions, consent
+   * records and events go with the row; events that only carry the address are deleted too;
+   * ledger rows lose the link) and keeps only the hash of the address as a suppression.
+   */
+  async erase(row: Pick<SubscriberRow, 'id' | 'email'>): Promise<void> {
+    await this.db.query('DELETE FROM events WHERE email = $1', [row.email]);
+    await this.db.query('DELETE FROM subscribers WHERE id = $1', [row.id]);
+    await this.db.query(
+      `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'erased')
+       ON CONFLICT (email_hash) DO NOTHING`,
+      [suppressionHash(row.email)],
+    );
+  }
+}
+
+/**
+ * What a suppression keeps of an address: SHA-256 of the normalised address, lower-cased
+ * (emails are unique case-insensitively). Normalised addresses are ASCII (IDNs punycoded), so
+ * PostgreSQL's sha256(convert_to(lower(email), 'UTF8')) gives the same bytes.
+ */
+export function suppressionHash(email: string): Buffer {
+  return createHash('sha256').update(email.toLowerCase(), 'utf8').digest();
 }

@@ -1,0 +1,80 @@
+// Turns the signed token of a public link into the subscriber (and campaign) it names, and signs
+// new links. A forged token, a token for another page and a token whose subscriber is gone all
+// come back as `undefined`, so the pages cannot tell them apart either.
+import { signLink, verifyLink, type SigningKey } from '../domain/links.js';
+import type { Pool } from '../db/pool.js';
+import {
+  SubscribersRepository,
+  type SubscriberRow,
+} from '../db/repositories/subscribers.repository.js';
+
+export type PublicLinkPurpose = 'unsubscribe' | 'preferences' | 'confirm';
+
+export interface LinkCampaign {
+  id: number;
+  uuid: string;
+  name: string;
+}
+
+/** Whoever followed a genuine link: the subscriber it names, and the campaign it came in. */
+export interface Visitor {
+  subscriber: SubscriberRow;
+  /** Undefined when the link names no campaign, or the campaign was deleted since. */
+  campaign: LinkCampaign | undefined;
+  /** The campaign uuid the link carries, even when that campaign no longer exists. */
+  campaignUuid: string | undefined;
+  token: string;
+}
+
+/** Looked up when a token is not genuine, so both cases cost a database round trip. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Base64url decoding ignores a trailing partial character and the unused low bits of the last
+ * one, so `token + 'x'` would decode to the same bytes. Only the one spelling we issue counts.
+ */
+function canonical(token: string): boolean {
+  const body = token.slice(token.indexOf('.') + 1);
+  return Buffer.from(body, 'base64url').toString('base64url') === body;
+}
+
+export class PublicLinks {
+  constructor(
+    private readonly pool: Pool,
+    private readonly publicUrl: string,
+    private readonly keys: () => readonly SigningKey[],
+  ) {}
+
+  async resolve(token: string, purpose: PublicLinkPurpose): Promise<Visitor | undefined> {
+    const payload = canonical(token) ? verifyLink(this.keys(), token, purpose) : undefined;
+    const subscriber = await new SubscribersRepository(this.pool).findByUuid(
+      payload?.subscriberUuid ?? NIL_UUID,
+    );
+    if (!payload || !subscriber) return undefined;
+    let campaign: LinkCampaign | undefined;
+    if (payload.campaignUuid) {
+      const { rows } = await this.pool.query<LinkCampaign>(
+        'SELECT id, uuid, name FROM campaigns WHERE uuid = $1',
+        [payload.campaignUuid],
+      );
+      campaign = rows[0];
+    }
+    return { subscriber, campaign, campaignUuid: payload.campaignUuid, token };
+  }
+
+  token(purpose: PublicLinkPurpose, subscriberUuid: string, campaignUuid?: string): string {
+    const key = this.keys()[0];
+    if (!key) throw new Error('no signing key');
+    return signLink(key, { purpose, subscriberUuid, ...(campaignUuid ? { campaignUuid } : {}) });
+  }
+
+  /** The path of a page on this site (what the pages link to). */
+  path(purpose: PublicLinkPurpose, subscriberUuid: string, campaignUuid?: string): string {
+    return `/${purpose}/${this.token(purpose, subscriberUuid, campaignUuid)}`;
+  }
+
+  /** The absolute URL (what mail links to). */
+  url(purpose: PublicLinkPurpose, subscriberUuid: string, campaignUuid?: string): string {
+    return `${this.publicUrl}${this.path(purpose, subscriberUuid, campaignUuid)}`;
+  }
+}
