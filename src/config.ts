@@ -67,6 +67,16 @@ const rawSchema = z.object({
   SECRET_KEY: optionalString.pipe(
     z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   ),
+  // Former SECRET_KEYs, comma-separated: links signed with them still verify after a rotation
+  // (unsubscribe links never expire); nothing new is signed with them.
+  SECRET_KEY_PREVIOUS: optionalString.transform((s) =>
+    s
+      ? s
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+      : [],
+  ),
   WEBHOOK_SECRET: optionalString,
   MAILGUN_SIGNING_KEY: optionalString,
   SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
@@ -118,6 +128,7 @@ export interface Config {
   mailFrom: string;
   adminToken: string | undefined;
   secretKey: string | undefined;
+  previousSecretKeys: string[];
   webhooks: {
     genericSecret: string | undefined;
     mailgunSigningKey: string | undefined;
@@ -251,6 +262,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     mailFrom: raw.MAIL_FROM,
     adminToken: raw.ADMIN_TOKEN,
     secretKey: raw.SECRET_KEY,
+    previousSecretKeys: raw.SECRET_KEY_PREVIOUS,
     webhooks: {
       genericSecret: raw.WEBHOOK_SECRET,
       mailgunSigningKey: raw.MAILGUN_SIGNING_KEY,

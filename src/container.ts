@@ -31,7 +31,7 @@ import { SnsVerifier } from './api/webhooks/ses.js';
 import { PublicLinks } from './services/public-links.service.js';
 import { PublicPreferencesService } from './services/public-preferences.service.js';
 import { PublicSubscriptionsService } from './services/public-subscriptions.service.js';
-import { signingKey } from './domain/links.js';
+import { signingKey, type SigningKey } from './domain/links.js';
 import { createRateLimiter } from './queue/rate-limiter.js';
 import { STALE_SENDING_MS } from './domain/campaign.js';
 
@@ -43,6 +43,8 @@ export interface Container {
   queues: Queues;
   transport: MailTransport;
   secrets: Secrets;
+  /** Verification keys for signed links: the current one first. */
+  signingKeys: SigningKey[];
   services: {
     lists: ListsService;
     subscribers: SubscribersService;
@@ -84,10 +86,12 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
 
   const signing = signingKey(secrets.secretKey);
   const key = () => signing;
+  // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
+  const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const feedback = new FeedbackService(pool, config);
   const audience = new AudienceService(pool, queues, log);
   const campaigns = new CampaignsService(pool, queues, audience, log);
-  const links = new PublicLinks(pool, config.publicUrl, () => [signing]);
+  const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {
     webhookEvents: new WebhookEventsService(pool, queues, log),
     snsVerifier: new SnsVerifier(),
@@ -128,6 +132,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     queues,
     transport,
     secrets,
+    signingKeys,
     services,
     async reconcile() {
       // Claims older than this belong to no live job (a window's SMTP work is far shorter).

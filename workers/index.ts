@@ -3,7 +3,6 @@
 import type { Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
 import { STALE_SENDING_MS } from '../src/domain/campaign.js';
-import { signingKey } from '../src/domain/links.js';
 import { startBounceReceiver, type BounceReceiver } from '../src/mail/inbound/bounce-receiver.js';
 import { createCampaignWorker } from './campaign.worker.js';
 import { createDeliveryWorker } from './delivery.worker.js';
@@ -67,7 +66,7 @@ export function startWorkers(container: Container): RunningWorkers {
       ? startBounceReceiver({
           domain: bounceDomain,
           port: bounceSmtpPort,
-          keys: () => [signingKey(container.secrets.secretKey)],
+          keys: () => container.signingKeys,
           pool: container.pool,
           feedback: container.services.feedback,
           log,
