@@ -166,9 +166,6 @@ export class CampaignsService {
       html: compiled.html,
       text: compiled.text,
       warnings: compiled.warnings,
-      fromName: campaign.from_name,
-      fromEmail: campaign.from_email ?? '',
-      replyTo: campaign.reply_to,
     };
   }
 

@@ -8,6 +8,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { retryDelayMs } from '../domain/campaign.js';
+import { senderOf, type Sender } from '../domain/sender.js';
 import { signLink, type SigningKey } from '../domain/links.js';
 import { classifySmtpError, type SmtpErrorLike } from '../domain/smtp-errors.js';
 import type { Pool } from '../db/pool.js';
@@ -29,40 +30,6 @@ import type { FeedbackService } from './feedback.service.js';
 type SendError = SmtpErrorLike & { message: string; unsendable?: boolean };
 
 export type BatchOutcome = 'done' | 'not-running' | 'paused-by-errors' | 'stopped';
-
-interface Sender {
-  name: string | undefined;
-  address: string;
-  domain: string;
-}
-
-/**
- * The campaign's sender, read from the campaign row (so an edit made while paused applies from
- * the resume on); MAIL_FROM when the campaign names no address. Never parsed back out of a
- * joined "name <address>" string: a name may contain quotes or angle brackets.
- */
-export function senderOf(
-  campaign: Pick<CampaignRow, 'from_name' | 'from_email'>,
-  mailFrom: string,
-): Sender {
-  if (!campaign.from_email) {
-    const fallback = parseMailbox(mailFrom);
-    return campaign.from_name ? { ...fallback, name: campaign.from_name } : fallback;
-  }
-  const address = campaign.from_email;
-  return {
-    name: campaign.from_name ?? undefined,
-    address,
-    domain: address.slice(address.lastIndexOf('@') + 1),
-  };
-}
-
-export function parseMailbox(value: string): Sender {
-  const match = /^\s*(?:"?([^"<]*?)"?\s*)?<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
-  const address = (match ? match[2]! : value).trim();
-  const name = match?.[1]?.trim() || undefined;
-  return { name, address, domain: address.slice(address.lastIndexOf('@') + 1) };
-}
 
 export class DeliveryService {
   private readonly personalizers = new Map<string, Personalizer>();
@@ -145,8 +112,9 @@ export class DeliveryService {
       .filter((id) => !eligible.has(id))
       .map((id) => ({ id, status: 'suppressed', error: 'no longer subscribed or deliverable' }));
     const personalizer = this.personalizer(campaign);
+    const from = senderOf(campaign, this.config.mailFrom);
     const results = await Promise.all(
-      recipients.map((r) => this.sendOne(campaign, personalizer, r)),
+      recipients.map((r) => this.sendOne(campaign, personalizer, from, r)),
     );
     let transportErrors = 0;
     let paused = false;
@@ -251,9 +219,9 @@ export class DeliveryService {
   private async sendOne(
     campaign: CampaignRow,
     personalizer: Personalizer,
+    from: Sender,
     r: Recipient,
   ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
-    const from = senderOf(campaign, this.config.mailFrom);
     let message: OutgoingMessage;
     try {
       message = this.buildMessage(campaign, personalizer, r, from);
@@ -328,13 +296,7 @@ export class DeliveryService {
     const cacheKey = `${campaign.id}:${campaign.started_at?.getTime() ?? 0}`;
     let p = this.personalizers.get(cacheKey);
     if (!p) {
-      const s = campaign.snapshot!;
-      p = new Personalizer({
-        subject: s.subject,
-        html: s.html,
-        text: s.text,
-        warnings: s.warnings,
-      });
+      p = new Personalizer(campaign.snapshot!);
       if (this.personalizers.size > 20) this.personalizers.clear();
       this.personalizers.set(cacheKey, p);
     }

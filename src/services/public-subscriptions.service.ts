@@ -28,7 +28,7 @@ import { packageRoot } from '../lib/paths.js';
 import { newMessageId } from '../mail/message.js';
 import { compileMessage, Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
-import { parseMailbox } from './delivery.service.js';
+import { parseMailbox } from '../domain/sender.js';
 import type { PublicLinks, Visitor } from './public-links.service.js';
 
 /** At most one confirmation mail per address in this many hours. */

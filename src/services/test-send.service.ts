@@ -11,7 +11,7 @@ import { newMessageId } from '../mail/message.js';
 import { Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { CampaignsService } from './campaigns.service.js';
-import { senderOf } from './delivery.service.js';
+import { senderOf } from '../domain/sender.js';
 
 export class TestSendService {
   constructor(

@@ -28,15 +28,15 @@ export interface CampaignRow {
   list_ids: number[];
 }
 
-/** What a running campaign sends, frozen when it starts. */
+/**
+ * What a running campaign sends, frozen when it starts: the compiled message. The sender is
+ * not frozen: it is read from the campaign row at send time (editable while paused).
+ */
 export interface CampaignSnapshot {
   subject: string;
   html: string;
   text: string;
   warnings: string[];
-  fromName: string | null;
-  fromEmail: string;
-  replyTo: string | null;
 }
 
 export interface CampaignFields {
