@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queues } from '../../src/queue/queues.js';
 import { WebhookEventsService } from '../../src/services/webhook-events.service.js';
 import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { insertSubscriber, subscriberStatus } from '../helpers/webhooks.js';
 
 const SECRET = 'policy-webhook-secret-0123456789';
 let ctx: TestContext;
@@ -53,24 +54,10 @@ async function list(name: string): Promise<number> {
   return rows[0].id;
 }
 
-async function subscriber(listIds: number[] = []): Promise<{ id: number; email: string }> {
-  const email = `reader-${++seq}@example.org`;
-  const { rows } = await ctx.db.query('INSERT INTO subscribers (email) VALUES ($1) RETURNING id', [
-    email,
-  ]);
-  for (const listId of listIds) {
-    await ctx.db.query(
-      "INSERT INTO subscriptions (list_id, subscriber_id, status) VALUES ($1, $2, 'confirmed')",
-      [listId, rows[0].id],
-    );
-  }
-  return { id: rows[0].id, email };
-}
+const subscriber = (listIds: number[] = []) =>
+  insertSubscriber(ctx, `reader-${++seq}@example.org`, listIds);
 
-async function statusOf(id: number): Promise<string> {
-  const { rows } = await ctx.db.query('SELECT status FROM subscribers WHERE id = $1', [id]);
-  return rows[0].status;
-}
+const statusOf = (id: number) => subscriberStatus(ctx, id);
 
 async function subscriptions(id: number) {
   const { rows } = await ctx.db.query(

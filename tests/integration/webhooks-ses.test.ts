@@ -6,7 +6,13 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { SnsVerifier } from '../../src/api/webhooks/ses.js';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { createTestContext, type TestContext } from '../helpers/context.js';
+import {
+  allEventsApplied,
+  insertSubscriber,
+  subscriberStatus,
+  worldState,
+} from '../helpers/webhooks.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:bulletin-ses-feedback';
 const OTHER_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:someone-else';
@@ -207,42 +213,14 @@ function bounceMessage(
   };
 }
 
-async function subscriber(listIds: number[] = []) {
-  const email = `ses-${randomBytes(4).toString('hex')}@example.org`;
-  const { rows } = await ctx.db.query('INSERT INTO subscribers (email) VALUES ($1) RETURNING id', [
-    email,
-  ]);
-  for (const listId of listIds) {
-    await ctx.db.query(
-      "INSERT INTO subscriptions (list_id, subscriber_id, status) VALUES ($1, $2, 'confirmed')",
-      [listId, rows[0].id],
-    );
-  }
-  return { id: rows[0].id as number, email };
-}
+const subscriber = (listIds: number[] = []) =>
+  insertSubscriber(ctx, `ses-${randomBytes(4).toString('hex')}@example.org`, listIds);
 
-async function statusOf(id: number): Promise<string> {
-  const { rows } = await ctx.db.query('SELECT status FROM subscribers WHERE id = $1', [id]);
-  return rows[0].status;
-}
+const statusOf = (id: number) => subscriberStatus(ctx, id);
 
-async function allApplied() {
-  await waitFor(async () => {
-    const { rows } = await ctx.db.query(
-      'SELECT count(*)::int AS n FROM events WHERE applied_at IS NULL',
-    );
-    return rows[0].n === 0;
-  });
-}
+const allApplied = () => allEventsApplied(ctx);
 
-async function world() {
-  const { rows } = await ctx.db.query(
-    `SELECT (SELECT count(*)::int FROM events) AS events,
-            (SELECT count(*)::int FROM consent_records) AS consents,
-            (SELECT json_agg(json_build_array(id, status) ORDER BY id) FROM subscribers) AS subscribers`,
-  );
-  return rows[0];
-}
+const world = () => worldState(ctx);
 
 describe('ses webhook (SNS)', () => {
   it.each(['1', '2'])(
