@@ -13,6 +13,7 @@ import { createMailTransport, type MailTransport } from './mail/transport.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { ExportsService } from './services/exports.service.js';
 import { HealthService } from './services/health.service.js';
+import { QueuesService } from './services/queues.service.js';
 import { ImportRunner } from './services/import-runner.service.js';
 import { ImportsService } from './services/imports.service.js';
 import { ListsService } from './services/lists.service.js';
@@ -34,6 +35,9 @@ import { PublicSubscriptionsService } from './services/public-subscriptions.serv
 import { signingKey, type SigningKey } from './domain/links.js';
 import { createRateLimiter } from './queue/rate-limiter.js';
 import { STALE_SENDING_MS } from './domain/campaign.js';
+import { Metrics } from './metrics/metrics.js';
+import { campaignProgress } from './metrics/campaign-progress.js';
+import { instrumentTransport } from './metrics/transport.js';
 
 export interface Container {
   config: Config;
@@ -42,6 +46,8 @@ export interface Container {
   redis: Redis;
   queues: Queues;
   transport: MailTransport;
+  /** This process's Prometheus metrics, in a registry of their own. */
+  metrics: Metrics;
   secrets: Secrets;
   /** Verification keys for signed links: the current one first. */
   signingKeys: SigningKey[];
@@ -52,6 +58,7 @@ export interface Container {
     imports: ImportsService;
     exports: ExportsService;
     health: HealthService;
+    queues: QueuesService;
     importRunner: ImportRunner;
     templates: TemplatesService;
     feedback: FeedbackService;
@@ -80,7 +87,13 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const queues = createQueues(redis, config.queuePrefix, (queue, error) =>
     log.warn({ event: 'queue_error', queue, err: error }, 'queue error'),
   );
-  const transport = createMailTransport(config);
+  const metrics = new Metrics({
+    queues: () => queues.all(),
+    campaignProgress: () => campaignProgress(pool),
+    onCollectError: (collector, error) =>
+      log.warn({ event: 'metrics_collect_failed', collector, err: error }, 'metrics read failed'),
+  });
+  const transport = instrumentTransport(createMailTransport(config), metrics);
   const secrets = await loadSecrets(config, new SettingsRepository(pool));
   const imports = new ImportsService(pool, queues, config.importMaxBytes);
 
@@ -93,7 +106,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const campaigns = new CampaignsService(pool, queues, audience, log);
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {
-    webhookEvents: new WebhookEventsService(pool, queues, log),
+    webhookEvents: new WebhookEventsService(pool, queues, log, metrics),
     snsVerifier: new SnsVerifier(),
     lists: new ListsService(new ListsRepository(pool)),
     subscribers: new SubscribersService(pool),
@@ -101,6 +114,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     imports,
     exports: new ExportsService(pool),
     health: new HealthService(pool, redis, transport),
+    queues: new QueuesService(queues),
     importRunner: new ImportRunner(pool, log),
     templates: new TemplatesService(new TemplatesRepository(pool), config),
     feedback,
@@ -118,6 +132,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
       feedback,
       key,
       log,
+      metrics,
     ),
     links,
     publicSubscriptions: new PublicSubscriptionsService(pool, config, transport, links, log),
@@ -131,6 +146,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     redis,
     queues,
     transport,
+    metrics,
     secrets,
     signingKeys,
     services,

@@ -19,6 +19,8 @@ import { outboxRouter } from './routes/outbox.routes.js';
 import { webhooksRouter } from './routes/webhooks.routes.js';
 import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js';
 import { publicRouter } from './public/public.routes.js';
+import { documentQueues, queuesRouter } from './routes/queues.routes.js';
+import { queueBoardRouter } from './admin/queue-board.js';
 
 const VERSION = '0.1.0';
 
@@ -89,6 +91,7 @@ export function createApp(container: Container): express.Express {
         documentTokens,
         documentTemplates,
         documentCampaigns,
+        documentQueues,
       ],
       VERSION,
     );
@@ -105,7 +108,11 @@ export function createApp(container: Container): express.Express {
   api.use(tokensRouter(container));
   api.use(templatesRouter(container));
   api.use(campaignsRouter(container));
+  api.use(queuesRouter(container));
   app.use('/api/v1', api);
+
+  // Bull Board: browser-friendly basic auth with an ops token, outside /api/v1.
+  app.use(queueBoardRouter(container));
 
   // Public pages (subscribe, confirm, unsubscribe, preferences): HTML with their own stricter
   // CSP, no admin auth, outside /api/v1.

@@ -27,7 +27,11 @@ export interface Browser {
 }
 
 export async function launchBrowser(
-  options: { javaScriptEnabled?: boolean } = {},
+  options: {
+    javaScriptEnabled?: boolean;
+    /** Answers HTTP basic auth challenges. */
+    httpCredentials?: { username: string; password: string };
+  } = {},
 ): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
@@ -40,6 +44,7 @@ export async function launchBrowser(
     headless: true,
     args: CHROMIUM_ARGS,
     javaScriptEnabled: options.javaScriptEnabled ?? true,
+    ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
     timeout: 30_000,
   });
   return {

@@ -31,6 +31,17 @@ export function requireScope(scope: Scope): RequestHandler {
   };
 }
 
+/** Any one of the scopes will do (e.g. queue counts: `read` or `ops`). */
+export function requireAnyScope(...scopes: Scope[]): RequestHandler {
+  return (_req, res, next) => {
+    const granted = principal(res).scopes;
+    if (!scopes.some((scope) => hasScope(granted, scope))) {
+      throw new AppError('forbidden', `This token needs one of the scopes: ${scopes.join(', ')}`);
+    }
+    next();
+  };
+}
+
 /** GET needs `read`; anything else needs the scope given for the route. */
 export function scopeByMethod(write: Scope): RequestHandler {
   const read = requireScope('read');

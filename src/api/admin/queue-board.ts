@@ -1,0 +1,105 @@
+// Bull Board at /admin/queues: a browser dashboard of every queue, behind admin auth a browser
+// can use (HTTP basic auth whose password is a token with the `ops` or `admin` scope; any user
+// name), or a Bearer token for scripts. Everything it loads is served from here: the board's
+// page links Google Fonts, which we replace with the same fonts from @fontsource packages.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import express, { type Express, type RequestHandler, Router } from 'express';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Container } from '../../container.js';
+import { hasScope } from '../../domain/scopes.js';
+import type { TokensService } from '../../services/tokens.service.js';
+
+export const QUEUE_BOARD_PATH = '/admin/queues';
+
+const require = createRequire(import.meta.url);
+const fontDir = (pkg: string) => path.dirname(require.resolve(pkg));
+
+const GOOGLE_FONTS_LINK = /<link[^>]+href="https:\/\/fonts\.googleapis\.com[^"]*"[^>]*>/;
+// Relative to the board's <base href>, like the board's own static files.
+const LOCAL_FONTS = ['sans/400.css', 'sans/500.css', 'sans/600.css', 'mono/400.css', 'mono/500.css']
+  .map((file) => `<link href="fonts/${file}" rel="stylesheet">`)
+  .join('');
+
+export function queueBoardRouter({ queues, services }: Container): Router {
+  const serverAdapter = new ExpressAdapter();
+  serverAdapter.setBasePath(QUEUE_BOARD_PATH);
+  createBullBoard({
+    queues: queues.all().map((queue) => new BullMQAdapter(queue)),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Bulletin queues' } },
+  });
+  const board = serverAdapter.getRouter() as Express;
+  localiseFonts(board);
+
+  const router = Router();
+  router.use(QUEUE_BOARD_PATH, boardAuth(services.tokens));
+  router.use(
+    `${QUEUE_BOARD_PATH}/fonts/sans`,
+    express.static(fontDir('@fontsource/ibm-plex-sans'), { immutable: true, maxAge: '30d' }),
+  );
+  router.use(
+    `${QUEUE_BOARD_PATH}/fonts/mono`,
+    express.static(fontDir('@fontsource/ibm-plex-mono'), { immutable: true, maxAge: '30d' }),
+  );
+  router.use(QUEUE_BOARD_PATH, board);
+  return router;
+}
+
+/** Wraps the board's view engine so its page links our font files instead of Google's. */
+function localiseFonts(board: Express): void {
+  // Express keeps registered engines by extension; the board registers EJS in setViewsPath.
+  const engines = (board as unknown as { engines: Record<string, RenderFn | undefined> }).engines;
+  const ejs = engines['.ejs'];
+  if (!ejs) throw new Error('Bull Board no longer registers an EJS view engine');
+  board.engine('ejs', (file, options, done) =>
+    ejs(file, options, (error, html) =>
+      done(error, html === undefined ? html : html.replace(GOOGLE_FONTS_LINK, LOCAL_FONTS)),
+    ),
+  );
+}
+
+type RenderFn = (
+  file: string,
+  options: object,
+  done: (error: Error | null, html?: string) => void,
+) => void;
+
+function boardAuth(tokens: TokensService): RequestHandler {
+  return async (req, res, next) => {
+    const secret = credential(req.get('authorization'));
+    const principal = secret ? await tokens.authenticate(secret) : undefined;
+    if (!principal) {
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Basic realm="Bulletin queues", charset="UTF-8"')
+        .set('Cache-Control', 'no-store')
+        .type('text/plain')
+        .send(
+          'Sign in with any user name and an API token with the "ops" or "admin" scope as the password.\n',
+        );
+      return;
+    }
+    if (!hasScope(principal.scopes, 'ops')) {
+      res.status(403).type('text/plain').send('This token lacks the "ops" scope.\n');
+      return;
+    }
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+}
+
+/** The token from `Basic base64(user:token)` or `Bearer token`. */
+function credential(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const bearer = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header);
+  if (bearer) return bearer[1];
+  const basic = /^Basic ([A-Za-z0-9+/=]{1,1400})$/.exec(header);
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon >= 0 ? decoded.slice(colon + 1) : '';
+  return /^[A-Za-z0-9._~+/=-]{1,512}$/.test(password) ? password : undefined;
+}
