@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { maskLogLine } from './mask.js';
 
 export type { Logger };
 
@@ -21,11 +22,26 @@ export const REDACT_PATHS = [
   'config.webhooks',
 ];
 
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
-  return pino({
-    level,
-    base: { ...base },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+export interface LogDestination {
+  write(line: string): unknown;
+}
+
+/**
+ * The process logger: JSON lines on stdout, secrets redacted by path, subscriber addresses
+ * masked in every line at `info` and above (whatever field or error message carries them).
+ */
+export function createLogger(
+  level: string,
+  base: Record<string, unknown> = {},
+  destination: LogDestination = pino.destination({ dest: 1, sync: true }),
+): Logger {
+  return pino(
+    {
+      level,
+      base: { ...base },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    { write: (line: string) => destination.write(maskLogLine(line)) },
+  );
 }
