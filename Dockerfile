@@ -4,8 +4,10 @@
 #   docker run -e DATABASE_URL=... -e REDIS_URL=... -e SMTP_URL=... -p 3000:3000 bulletin
 #                                            # API + every worker in one process (role "all")
 #   docker run ... bulletin api              # the admin API and public pages only
-#   docker run --no-healthcheck ... bulletin worker
-#                                            # workers only: no HTTP port, so no health check
+#   docker run ... bulletin worker           # workers only
+#
+# Every role also serves /health, /ready and /metrics on METRICS_PORT (9464 in this image), so
+# one HEALTHCHECK fits them all and Prometheus scrapes workers and the API alike.
 #
 # Every step below is a plain command that can be run by hand in a checkout. The runtime
 # image holds only what the compiled code reads: package.json (the code finds its root by
@@ -47,12 +49,13 @@ COPY --from=build /app/dist ./dist
 RUN mkdir -p var/outbox && chown -R node:node var
 # "node" (uid 1000) comes with the official image.
 USER node
-EXPOSE 3000
+ENV METRICS_PORT=9464
+EXPOSE 3000 9464
 # Liveness only: /ready would mark the container unhealthy whenever PostgreSQL, Redis or the
-# SMTP relay blips, though the process itself is fine.
-# Slim images have no curl: node asks. Roles without HTTP (worker) must disable this check.
+# SMTP relay blips, though the process itself is fine. Slim images have no curl: node asks,
+# on the ops port that every role serves.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "require('node:http').get({ host: '127.0.0.1', port: process.env.PORT || 3000, path: '/health', timeout: 4000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]
+  CMD ["node", "-e", "require('node:http').get({ host: '127.0.0.1', port: process.env.METRICS_PORT || process.env.PORT || 3000, path: '/health', timeout: 4000 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('timeout', () => process.exit(1)).on('error', () => process.exit(1))"]
 # SIGTERM drains in-flight work for up to SHUTDOWN_TIMEOUT_MS (30 s by default): give the
 # container longer than that before SIGKILL (docker run --stop-timeout 40, or
 # stop_grace_period in compose; Docker's own default is only 10 s).

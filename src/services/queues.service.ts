@@ -74,8 +74,8 @@ export class QueuesService {
 
   /**
    * Removes a failed job from Redis. PostgreSQL stays the source of truth: rows of a running
-   * campaign that the job did not send are still `queued` and the scheduler's sweep re-queues
-   * them, so discarding never loses a recipient.
+   * campaign that the job did not send are still `queued`, and resuming the campaign (or a
+   * worker's start) re-queues them, so discarding never loses a recipient.
    */
   async discard(name: string, id: string): Promise<void> {
     const job = await this.failedJob(name, id);
