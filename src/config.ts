@@ -99,6 +99,7 @@ const rawSchema = z.object({
   UNSUBSCRIBE_MAILTO: optionalString,
   BOUNCE_SMTP_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(1, 65535).optional()),
   METRICS_TOKEN: optionalString,
+  METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
   BULLETIN_URL: url(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
   BULLETIN_TOKEN: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -144,6 +145,8 @@ export interface Config {
   unsubscribeMailto: string | undefined;
   bounceSmtpPort: number | undefined;
   metricsToken: string | undefined;
+  /** Port of the ops server (/health, /ready, /metrics) every role starts; unset = none. */
+  metricsPort: number | undefined;
   cli: { url: string; token: string | undefined };
   logLevel: RawConfig['LOG_LEVEL'];
   importMaxBytes: number;
@@ -281,6 +284,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     unsubscribeMailto: raw.UNSUBSCRIBE_MAILTO,
     bounceSmtpPort: raw.BOUNCE_SMTP_PORT,
     metricsToken: raw.METRICS_TOKEN,
+    metricsPort: raw.METRICS_PORT,
     cli: { url: raw.BULLETIN_URL, token: raw.BULLETIN_TOKEN },
     logLevel: raw.LOG_LEVEL,
     importMaxBytes: raw.IMPORT_MAX_BYTES,
@@ -288,4 +292,46 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     outboxDir: path.resolve(packageRoot(), raw.OUTBOX_DIR),
   });
+}
+
+/**
+ * The CLI's API commands need only where the API is and a token: validated on their own, so they
+ * run on a machine that has no database or Redis settings (or wrong ones).
+ */
+const cliSchema = z.object({
+  BULLETIN_URL: optionalString
+    .pipe(url(['http:', 'https:']).optional())
+    // fetch refuses such URLs, and the CLI prints BULLETIN_URL in its messages.
+    .refine((u) => !u || !/^[a-z]+:\/\/[^/?#]*@/i.test(u), {
+      error: 'must not contain user:password (the CLI authenticates with BULLETIN_TOKEN)',
+    })
+    .transform((u) => (u ?? 'http://localhost:3000').replace(/\/+$/, '')),
+  // Sent as a header: a pasted line break or space would only fail later, less clearly.
+  BULLETIN_TOKEN: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
+      .optional(),
+  ),
+});
+
+export interface CliConfig {
+  url: string;
+  token: string | undefined;
+}
+
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  const result = cliSchema.safeParse({
+    BULLETIN_URL: env.BULLETIN_URL,
+    BULLETIN_TOKEN: env.BULLETIN_TOKEN,
+  });
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(config)'),
+        message: issue.message,
+      })),
+    );
+  }
+  return Object.freeze({ url: result.data.BULLETIN_URL, token: result.data.BULLETIN_TOKEN });
 }

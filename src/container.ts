@@ -103,7 +103,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const feedback = new FeedbackService(pool, config);
   const audience = new AudienceService(pool, queues, log);
-  const campaigns = new CampaignsService(pool, queues, audience, log);
+  const campaigns = new CampaignsService(pool, queues, audience, log, metrics);
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {
     webhookEvents: new WebhookEventsService(pool, queues, log, metrics),

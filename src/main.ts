@@ -6,6 +6,7 @@ import { createContainer, type Container } from './container.js';
 import { migrate } from './db/migrate.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createApp } from './api/app.js';
+import { createOpsApp } from './api/ops-app.js';
 import { startWorkers, type RunningWorkers } from '../workers/index.js';
 
 type Role = 'all' | 'api' | 'worker';
@@ -25,6 +26,8 @@ interface Running {
   container?: Container;
   workers?: RunningWorkers;
   server?: Server;
+  /** /health, /ready and /metrics on METRICS_PORT. */
+  opsServer?: Server;
 }
 
 async function main(): Promise<void> {
@@ -87,6 +90,24 @@ async function main(): Promise<void> {
   }
   if (stopping) return drain(running, log);
 
+  if (config.metricsPort !== undefined) {
+    // Every role, so a worker-only process (no API server) can be probed and scraped too.
+    const opsApp = createOpsApp(container);
+    const opsServer = await new Promise<Server>((resolve, reject) => {
+      const s = opsApp.listen(config.metricsPort, (error?: Error) =>
+        error ? reject(error) : resolve(s),
+      );
+    }).catch((error: unknown) => {
+      throw new StartupError(
+        `cannot listen on METRICS_PORT ${config.metricsPort}: ${describeError(error)}`,
+      );
+    });
+    running.opsServer = opsServer;
+    const address = opsServer.address();
+    const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+    log.info({ event: 'metrics_listening', port }, `metrics and health on port ${port}`);
+  }
+
   if (role !== 'worker') {
     const app = createApp(container);
     // Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback rather than throwing.
@@ -122,7 +143,7 @@ async function main(): Promise<void> {
 /** Stops taking work, lets in-flight requests and jobs finish, closes connections, exits 0. */
 async function drain(running: Running, log: Logger): Promise<void> {
   try {
-    const { server, workers, container } = running;
+    const { server, opsServer, workers, container } = running;
     if (server) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -130,6 +151,14 @@ async function drain(running: Running, log: Logger): Promise<void> {
       });
     }
     await workers?.close();
+    // Scrapes and probes keep answering while the workers drain; closed before the
+    // connections it reads from.
+    if (opsServer) {
+      await new Promise<void>((resolve) => {
+        opsServer.close(() => resolve());
+        opsServer.closeIdleConnections();
+      });
+    }
     await container?.close();
     log.info({ event: 'stopped' }, 'stopped');
     process.exit(0);

@@ -12,7 +12,9 @@ export function createCampaignWorker(container: Container): Worker<CampaignJob> 
         job.data.campaignId,
         job.data.generation,
       );
-      log.debug({ jobId: job.id, campaignId: job.data.campaignId, outcome }, 'draw job ended');
+      log
+        .child({ queue: job.queueName, jobId: job.id, campaignId: job.data.campaignId })
+        .debug({ outcome }, 'draw job ended');
       return { outcome };
     },
     { connection: redis, prefix: config.queuePrefix, concurrency: 1, autorun: false },

@@ -11,8 +11,19 @@ export function createDeliveryWorker(container: Container): Worker<DeliveryJob> 
   const worker = new Worker<DeliveryJob>(
     QUEUE_NAMES.deliveries,
     async (job, token) => {
-      const outcome = await services.delivery.processBatch(job.data, job.id!, () => closing);
-      log.debug({ jobId: job.id, campaignId: job.data.campaignId, outcome }, 'delivery job ended');
+      // Every line this job logs names it and its campaign.
+      const jobLog = log.child({
+        queue: job.queueName,
+        jobId: job.id,
+        campaignId: job.data.campaignId,
+      });
+      const outcome = await services.delivery.processBatch(
+        job.data,
+        job.id!,
+        () => closing,
+        jobLog,
+      );
+      jobLog.debug({ outcome }, 'delivery job ended');
       if (outcome === 'stopped' && token) {
         // Shutting down mid-range: hand the rest of the range back to the queue for any worker.
         await job.moveToDelayed(Date.now() + 500, token);

@@ -30,7 +30,14 @@ export function startWorkers(container: Container): RunningWorkers {
   for (const worker of workers) {
     worker.on('failed', (job, error) =>
       log.warn(
-        { event: 'job_failed', queue: worker.name, jobId: job?.id, err: error },
+        {
+          event: 'job_failed',
+          queue: worker.name,
+          jobId: job?.id,
+          campaignId: (job?.data as { campaignId?: number } | undefined)?.campaignId,
+          attemptsMade: job?.attemptsMade,
+          err: error,
+        },
         'job failed',
       ),
     );

@@ -14,6 +14,8 @@ import { documentLists, listsRouter } from './routes/lists.routes.js';
 import { documentSubscribers, subscribersRouter } from './routes/subscribers.routes.js';
 import { documentTokens, tokensRouter } from './routes/tokens.routes.js';
 import { healthRouter } from './routes/health.routes.js';
+import { metricsRouter } from './routes/metrics.routes.js';
+import { httpMetrics } from './middleware/http-metrics.js';
 import { documentTemplates, templatesRouter } from './routes/templates.routes.js';
 import { outboxRouter } from './routes/outbox.routes.js';
 import { webhooksRouter } from './routes/webhooks.routes.js';
@@ -74,6 +76,10 @@ export function createApp(container: Container): express.Express {
     }),
   );
   app.use(helmet());
+
+  // Before the request metrics: a scrape is not counted. Own bearer token, outside /api/v1.
+  app.use(metricsRouter(container));
+  app.use(httpMetrics(container.metrics));
 
   app.use(healthRouter(container));
   // Development only, no auth: 404 in production or with SMTP_URL (see outbox.routes.ts).

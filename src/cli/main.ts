@@ -1,93 +1,44 @@
-// `npx bulletin <command>`. Commands that change the database directly (migrate, token create)
-// are for operators on a machine that can reach PostgreSQL; the rest talk to the HTTP API.
-import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { migrate } from '../db/migrate.js';
-import { createPool } from '../db/pool.js';
-import { TokensRepository } from '../db/repositories/tokens.repository.js';
-import { SCOPES, type Scope } from '../domain/scopes.js';
-import { generateApiToken } from '../domain/tokens.js';
-import { createLogger } from '../lib/logger.js';
-import { runDemo } from './demo.js';
-
-function config(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
-}
-
-function scopesArg(value: string): Scope[] {
-  const scopes = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (scopes.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(
-      `scopes must be a comma-separated subset of: ${SCOPES.join(', ')}`,
-    );
-  }
-  return scopes as Scope[];
-}
+// `npx bulletin <command>`. Commands that change the database directly (migrate, demo, and
+// token create without BULLETIN_TOKEN) are for operators on a machine that can reach
+// PostgreSQL; the rest talk to the HTTP API at BULLETIN_URL with BULLETIN_TOKEN.
+import { Command } from 'commander';
+import { ConfigError } from '../config.js';
+import { registerCampaignCommands } from './commands/campaigns.js';
+import { registerDatabaseCommands } from './commands/database.js';
+import { registerImportCommand } from './commands/imports.js';
+import { registerQueuesCommand } from './commands/queues.js';
+import { registerTokenCommands } from './commands/tokens.js';
+import { CliError, EXIT } from './errors.js';
+import { io } from './runtime.js';
 
 const program = new Command('bulletin')
   .description('Bulletin newsletter service: operator commands')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nAPI commands use BULLETIN_URL (default http://localhost:3000) and BULLETIN_TOKEN.\n',
+  );
 
-program
-  .command('migrate')
-  .description('create the database if missing and apply pending migrations')
-  .action(async () => {
-    const cfg = config();
-    const applied = await migrate(cfg.databaseUrl, createLogger('warn'));
-    process.stdout.write(
-      applied.length === 0 ? 'Database is up to date.\n' : `Applied: ${applied.join(', ')}\n`,
-    );
-  });
+registerDatabaseCommands(program);
+registerTokenCommands(program);
+registerImportCommand(program);
+registerCampaignCommands(program);
+registerQueuesCommand(program);
 
-const token = program.command('token').description('API tokens');
-token
-  .command('create')
-  .description('create an API token directly in the database (prints it once)')
-  .requiredOption('--name <name>', 'what the token is for')
-  .option('--scopes <list>', `comma-separated scopes (${SCOPES.join(', ')})`, scopesArg, [
-    'admin',
-  ] as Scope[])
-  .action(async (options: { name: string; scopes: Scope[] }) => {
-    const cfg = config();
-    await migrate(cfg.databaseUrl);
-    const pool = createPool(cfg.databaseUrl, 1);
-    try {
-      const { token: secret, hash, prefix } = generateApiToken();
-      const row = await new TokensRepository(pool).create(
-        options.name,
-        hash,
-        prefix,
-        options.scopes,
-      );
-      process.stdout.write(
-        `Token ${row.id} (${row.scopes.join(', ')}) — shown once, store it now:\n${secret}\n`,
-      );
-    } finally {
-      await pool.end();
-    }
-  });
-
-program
-  .command('demo')
-  .description('create a demo list, subscribers, the newsletter template and a campaign')
-  .option('--send', 'start the campaign at once (a running worker delivers it)')
-  .action(async (options: { send?: boolean }) => {
-    await runDemo(config(), options.send ?? false, (line) => process.stdout.write(`${line}\n`));
-  });
+function report(error: unknown): number {
+  if (error instanceof ConfigError) {
+    io.err.write(`${error.message}\n`);
+    return EXIT.config;
+  }
+  if (error instanceof CliError) {
+    io.err.write(`bulletin: ${error.message}\n`);
+    for (const line of error.details) io.err.write(`  ${line}\n`);
+    return error.exitCode;
+  }
+  io.err.write(`bulletin: ${(error as Error).message}\n`);
+  return EXIT.failure;
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`bulletin: ${(error as Error).message}\n`);
-  process.exit(1);
+  process.exit(report(error));
 });

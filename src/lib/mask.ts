@@ -3,7 +3,8 @@
 // `debug` lines keep them whole, for a developer who turned debug on on purpose.
 
 // Local part: anything an address may hold short of the delimiters JSON and logs use.
-const EMAIL = /([\p{L}\p{N}!#$%&'*+/=?^_`{|}~-])[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]*@((?:[\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,})/gu;
+const EMAIL =
+  /([\p{L}\p{N}!#$%&'*+/=?^_`{|}~-])[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]*@((?:[\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,})/gu;
 
 export function maskEmails(text: string): string {
   return text.replace(EMAIL, '$1***@$2');

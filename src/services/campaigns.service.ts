@@ -20,6 +20,7 @@ import {
 } from '../db/repositories/campaigns.repository.js';
 import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
 import { ListsRepository } from '../db/repositories/lists.repository.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../lib/logger.js';
 import { compileMessage, hasUnsubscribeLink } from '../mail/render.js';
 import { drawJobId, type Queues } from '../queue/queues.js';
@@ -51,6 +52,7 @@ export class CampaignsService {
     private readonly queues: Queues,
     private readonly audience: AudienceService,
     private readonly log: Logger,
+    private readonly metrics?: Metrics,
   ) {}
 
   private repo() {
@@ -282,8 +284,11 @@ export class CampaignsService {
   async sweep(staleSendingMs: number): Promise<void> {
     const ledger = new DeliveriesRepository(this.pool);
     for (const id of await this.repo().withStatus('running')) {
-      if ((await ledger.markStaleSending(id, staleSendingMs)) > 0)
+      const stale = await ledger.markStaleSending(id, staleSendingMs);
+      if (stale > 0) {
+        this.metrics?.messages.inc({ result: 'unknown' }, stale);
         await this.repo().finishIfDone(id);
+      }
     }
   }
 
@@ -294,7 +299,8 @@ export class CampaignsService {
   async reconcile(staleSendingMs: number): Promise<void> {
     const repo = this.repo();
     for (const id of await repo.withStatus('running')) {
-      await new DeliveriesRepository(this.pool).markStaleSending(id, staleSendingMs);
+      const stale = await new DeliveriesRepository(this.pool).markStaleSending(id, staleSendingMs);
+      if (stale > 0) this.metrics?.messages.inc({ result: 'unknown' }, stale);
       const generation = await repo.bumpGeneration(id);
       const campaign = await repo.findById(id);
       if (campaign) await this.requeue({ ...campaign, generation });
@@ -318,7 +324,7 @@ export class CampaignsService {
   private requireTransition(campaign: CampaignRow, action: CampaignAction): void {
     if (!canTransition(campaign.status, action)) {
       throw new AppError('illegal_transition', `Cannot ${action} a ${campaign.status} campaign`, {
-        extra: { status: campaign.status },
+        extra: { campaignStatus: campaign.status },
       });
     }
   }
@@ -334,7 +340,7 @@ export class CampaignsService {
     if (!moved) {
       const now = await this.get(campaign.id);
       throw new AppError('illegal_transition', `Cannot ${action} a ${now.status} campaign`, {
-        extra: { status: now.status },
+        extra: { campaignStatus: now.status },
       });
     }
     return moved;

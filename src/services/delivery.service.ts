@@ -19,6 +19,7 @@ import {
   type Recipient,
 } from '../db/repositories/deliveries.repository.js';
 import type { Logger } from '../lib/logger.js';
+import type { MessageResult, Metrics } from '../metrics/metrics.js';
 import { InvalidMessageError, newMessageId, type OutgoingMessage } from '../mail/message.js';
 import { Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
@@ -30,6 +31,10 @@ import type { FeedbackService } from './feedback.service.js';
 type SendError = SmtpErrorLike & { message: string; unsendable?: boolean };
 
 export type BatchOutcome = 'done' | 'not-running' | 'paused-by-errors' | 'stopped';
+
+/** A row written back as 'queued' is a retry scheduled for later, not a final outcome. */
+const resultOf = (o: Outcome): MessageResult =>
+  o.status === 'queued' || o.status === 'sending' ? 'retried' : o.status;
 
 export class DeliveryService {
   private readonly personalizers = new Map<string, Personalizer>();
@@ -44,6 +49,7 @@ export class DeliveryService {
     private readonly feedback: FeedbackService,
     private readonly signingKey: () => SigningKey,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   /** How many messages of one job are in flight at once. */
@@ -55,15 +61,18 @@ export class DeliveryService {
     job: DeliveryJob,
     jobId: string,
     shouldStop: () => boolean = () => false,
+    /** The job's child logger (jobId, campaignId); the service's own otherwise. */
+    log: Logger = this.log,
   ): Promise<BatchOutcome> {
     const campaigns = new CampaignsRepository(this.pool);
     const ledger = new DeliveriesRepository(this.pool);
     const abandoned = await ledger.markAbandoned(job.campaignId, jobId);
     if (abandoned > 0) {
-      this.log.warn(
+      log.warn(
         { event: 'deliveries_unknown', campaignId: job.campaignId, jobId, count: abandoned },
         'a worker stopped mid-send: rows marked unknown',
       );
+      this.metrics.messages.inc({ result: 'unknown' }, abandoned);
     }
     let campaign = await campaigns.findById(job.campaignId);
     let checkedAt = Date.now();
@@ -79,6 +88,7 @@ export class DeliveryService {
       );
       if (claimed.length === 0) break;
       const outcome = await this.sendWindow(
+        log,
         campaign,
         claimed.map((c) => c.id),
         new Map(claimed.map((c) => [c.id, c.attempts])),
@@ -92,15 +102,13 @@ export class DeliveryService {
       }
     }
     if (await campaigns.finishIfDone(job.campaignId)) {
-      this.log.info(
-        { event: 'campaign_finished', campaignId: job.campaignId },
-        'campaign finished',
-      );
+      log.info({ event: 'campaign_finished', campaignId: job.campaignId }, 'campaign finished');
     }
     return 'done';
   }
 
   private async sendWindow(
+    log: Logger,
     campaign: CampaignRow,
     ids: number[],
     attempts: Map<number, number>,
@@ -117,6 +125,7 @@ export class DeliveryService {
       recipients.map((r) => this.sendOne(campaign, personalizer, from, r)),
     );
     let transportErrors = 0;
+    let firstTransportError: { error: SendError; reason: string } | undefined;
     let paused = false;
     const retries: { id: number; attempt: number; delay: number }[] = [];
     for (const [i, r] of recipients.entries()) {
@@ -138,6 +147,7 @@ export class DeliveryService {
       switch (verdict.kind) {
         case 'transport': {
           transportErrors++;
+          firstTransportError ??= { error: result.error, reason: verdict.reason };
           const delay = Math.min(this.config.retryBaseDelayMs, 5000);
           outcomes.push({
             id: r.delivery_id,
@@ -184,6 +194,22 @@ export class DeliveryService {
       }
     }
     await ledger.record(outcomes);
+    // Counted once the ledger holds them, so each counter tracks the ledger's own count.
+    this.metrics.countMessages(outcomes.map(resultOf));
+    if (firstTransportError) {
+      // No recipient in it: a transport error (auth, connection refused) concerns the server.
+      log.warn(
+        {
+          event: 'smtp_transport_error',
+          campaignId: campaign.id,
+          count: transportErrors,
+          code: firstTransportError.error.code,
+          responseCode: firstTransportError.error.responseCode,
+          reason: firstTransportError.reason,
+        },
+        'SMTP transport error: messages re-queued',
+      );
+    }
     if (retries.length > 0) {
       await this.queues.deliveries.addBulk(
         retries.map((r) => ({
@@ -202,7 +228,7 @@ export class DeliveryService {
           `paused after ${consecutive} consecutive transport errors: ${firstError}`.slice(0, 500);
         const campaigns = new CampaignsRepository(this.pool);
         if (await campaigns.transition(campaign.id, ['running'], 'paused', { reason })) {
-          this.log.error(
+          log.error(
             { event: 'campaign_auto_paused', campaignId: campaign.id, reason },
             'campaign paused itself',
           );

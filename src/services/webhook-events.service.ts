@@ -6,6 +6,7 @@ import { inTransaction, type Pool } from '../db/pool.js';
 import { EventsRepository } from '../db/repositories/events.repository.js';
 import type { Normalised, NormalisedEvent, WebhookSource } from '../domain/webhook-events.js';
 import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { eventsJobId, type Queues } from '../queue/queues.js';
 
 /** Ids per job: BullMQ's cost is per job, and each id is its own short transaction. */
@@ -33,13 +34,16 @@ export class WebhookEventsService {
     private readonly pool: Pool,
     private readonly queues: Queues,
     private readonly log: Logger,
+    // Optional: a test may build this service on its own.
+    private readonly metrics?: Metrics,
   ) {}
 
   async ingest(source: WebhookSource, normalised: Normalised): Promise<IngestResult> {
     const now = new Date();
-    const { stored, pending } = await inTransaction(this.pool, async (tx) => {
+    const { stored, pending, storedTypes } = await inTransaction(this.pool, async (tx) => {
       const events = new EventsRepository(tx);
       let stored = 0;
+      const storedTypes: NormalisedEvent['type'][] = [];
       const pending = new Set<number>();
       for (const e of normalised.events) {
         const target = await events.resolveTarget({
@@ -63,6 +67,7 @@ export class WebhookEventsService {
         });
         if (id !== undefined) {
           stored++;
+          storedTypes.push(e.type);
           if (needsApplying(e)) pending.add(id);
           else await events.markApplied(id);
         } else if (needsApplying(e)) {
@@ -71,8 +76,10 @@ export class WebhookEventsService {
           if (waiting !== undefined) pending.add(waiting);
         }
       }
-      return { stored, pending: [...pending] };
+      return { stored, pending: [...pending], storedTypes };
     });
+    // After the commit: a rolled-back request stored nothing, and a replay is not counted.
+    for (const type of storedTypes) this.metrics?.webhookEvents.inc({ source, type });
     const result: IngestResult = {
       received: normalised.events.length + normalised.ignored,
       stored,

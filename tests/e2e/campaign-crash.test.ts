@@ -127,6 +127,14 @@ describe('a worker process killed mid-campaign', () => {
       .filter((l) => l.event === 'deliveries_unknown')
       .reduce((n, l) => n + Number(l.count), 0);
     expect(noticed).toBe(inFlight.length);
+    // Those lines come from the job's own logger: they name the queue, the job and the campaign.
+    for (const line of second.logs().filter((l) => l.event === 'deliveries_unknown')) {
+      expect(line).toMatchObject({
+        queue: 'deliveries',
+        campaignId: campaign.id,
+        jobId: expect.stringMatching(/^batch-/),
+      });
+    }
 
     const shown = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;
     expect(shown.stats).toMatchObject({

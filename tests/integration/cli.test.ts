@@ -7,7 +7,14 @@ import { dropDatabase, testDatabaseUrl, uniqueName } from '../helpers/context.js
 
 const run = promisify(execFile);
 const dbName = uniqueName('bulletin_test_cli');
-const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: testDatabaseUrl(dbName) };
+// No BULLETIN_TOKEN: token create then takes the direct-database path it is tested on here (with
+// one, it goes through the API: tests/e2e/cli-api.test.ts).
+const env = {
+  ...process.env,
+  NODE_ENV: 'test',
+  DATABASE_URL: testDatabaseUrl(dbName),
+  BULLETIN_TOKEN: '',
+};
 const bulletin = (...args: string[]) =>
   run(process.execPath, ['bin/bulletin.js', ...args], { env });
 

@@ -48,13 +48,14 @@ export function sendProblem(
     .status(status)
     .type('application/problem+json')
     .json({
+      // Extension members first: they can never replace the standard ones (RFC 9457 §3.1).
+      ...extra,
       type: `urn:bulletin:problem:${code}`,
       title: TITLE[code],
       status,
       detail,
       code,
       ...(errors ? { errors } : {}),
-      ...extra,
     });
 }
 

@@ -16,7 +16,7 @@ import type { WebhookHandler } from '../webhooks/verify.js';
 export const WEBHOOK_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 
 export function webhooksRouter(container: Container): express.Router {
-  const { config, log, redis, services } = container;
+  const { config, log, metrics, redis, services } = container;
   const hooks = config.webhooks;
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT_BYTES });
@@ -27,6 +27,8 @@ export function webhooksRouter(container: Container): express.Router {
       if (!handler) throw new AppError('not_found', `No route for ${req.method} ${req.path}`);
       next();
     };
+    // A configured webhook's refusals exist as a series from the start, for rate() and alerts.
+    if (handler) metrics.webhookRejected.inc({ source }, 0);
     router.post(`/webhooks/${source}`, notConfigured, raw, async (req: Request, res: Response) => {
       const outcome = await verified(source, handler!, req, res);
       let result;
@@ -55,6 +57,7 @@ export function webhooksRouter(container: Container): express.Router {
         error instanceof AppError &&
         (error.code === 'unauthorized' || error.code === 'forbidden')
       ) {
+        metrics.webhookRejected.inc({ source });
         req.log?.warn(
           { event: 'webhook_refused', source, code: error.code, detail: error.message },
           'webhook refused',
