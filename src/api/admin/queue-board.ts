@@ -35,6 +35,11 @@ export function queueBoardRouter({ queues, services }: Container): Router {
   localiseFonts(board);
 
   const router = Router();
+  router.use(QUEUE_BOARD_PATH, (_req, res, next) => {
+    // One label for the board's pages, API calls and files in the HTTP metrics.
+    res.locals.metricsRoute = `${QUEUE_BOARD_PATH}/*`;
+    next();
+  });
   router.use(QUEUE_BOARD_PATH, boardAuth(services.tokens));
   router.use(
     `${QUEUE_BOARD_PATH}/fonts/sans`,

@@ -1,7 +1,7 @@
 // Counts and times every HTTP request by its route pattern (`/api/v1/lists/:id`), never by its
 // URL: ids and the signed tokens of public links must not become label values, and the number of
 // series must stay bounded. A request no route answered (404s, auth refusals before routing,
-// static files) is `unmatched`.
+// static files) is `unmatched`, unless its router set `res.locals.metricsRoute`.
 import type { RequestHandler } from 'express';
 import type { Metrics } from '../../metrics/metrics.js';
 
@@ -27,7 +27,9 @@ export function httpMetrics(metrics: Metrics): RequestHandler {
       if (recorded) return;
       recorded = true;
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      metrics.observeHttp(req.method, route ?? 'unmatched', res.statusCode, seconds);
+      // Sub-apps without express routes (Bull Board's static files) name themselves.
+      const fallback = (res.locals as { metricsRoute?: string }).metricsRoute ?? 'unmatched';
+      metrics.observeHttp(req.method, route ?? fallback, res.statusCode, seconds);
     };
     // 'close' also covers a client that went away before the answer was complete.
     res.once('finish', record);
