@@ -55,7 +55,12 @@ export class CampaignReportService {
     const remaining = counts.queued + counts.sending;
     const progress =
       total === 0 ? (campaign.status === 'finished' ? 1 : 0) : (total - remaining) / total;
-    const rate = lastMinute / 60;
+    // Over the last minute, or since the start when that is more recent: ten seconds into a
+    // send, dividing by sixty would show a sixth of the real rate and six times the real ETA.
+    const sinceStart = campaign.started_at
+      ? (now.getTime() - campaign.started_at.getTime()) / 1000
+      : 60;
+    const rate = lastMinute / Math.min(60, Math.max(1, sinceStart));
     const eta =
       campaign.status === 'running' && rate > 0 && remaining > 0
         ? new Date(now.getTime() + (remaining / rate) * 1000).toISOString()
