@@ -32,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config.ts', 'tests/**', 'vitest.config.ts'],
+    files: ['src/config.ts', 'tests/**', 'bench/**', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -1,0 +1,64 @@
+// The benchmark's SMTP sink, in a process of its own: a real smtp-server that accepts
+// everything, discards the data, and counts messages and bytes. The orchestrator talks to it
+// over IPC: `reset`, `stats` (counts, first/last arrival, one sample message kept whole).
+import { SMTPServer } from 'smtp-server';
+
+interface Stats {
+  count: number;
+  bytes: number;
+  firstAt: number | null;
+  lastAt: number | null;
+  sample: string | null;
+}
+
+let stats: Stats = { count: 0, bytes: 0, firstAt: null, lastAt: null, sample: null };
+
+const server = new SMTPServer({
+  secure: false,
+  authOptional: true,
+  disabledCommands: ['STARTTLS'],
+  disableReverseLookup: true,
+  logger: false,
+  size: 50 * 1024 * 1024,
+  maxClients: 1000,
+  onAuth(_auth, _session, callback) {
+    callback(null, { user: 'bench' });
+  },
+  onData(stream, _session, callback) {
+    let bytes = 0;
+    const keep = stats.sample === null;
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (keep) chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      const now = Date.now();
+      stats.count++;
+      stats.bytes += bytes;
+      stats.firstAt ??= now;
+      stats.lastAt = now;
+      if (keep && stats.sample === null) stats.sample = Buffer.concat(chunks).toString('utf8');
+      callback();
+    });
+  },
+});
+server.on('error', () => undefined);
+
+server.listen(0, '127.0.0.1', () => {
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.send?.({ type: 'listening', port });
+});
+
+process.on('message', (message: { cmd: string }) => {
+  if (message.cmd === 'reset') {
+    stats = { count: 0, bytes: 0, firstAt: null, lastAt: null, sample: null };
+    process.send?.({ type: 'reset' });
+  } else if (message.cmd === 'stats') {
+    process.send?.({ type: 'stats', stats });
+  } else if (message.cmd === 'close') {
+    server.close(() => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));
