@@ -126,47 +126,49 @@ export class ImportsRepository {
              attributes = subscribers.attributes || EXCLUDED.attributes,
              updated_at = now()`
         : 'DO NOTHING';
-    const counted = await this.db.query<{ n: number }>(
-      `WITH found AS (
-         SELECT count(*)::int AS n FROM unnest($2::text[]) AS t(email) WHERE ${SUPPRESSED('t.email')}
-       ), noted AS (
-         UPDATE imports SET suppressed = suppressed + found.n FROM found
-         WHERE id = $1 AND found.n > 0
-       )
-       SELECT n FROM found`,
-      [imp.id, emails],
-    );
-    const suppressed = counted.rows[0]!.n;
-    const upserted = await this.db.query<{ inserted: number; touched: number }>(
+    // One statement, one round trip: all CTEs see the same snapshot, so `existing` finds only
+    // the addresses that were there before this batch, and `written` the rest. With `upsert`,
+    // RETURNING already names every row, and the lookup by address (the costly part: a citext
+    // index probe per row) is skipped.
+    const lookup =
+      imp.mode === 'upsert'
+        ? 'SELECT NULL::bigint AS id WHERE false'
+        : `SELECT s.id FROM subscribers s WHERE s.email = ANY(ARRAY(SELECT email FROM allowed)::citext[])`;
+    const { rows: counts } = await this.db.query<{
+      suppressed: number;
+      inserted: number;
+      touched: number;
+    }>(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(email, name, attributes)
-         WHERE NOT ${SUPPRESSED('t.email')}
+         SELECT * FROM unnest($2::text[], $3::text[], $4::jsonb[]) AS t(email, name, attributes)
+       ), allowed AS (
+         SELECT * FROM input t WHERE NOT ${SUPPRESSED('t.email')}
+       ), noted AS (
+         UPDATE imports SET suppressed = suppressed + (SELECT count(*) FROM input) - (SELECT count(*) FROM allowed)
+         WHERE id = $1 AND (SELECT count(*) FROM input) > (SELECT count(*) FROM allowed)
        ), written AS (
          INSERT INTO subscribers (email, name, attributes)
-         SELECT email, name, attributes FROM input
+         SELECT email, name, attributes FROM allowed
          ON CONFLICT (email) ${conflict}
-         RETURNING (xmax = 0) AS inserted
-       )
-       SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*)::int AS touched
-       FROM written`,
-      [emails, names, attrs],
-    );
-    const { inserted, touched } = upserted.rows[0]!;
-    await this.db.query(
-      `WITH targets AS (
-         SELECT id FROM subscribers s
-         WHERE email = ANY($2::citext[]) AND NOT ${SUPPRESSED('s.email::text')}
+         RETURNING id, (xmax = 0) AS inserted
+       ), existing AS (
+         ${lookup}
        ), added AS (
          INSERT INTO subscriptions (list_id, subscriber_id, status)
-         SELECT $1, id, $3 FROM targets
+         SELECT $5, id, $6 FROM (SELECT id FROM written UNION SELECT id FROM existing) targets
          ON CONFLICT (list_id, subscriber_id) DO NOTHING
          RETURNING subscriber_id, status
+       ), consented AS (
+         INSERT INTO consent_records (subscriber_id, list_id, action, status, source, detail)
+         SELECT subscriber_id, $5, 'subscribe', status, 'import', jsonb_build_object('importId', $1::bigint)
+         FROM added
        )
-       INSERT INTO consent_records (subscriber_id, list_id, action, status, source, detail)
-       SELECT subscriber_id, $1, 'subscribe', status, 'import', jsonb_build_object('importId', $4::bigint)
-       FROM added`,
-      [imp.list_id, emails, subscriptionStatus, imp.id],
+       SELECT (SELECT count(*) FROM input)::int - (SELECT count(*) FROM allowed)::int AS suppressed,
+              (SELECT count(*) FROM written WHERE inserted)::int AS inserted,
+              (SELECT count(*) FROM written)::int AS touched`,
+      [imp.id, emails, names, attrs, imp.list_id, subscriptionStatus],
     );
+    const { suppressed, inserted, touched } = counts[0]!;
     return { inserted, updated: touched - inserted, skipped: rows.length - touched, suppressed };
   }
 
