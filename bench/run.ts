@@ -7,6 +7,7 @@
 //   import      a CSV of IMPORT_ROWS rows posted to the API and imported by the workers
 //   draw        the audience draw of a campaign to those imported subscribers
 // It prints a table, writes JSON, and removes its databases and Redis keys.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     'raw-messages': { type: 'string' },
     concurrency: { type: 'string' },
     pool: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'skip-build': { type: 'boolean', default: false },
   },
 });
 
@@ -55,6 +58,10 @@ const params = {
   workerConcurrency: num(args.concurrency, 10),
   smtpPoolSize: num(args.pool, 5),
 };
+// --profile: V8 CPU profiles of the api and worker processes (open in Chrome DevTools, or
+// summarise with `node --import tsx bench/profile-summary.ts <file>`).
+const profileDir = path.resolve('var', 'bench', 'profiles');
+const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const jsonFile = args.json ?? path.join('var', 'bench', `bench-${Date.now()}.json`);
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -170,13 +177,13 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
   const services: Service[] = [];
   try {
     // The API starts first and migrates; then the workers.
-    const apiProcess = startService('api', 'api', env);
+    const apiProcess = startService('api', 'api', env, nodeArgs);
     services.push(apiProcess);
     const listening = await apiProcess.waitFor((l) => l.event === 'listening');
     const base = `http://127.0.0.1:${String(listening.port)}`;
     const call = api(base);
     for (let i = 1; i <= params.workers; i++) {
-      const worker = startService(`worker-${i}`, 'worker', env);
+      const worker = startService(`worker-${i}`, 'worker', env, nodeArgs);
       services.push(worker);
       await worker.waitFor((l) => l.event === 'workers_started');
     }
@@ -381,6 +388,10 @@ async function deletePrefix(prefix: string): Promise<void> {
 
 async function main(): Promise<void> {
   log(`parameters: ${JSON.stringify(params)}${quick ? ' (quick)' : ''}`);
+  if (!args['skip-build']) {
+    log('building (npm run build): the processes run the compiled code, as in production');
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'bulletin-bench-'));
   const csvFile = path.join(dir, 'import.csv');
   const sink = await startSink();
