@@ -151,7 +151,9 @@ interface RoundResult {
 
 async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResult> {
   log(`round ${n}: raw limit (${params.rawMessages} pre-built messages)`);
-  const connections = params.smtpPoolSize * params.workers * Math.min(params.workerConcurrency, 2);
+  // The same number of SMTP connections as the pipeline opens (SMTP_POOL_SIZE per worker
+  // process): the ratio compares per-message work, not connection counts.
+  const connections = params.smtpPoolSize * params.workers;
   const raw = await runRaw(sink.port, params.rawMessages, connections);
   log(`round ${n}: raw ${round(raw.msgsPerSec)} msg/s (${raw.messageBytes} bytes a message)`);
 

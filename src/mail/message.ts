@@ -132,44 +132,106 @@ export function formatListId(name: string, listId: number | string, domain: stri
   return `"${headerText(name).replace(/["\\]/g, '')}" <list-${listId}.${domain}>`;
 }
 
-/** The nodemailer options for one message; throws InvalidMessageError on unusable values. */
-export function toMailOptions(message: OutgoingMessage): SendMailOptions {
+/** One header field of a message; a prepared value goes out as it is: never encoded, never folded. */
+export interface PreparedField {
+  key: string;
+  value: string;
+  prepared: boolean;
+}
+
+/**
+ * The checked, cleaned header values of one message, shared by toMailOptions (nodemailer
+ * composes) and composeMessage (mime.ts composes): both send exactly these.
+ */
+export interface PreparedHeaders {
+  from: { name: string; address: string };
+  to: { name: string; address: string };
+  replyTo?: string;
+  /** The subject to encode as usual; undefined when `fields` carries a prepared Subject. */
+  subject?: string;
+  messageId: string;
+  /** List-Unsubscribe, List-Unsubscribe-Post, List-Id, Precedence, Feedback-ID, … in this order. */
+  fields: PreparedField[];
+  envelope: { from: string; to: string[] };
+}
+
+/** Checks and cleans every header value of a message; throws InvalidMessageError on unusable ones. */
+export function prepareHeaders(message: OutgoingMessage): PreparedHeaders {
   if (!MESSAGE_ID.test(message.messageId)) {
     throw new InvalidMessageError('messageId must look like <id@domain>');
   }
   const from = checkAddress(message.from.address, 'from');
   const to = checkAddress(message.to.address, 'to');
-  const headers: Record<string, string | { prepared: true; value: string }> = {};
+  const fields: PreparedField[] = [];
   if (message.listUnsubscribe) {
     // Prepared: nodemailer must not fold or encode the <…> list.
-    headers['List-Unsubscribe'] = {
-      prepared: true,
+    fields.push({
+      key: 'List-Unsubscribe',
       value: listUnsubscribeHeader(message.listUnsubscribe),
-    };
+      prepared: true,
+    });
     if (message.oneClick) {
-      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+      fields.push({
+        key: 'List-Unsubscribe-Post',
+        value: 'List-Unsubscribe=One-Click',
+        prepared: false,
+      });
     }
   }
-  if (message.listId) headers['List-Id'] = { prepared: true, value: listIdHeader(message.listId) };
-  if (message.bulk) headers.Precedence = 'bulk';
-  if (message.feedbackId) headers['Feedback-ID'] = headerText(message.feedbackId);
-  if (message.campaignUuid) headers['X-Bulletin-Campaign'] = headerText(message.campaignUuid);
-  if (message.subject.includes('=?')) {
-    headers.Subject = { prepared: true, value: encodeWord(headerText(message.subject), 'Q', 52) };
+  if (message.listId) {
+    fields.push({ key: 'List-Id', value: listIdHeader(message.listId), prepared: true });
   }
+  if (message.bulk) fields.push({ key: 'Precedence', value: 'bulk', prepared: false });
+  if (message.feedbackId) {
+    fields.push({ key: 'Feedback-ID', value: headerText(message.feedbackId), prepared: false });
+  }
+  if (message.campaignUuid) {
+    fields.push({
+      key: 'X-Bulletin-Campaign',
+      value: headerText(message.campaignUuid),
+      prepared: false,
+    });
+  }
+  const literalSubject = message.subject.includes('=?');
+  if (literalSubject) {
+    fields.push({
+      key: 'Subject',
+      value: encodeWord(headerText(message.subject), 'Q', 52),
+      prepared: true,
+    });
+  }
+  const replyTo = message.replyTo ? checkAddress(message.replyTo, 'replyTo') : undefined;
   return {
     from: { name: literal(headerText(message.from.name ?? '')), address: from },
     to: { name: literal(headerText(message.to.name ?? '')), address: to },
-    ...(message.replyTo ? { replyTo: checkAddress(message.replyTo, 'replyTo') } : {}),
-    ...(message.subject.includes('=?') ? {} : { subject: headerText(message.subject) }),
-    html: message.html,
-    text: message.text,
+    ...(replyTo ? { replyTo } : {}),
+    ...(literalSubject ? {} : { subject: headerText(message.subject) }),
     messageId: message.messageId,
-    headers,
+    fields,
     envelope: {
       from: message.returnPath ? checkAddress(message.returnPath, 'returnPath') : from,
       to: [to],
     },
+  };
+}
+
+/** The nodemailer options for one message; throws InvalidMessageError on unusable values. */
+export function toMailOptions(message: OutgoingMessage): SendMailOptions {
+  const prepared = prepareHeaders(message);
+  const headers: Record<string, string | { prepared: true; value: string }> = {};
+  for (const field of prepared.fields) {
+    headers[field.key] = field.prepared ? { prepared: true, value: field.value } : field.value;
+  }
+  return {
+    from: prepared.from,
+    to: prepared.to,
+    ...(prepared.replyTo ? { replyTo: prepared.replyTo } : {}),
+    ...(prepared.subject === undefined ? {} : { subject: prepared.subject }),
+    html: message.html,
+    text: message.text,
+    messageId: prepared.messageId,
+    headers,
+    envelope: prepared.envelope,
     // Data never names files or URLs for nodemailer to fetch (the transport refuses too).
     attachments: [],
   };

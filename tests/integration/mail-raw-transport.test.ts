@@ -1,0 +1,243 @@
+// The transport sends the message composeMessage builds (nodemailer `raw`) to a real SMTP
+// server: the envelope, every header and both parts arrive, and DKIM still signs it.
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
+import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+const message = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
+  from: { name: 'Secrétariat du bulletin', address: 'news@bulletin.example.org' },
+  to: { name: 'Doe, Jane', address: 'jane@example.org' },
+  replyTo: 'contact@bulletin.example.org',
+  subject: 'Quarterly newsletter — 2nd quarter 🎉',
+  html: `<p>Hello Jane,</p>\n<p>${'Read more about the basin. '.repeat(20)}</p>\n.\n<p>Zoë</p>\n`,
+  text: 'Hello Jane,\n\n.leading dot\nFrom the editor\n\nUnsubscribe: https://bulletin.example.org/u/tok\n',
+  messageId: newMessageId('bulletin.example.org'),
+  listUnsubscribe: {
+    url: 'https://bulletin.example.org/unsubscribe/tok.sig',
+    mailto: 'unsubscribe@bulletin.example.org',
+  },
+  oneClick: true,
+  listId: formatListId('Quarterly readers', 4, 'bulletin.example.org'),
+  bulk: true,
+  feedbackId: '12:4:bulletin',
+  campaignUuid: '0b7d8f38-6f1e-4f5e-9a53-9d1d2f0c7e11',
+  returnPath: 'bounce+tok.sig@bounces.example.org',
+  ...over,
+});
+
+/** The header fields of a raw message, unfolded: [field line]. */
+function headerLines(raw: string): string[] {
+  return raw
+    .slice(0, raw.indexOf('\r\n\r\n'))
+    .split(/\r\n(?![ \t])/)
+    .map((line) => line.replace(/\r\n[ \t]/g, ' '));
+}
+
+/**
+ * A relaxed/relaxed DKIM check (RFC 6376 §3.4): the body hash, the covered fields and the
+ * signature against the public key.
+ */
+function verifyDkim(raw: string, publicKeyPem: string) {
+  const split = raw.indexOf('\r\n\r\n');
+  const lines = raw.slice(0, split).split(/\r\n(?![ \t])/);
+  const body = raw.slice(split + 4);
+  const signatureLine = lines.find((l) => /^dkim-signature:/i.test(l))!;
+  const tags = Object.fromEntries(
+    signatureLine
+      .slice(signatureLine.indexOf(':') + 1)
+      .replace(/\s+/g, '')
+      .split(';')
+      .filter(Boolean)
+      .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
+  ) as Record<string, string>;
+  const relaxedBody = body
+    .split('\r\n')
+    .map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
+    .join('\r\n')
+    .replace(/(\r\n)*$/, '\r\n');
+  const bodyHash = createHash('sha256').update(relaxedBody, 'latin1').digest('base64');
+  const relaxed = (line: string) => {
+    const colon = line.indexOf(':');
+    const value = line
+      .slice(colon + 1)
+      .replace(/\r\n/g, '')
+      .replace(/[ \t]+/g, ' ')
+      .trim();
+    return `${line.slice(0, colon).trim().toLowerCase()}:${value}`;
+  };
+  const used = new Set<number>();
+  const signed = tags.h!.split(':').map((name) => {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (!used.has(i) && lines[i]!.toLowerCase().startsWith(`${name.toLowerCase()}:`)) {
+        used.add(i);
+        return `${relaxed(lines[i]!)}\r\n`;
+      }
+    }
+    return '';
+  });
+  const data = signed.join('') + relaxed(signatureLine).replace(/b=[^;]*$/, 'b=');
+  const ok = verify(
+    'RSA-SHA256',
+    Buffer.from(data, 'latin1'),
+    createPublicKey(publicKeyPem),
+    Buffer.from(tags.b!, 'base64'),
+  );
+  return { tags, bodyHashOk: bodyHash === tags.bh, ok };
+}
+
+describe('the SMTP transport sending pre-built messages', () => {
+  let sink: SmtpSink;
+  const transports: MailTransport[] = [];
+  const smtp = (env: Record<string, string> = {}) => {
+    const transport = createMailTransport(
+      loadConfig({
+        env: {
+          NODE_ENV: 'test',
+          OUTBOX_DIR: mkdtempSync(path.join(tmpdir(), 'bulletin-raw-')),
+          SMTP_URL: sink.url,
+          ...env,
+        },
+      }),
+    );
+    transports.push(transport);
+    return transport;
+  };
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+  });
+  afterEach(() => {
+    // pooled connections stay open until their transport closes
+    for (const t of transports.splice(0)) t.close();
+    sink.messages.length = 0;
+  });
+  afterAll(async () => {
+    await sink.close();
+  });
+
+  it('delivers each message with its envelope, every header and both parts', async () => {
+    const transport = smtp();
+    expect(transport.kind).toBe('smtp');
+    const sent = [
+      message(),
+      message({
+        messageId: newMessageId('bulletin.example.org'),
+        to: { name: 'Zoë O’Brien', address: 'zoe@example.org' },
+        returnPath: undefined,
+        oneClick: false,
+        bulk: false,
+        listId: undefined,
+      }),
+      message({
+        messageId: newMessageId('bulletin.example.org'),
+        to: { address: 'ada@example.org' },
+        subject: 'Re: =?utf-8?q?not_decoded?=',
+      }),
+    ];
+    for (const m of sent) {
+      const result = await transport.send(m);
+      expect(result.messageId).toBe(m.messageId);
+      expect(result.response).toMatch(/^250/);
+    }
+    expect(sink.messages).toHaveLength(3);
+    const [first, second, third] = sink.messages;
+
+    expect(first!.from).toBe('bounce+tok.sig@bounces.example.org');
+    expect(first!.to).toBe('jane@example.org');
+    expect(first!.messageId).toBe(sent[0]!.messageId);
+    expect(first!.subject).toBe('Quarterly newsletter — 2nd quarter 🎉');
+    const headers = headerLines(first!.raw);
+    expect(headers).toContain(
+      'From: =?UTF-8?Q?Secr=C3=A9tariat_du_bulletin?= <news@bulletin.example.org>',
+    );
+    expect(headers).toContain('To: "Doe, Jane" <jane@example.org>');
+    expect(headers).toContain('Reply-To: contact@bulletin.example.org');
+    expect(headers).toContain(
+      'List-Unsubscribe: <https://bulletin.example.org/unsubscribe/tok.sig>, <mailto:unsubscribe@bulletin.example.org?subject=unsubscribe>',
+    );
+    expect(headers).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(headers).toContain('List-Id: "Quarterly readers" <list-4.bulletin.example.org>');
+    expect(headers).toContain('Precedence: bulk');
+    expect(headers).toContain('Feedback-ID: 12:4:bulletin');
+    expect(headers).toContain('X-Bulletin-Campaign: 0b7d8f38-6f1e-4f5e-9a53-9d1d2f0c7e11');
+    expect(headers).toContain('MIME-Version: 1.0');
+    expect(headers.some((h) => /^Date: \w{3}, \d\d \w{3} \d{4} [\d:]{8} \+0000$/.test(h))).toBe(
+      true,
+    );
+    expect(headers.some((h) => /^Content-Type: multipart\/alternative; boundary="/.test(h))).toBe(
+      true,
+    );
+    // both parts, as written: the SMTP client's dot-stuffing and the encoding undone (postal-mime
+    // keeps the line break before a boundary, as it does for what nodemailer composes)
+    expect(first!.text.trimEnd()).toBe(sent[0]!.text.trimEnd());
+    expect(first!.html.trimEnd()).toBe(sent[0]!.html.trimEnd());
+    expect(first!.raw.indexOf('text/plain')).toBeLessThan(first!.raw.indexOf('text/html'));
+
+    // test and confirmation mail: no one-click, no bulk; the From address as envelope sender
+    expect(second!.from).toBe('news@bulletin.example.org');
+    expect(second!.to).toBe('zoe@example.org');
+    expect(second!.headers.has('list-unsubscribe')).toBe(true);
+    expect(second!.headers.has('list-unsubscribe-post')).toBe(false);
+    expect(second!.headers.has('precedence')).toBe(false);
+    expect(second!.headers.has('list-id')).toBe(false);
+
+    expect(third!.to).toBe('ada@example.org');
+    expect(headerLines(third!.raw)).toContain('To: ada@example.org');
+    expect(third!.subject).toBe('Re: =?utf-8?q?not_decoded?=');
+  });
+
+  it('refuses a message it cannot send as given, before talking to the server', async () => {
+    const transport = smtp();
+    await expect(
+      transport.send(message({ to: { address: 'jane@example.org\r\nRCPT TO:<x@evil.test>' } })),
+    ).rejects.toMatchObject({ code: 'EMESSAGE', permanent: true });
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('signs the pre-built message with DKIM, covering List-Unsubscribe and List-Unsubscribe-Post', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const transport = smtp({
+      DKIM_DOMAIN: 'bulletin.example.org',
+      DKIM_SELECTOR: 'news2024',
+      // As an operator would paste it into one environment variable.
+      DKIM_PRIVATE_KEY: privatePem.replace(/\n/g, '\\n'),
+    });
+    const sent = message();
+    await transport.send(sent);
+    expect(sink.messages).toHaveLength(1);
+    const received = sink.messages[0]!;
+    expect(received.from).toBe('bounce+tok.sig@bounces.example.org');
+    expect(received.raw.startsWith('DKIM-Signature:')).toBe(true);
+
+    const { tags, ok, bodyHashOk } = verifyDkim(received.raw, publicPem);
+    expect(tags.d).toBe('bulletin.example.org');
+    expect(tags.s).toBe('news2024');
+    const covered = tags.h!.toLowerCase().split(':');
+    for (const field of [
+      'from',
+      'to',
+      'subject',
+      'date',
+      'message-id',
+      'list-unsubscribe',
+      'list-unsubscribe-post',
+      'list-id',
+      'feedback-id',
+      'content-type',
+    ]) {
+      expect(covered, field).toContain(field);
+    }
+    expect(bodyHashOk).toBe(true);
+    expect(ok).toBe(true);
+    const tampered = received.raw.replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Other');
+    expect(verifyDkim(tampered, publicPem).ok).toBe(false);
+  });
+});
