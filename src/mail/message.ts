@@ -11,6 +11,11 @@ export interface OutgoingMessage {
   replyTo?: string;
   subject: string;
   html: string;
+  /**
+   * The HTML part already quoted-printable (Personalizer.renderForMime): when set, the composer
+   * uses it as it is and `html` may be empty. nodemailer's path (toMailOptions) ignores it.
+   */
+  htmlEncoded?: string;
   text: string;
   /** '<…@domain>' we generate (unique); recorded in the ledger. */
   messageId: string;

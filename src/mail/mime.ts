@@ -182,6 +182,12 @@ function appendEncoded(text: string, pos: number): number {
   return encodeQuotedPrintableInto(source.subarray(0, length), target, pos);
 }
 
+/** Appends already quoted-printable text (ASCII by construction) to `target` at `pos`. */
+function appendRaw(encoded: string, pos: number): number {
+  reserve(pos, encoded.length + 512);
+  return pos + target.write(encoded, pos, 'latin1');
+}
+
 /**
  * The complete message for `message` and its envelope: the header fields of PRODUCT.md §6
  * (the same values and rules as toMailOptions) and a multipart/alternative body with the text
@@ -197,18 +203,20 @@ export function composeMessage(
   const { head, envelope } = headerBlock(message, options.date ?? new Date());
 
   // Like nodemailer, an empty text or HTML leaves its part out.
-  const parts: [string, string][] = [];
-  if (message.text) parts.push([TEXT_PART, message.text]);
-  if (message.html) parts.push([HTML_PART, message.html]);
-  if (parts.length === 0) parts.push([TEXT_PART, '']);
+  // [part header, content, already quoted-printable?]
+  const parts: [string, string, boolean][] = [];
+  if (message.text) parts.push([TEXT_PART, message.text, false]);
+  if (message.htmlEncoded) parts.push([HTML_PART, message.htmlEncoded, true]);
+  else if (message.html) parts.push([HTML_PART, message.html, false]);
+  if (parts.length === 0) parts.push([TEXT_PART, '', false]);
 
   // Room for the header block and the boundaries; appendEncoded makes room for each part.
   reserve(0, Buffer.byteLength(head) + 512 + 3 * boundary.length);
   let pos = target.write(head, 0, 'utf8');
   if (parts.length === 1) {
-    const [type, content] = parts[0]!;
+    const [type, content, encoded] = parts[0]!;
     pos += target.write(type + QP, pos, 'latin1');
-    pos = appendEncoded(content, pos);
+    pos = encoded ? appendRaw(content, pos) : appendEncoded(content, pos);
     // The body ends the message: a line break only where the content has none.
     if (target[pos - 1] !== 0x0a) pos += target.write('\r\n', pos, 'latin1');
   } else {
@@ -217,9 +225,9 @@ export function composeMessage(
       pos,
       'latin1',
     );
-    for (const [type, content] of parts) {
+    for (const [type, content, encoded] of parts) {
       pos += target.write(`--${boundary}\r\n${type}${QP}`, pos, 'latin1');
-      pos = appendEncoded(content, pos);
+      pos = encoded ? appendRaw(content, pos) : appendEncoded(content, pos);
       pos += target.write('\r\n', pos, 'latin1');
     }
     pos += target.write(`--${boundary}--\r\n`, pos, 'latin1');

@@ -280,7 +280,8 @@ export class DeliveryService {
     const link = (purpose: 'unsubscribe' | 'preferences') =>
       `${this.config.publicUrl}/${purpose}/${signLink(key, { purpose, subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}`;
     const unsubscribeUrl = link('unsubscribe');
-    const rendered = personalizer.render({
+    // The HTML part comes quoted-printable already: its static runs were encoded once.
+    const rendered = personalizer.renderForMime({
       subscriber: { email: r.email, name: r.name, uuid: r.uuid, attributes: r.attributes },
       campaign: {
         name: campaign.name,
@@ -298,7 +299,8 @@ export class DeliveryService {
       to: { ...(r.name ? { name: r.name } : {}), address: r.email },
       ...(campaign.reply_to ? { replyTo: campaign.reply_to } : {}),
       subject: rendered.subject,
-      html: rendered.html,
+      html: '',
+      htmlEncoded: rendered.htmlEncoded,
       text: rendered.text,
       messageId: newMessageId(from.domain),
       listUnsubscribe: {
