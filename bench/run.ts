@@ -54,7 +54,7 @@ const params = {
   runs: num(args.runs, quick ? 1 : 3),
   workers: num(args.workers, 1),
   importRows: num(args['import-rows'], quick ? 20_000 : 1_000_000),
-  rawMessages: num(args['raw-messages'], quick ? 2000 : 20_000),
+  rawMessages: num(args['raw-messages'], quick ? 5000 : 30_000),
   workerConcurrency: num(args.concurrency, 10),
   smtpPoolSize: num(args.pool, 5),
 };

@@ -79,7 +79,7 @@ export class DeliveryService {
     for (;;) {
       if (!campaign || campaign.status !== 'running' || !campaign.snapshot) return 'not-running';
       if (shouldStop()) return 'stopped';
-      const claimed = await ledger.claim(
+      const { claimed, recipients } = await ledger.claimRecipients(
         job.campaignId,
         job.fromId,
         job.toId,
@@ -92,6 +92,7 @@ export class DeliveryService {
         campaign,
         claimed.map((c) => c.id),
         new Map(claimed.map((c) => [c.id, c.attempts])),
+        recipients,
         ledger,
       );
       if (outcome === 'paused-by-errors') return outcome;
@@ -112,9 +113,10 @@ export class DeliveryService {
     campaign: CampaignRow,
     ids: number[],
     attempts: Map<number, number>,
+    /** The claimed rows whose subscriber may still be mailed (re-checked at the claim). */
+    recipients: Recipient[],
     ledger: DeliveriesRepository,
   ): Promise<'ok' | 'paused-by-errors'> {
-    const recipients = await ledger.recipients(campaign.id, ids);
     const eligible = new Set(recipients.map((r) => r.delivery_id));
     const outcomes: Outcome[] = ids
       .filter((id) => !eligible.has(id))

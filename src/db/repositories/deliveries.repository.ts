@@ -126,45 +126,61 @@ export class DeliveriesRepository {
     return result.rowCount ?? 0;
   }
 
-  /** Claims up to `limit` due, queued rows of the range for this job; concurrent jobs skip them. */
-  async claim(
+  /**
+   * Claims up to `limit` queued rows of the range (ids sorted) and returns, in the same round
+   * trip, the recipients among them who may still be mailed. Both read the same
+   * snapshot, taken just before the window's SMTP transactions.
+   */
+  async claimRecipients(
     campaignId: number,
     fromId: number,
     toId: number,
     limit: number,
     claimedBy: string,
-  ): Promise<ClaimedDelivery[]> {
-    const { rows } = await this.db.query<ClaimedDelivery>(
-      `UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, claimed_by = $5,
-         claimed_at = now(), updated_at = now()
-       WHERE d.id IN (
-         SELECT id FROM deliveries
-         WHERE campaign_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
-           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-       RETURNING d.id, d.subscriber_id, d.attempts`,
-      [campaignId, fromId, toId, limit, claimedBy],
-    );
-    return rows.sort((a, b) => a.id - b.id);
-  }
-
-  /**
-   * The claimed rows whose subscriber may still be mailed, with what personalisation needs.
-   * Checked just before the SMTP transaction: anyone who left meanwhile is not in the result.
-   */
-  async recipients(campaignId: number, deliveryIds: number[]): Promise<Recipient[]> {
-    const { rows } = await this.db.query<Recipient>(
-      `SELECT d.id AS delivery_id, s.id AS subscriber_id, s.uuid, s.email, s.name, s.attributes,
+  ): Promise<{ claimed: ClaimedDelivery[]; recipients: Recipient[] }> {
+    const { rows } = await this.db.query<
+      ClaimedDelivery & Partial<Omit<Recipient, 'subscriber_id'>> & { eligible: boolean }
+    >(
+      `WITH claimed AS (
+         UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, claimed_by = $5,
+           claimed_at = now(), updated_at = now()
+         WHERE d.id IN (
+           SELECT id FROM deliveries
+           WHERE campaign_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
+             AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+           ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+         RETURNING d.id, d.subscriber_id, d.attempts
+       )
+       SELECT c.id, c.subscriber_id, c.attempts, c.id AS delivery_id,
+              (s.id IS NOT NULL AND ${ELIGIBLE}) AS eligible,
+              s.uuid, s.email, s.name, s.attributes,
               (SELECT l.name FROM campaign_lists cl
                  JOIN subscriptions x ON x.list_id = cl.list_id AND x.subscriber_id = s.id
                                      AND x.status = 'confirmed'
                  JOIN lists l ON l.id = cl.list_id
                WHERE cl.campaign_id = $1 ORDER BY cl.position LIMIT 1) AS list_name
-       FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-       WHERE d.id = ANY($2::bigint[]) AND ${ELIGIBLE}`,
-      [campaignId, deliveryIds],
+       FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id
+       ORDER BY c.id`,
+      [campaignId, fromId, toId, limit, claimedBy],
     );
-    return rows;
+    return {
+      claimed: rows.map((r) => ({
+        id: r.id,
+        subscriber_id: r.subscriber_id,
+        attempts: r.attempts,
+      })),
+      recipients: rows
+        .filter((r) => r.eligible)
+        .map((r) => ({
+          delivery_id: r.id,
+          subscriber_id: r.subscriber_id!,
+          uuid: r.uuid!,
+          email: r.email!,
+          name: r.name!,
+          attributes: r.attributes!,
+          list_name: r.list_name!,
+        })),
+    };
   }
 
   /** Writes the outcomes of one window in one statement. */
