@@ -137,11 +137,16 @@ export class DeliveriesRepository {
     toId: number,
     limit: number,
     claimedBy: string,
+    /** Outcomes of the previous window, written by the same statement (one round trip). */
+    record: Outcome[] = [],
   ): Promise<{ claimed: ClaimedDelivery[]; recipients: Recipient[] }> {
+    // Data-modifying CTEs all run, referenced or not. The rows recorded are this job's
+    // `sending` rows; the claim takes `queued` ones: the two never touch the same row.
+    const recorded = record.length > 0 ? `recorded AS (${recordSql(6)}), ` : '';
     const { rows } = await this.db.query<
       ClaimedDelivery & Partial<Omit<Recipient, 'subscriber_id'>> & { eligible: boolean }
     >(
-      `WITH claimed AS (
+      `WITH ${recorded}claimed AS (
          UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, claimed_by = $5,
            claimed_at = now(), updated_at = now()
          WHERE d.id IN (
@@ -161,7 +166,14 @@ export class DeliveriesRepository {
                WHERE cl.campaign_id = $1 ORDER BY cl.position LIMIT 1) AS list_name
        FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id
        ORDER BY c.id`,
-      [campaignId, fromId, toId, limit, claimedBy],
+      [
+        campaignId,
+        fromId,
+        toId,
+        limit,
+        claimedBy,
+        ...(record.length > 0 ? recordParams(record) : []),
+      ],
     );
     return {
       claimed: rows.map((r) => ({
@@ -186,28 +198,7 @@ export class DeliveriesRepository {
   /** Writes the outcomes of one window in one statement. */
   async record(outcomes: Outcome[]): Promise<void> {
     if (outcomes.length === 0) return;
-    await this.db.query(
-      `UPDATE deliveries d SET
-         status = o.status,
-         message_id = COALESCE(o.message_id, d.message_id),
-         last_error = o.error,
-         sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,
-         next_attempt_at = o.retry_at,
-         attempts = d.attempts - CASE WHEN o.refund THEN 1 ELSE 0 END,
-         claimed_by = NULL,
-         updated_at = now()
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[])
-         AS o(id, status, message_id, error, retry_at, refund)
-       WHERE d.id = o.id`,
-      [
-        outcomes.map((o) => o.id),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.messageId ?? null),
-        outcomes.map((o) => o.error ?? null),
-        outcomes.map((o) => o.retryAt ?? null),
-        outcomes.map((o) => o.refundAttempt ?? false),
-      ],
-    );
+    await this.db.query(recordSql(1), recordParams(outcomes));
   }
 
   async statusCounts(campaignId: number): Promise<Record<DeliveryStatus, number>> {
@@ -262,4 +253,32 @@ export class DeliveriesRepository {
     );
     return rows;
   }
+}
+
+/** The UPDATE that writes a window's outcomes, its six array parameters from $first on. */
+function recordSql(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `UPDATE deliveries d SET
+         status = o.status,
+         message_id = COALESCE(o.message_id, d.message_id),
+         last_error = o.error,
+         sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,
+         next_attempt_at = o.retry_at,
+         attempts = d.attempts - CASE WHEN o.refund THEN 1 ELSE 0 END,
+         claimed_by = NULL,
+         updated_at = now()
+       FROM unnest(${p(0)}::bigint[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::timestamptz[], ${p(5)}::boolean[])
+         AS o(id, status, message_id, error, retry_at, refund)
+       WHERE d.id = o.id`;
+}
+
+function recordParams(outcomes: Outcome[]): unknown[] {
+  return [
+    outcomes.map((o) => o.id),
+    outcomes.map((o) => o.status),
+    outcomes.map((o) => o.messageId ?? null),
+    outcomes.map((o) => o.error ?? null),
+    outcomes.map((o) => o.retryAt ?? null),
+    outcomes.map((o) => o.refundAttempt ?? false),
+  ];
 }
