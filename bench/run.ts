@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     pool: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
+    'node-args': { type: 'string' },
   },
 });
 
@@ -61,7 +62,11 @@ const params = {
 // --profile: V8 CPU profiles of the api and worker processes (open in Chrome DevTools, or
 // summarise with `node --import tsx bench/profile-summary.ts <file>`).
 const profileDir = path.resolve('var', 'bench', 'profiles');
-const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+// --node-args "--max-semi-space-size=8": extra node flags for the api and worker processes.
+const nodeArgs = [
+  ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ...(args['node-args']?.split(/\s+/).filter(Boolean) ?? []),
+];
 const jsonFile = args.json ?? path.join('var', 'bench', `bench-${Date.now()}.json`);
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -146,7 +151,25 @@ interface RoundResult {
   import: { rows: number; seconds: number; rowsPerSec: number; uploadSeconds: number };
   apiLatencyMs: { samples: number; p50: number; p99: number; max: number };
   peakRssMb: Record<string, number | undefined>;
+  /** Now, from each process's own metrics: resident, V8 heap used and total, external (MB). */
+  memory: Record<string, Record<string, number>>;
   mime: MimeCheck;
+}
+
+/** Resident and heap figures of a service, read from its /metrics on METRICS_PORT. */
+async function memoryOf(service: Service): Promise<Record<string, number>> {
+  const line = await service.waitFor((l) => l.event === 'metrics_listening', 10_000);
+  const text = await (await fetch(`http://127.0.0.1:${String(line.port)}/metrics`)).text();
+  const mb = (name: string) => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+    return match ? round(Number(match[1]) / 2 ** 20) : -1;
+  };
+  return {
+    rss: mb('process_resident_memory_bytes'),
+    heapUsed: mb('nodejs_heap_size_used_bytes'),
+    heapTotal: mb('nodejs_heap_size_total_bytes'),
+    external: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResult> {
@@ -175,6 +198,8 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
     SECRET_KEY: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'info',
     PORT: '0',
+    // Each process's /metrics on a free port: the heap figures behind the RSS.
+    METRICS_PORT: '0',
   };
   const services: Service[] = [];
   try {
@@ -340,6 +365,8 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
     draws.push({ recipients: Number(bigDrawn.recipients), seconds: Number(bigDrawn.ms) / 1000 });
     log(`round ${n}: draw ${draws.at(-1)!.seconds} s`);
 
+    const memory: Record<string, Record<string, number>> = {};
+    for (const service of services) memory[service.name] = await memoryOf(service);
     const peakRssMb: Record<string, number | undefined> = { raw: round(raw.peakRssMb) };
     for (const s of services) peakRssMb[s.name] = s.peakRssMb();
     peakRssMb.sink = sink.peakRssMb();
@@ -361,6 +388,7 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
         max: p(Math.max(...latencies)),
       },
       peakRssMb,
+      memory,
       mime,
     };
   } finally {
