@@ -18,6 +18,7 @@ import {
   type Outcome,
   type Recipient,
 } from '../db/repositories/deliveries.repository.js';
+import { Gate } from '../lib/gate.js';
 import type { Logger } from '../lib/logger.js';
 import type { MessageResult, Metrics } from '../metrics/metrics.js';
 import { InvalidMessageError, newMessageId, type OutgoingMessage } from '../mail/message.js';
@@ -57,6 +58,14 @@ export class DeliveryService {
     return Math.max(1, this.config.smtpPoolSize);
   }
 
+  /**
+   * Windows claimed and in flight in this process, across its WORKER_CONCURRENCY jobs. More
+   * than a few per SMTP connection only queue inside nodemailer's pool: they cost memory and
+   * CPU, and leave more rows `sending` (hence `unknown` after a crash) for no throughput.
+   */
+  static readonly WINDOWS_IN_FLIGHT = 4;
+  private readonly windows = new Gate(DeliveryService.WINDOWS_IN_FLIGHT);
+
   async processBatch(
     job: DeliveryJob,
     jobId: string,
@@ -86,40 +95,49 @@ export class DeliveryService {
       pending = [];
     };
     for (;;) {
-      if (!campaign || campaign.status !== 'running' || !campaign.snapshot) {
-        await flush();
-        return 'not-running';
+      await this.windows.enter();
+      let outcome: Awaited<ReturnType<DeliveryService['sendWindow']>> | undefined;
+      try {
+        // Checked once through the gate, where a job may have waited: pause, cancel and
+        // SIGTERM stop new SMTP transactions within about half a second.
+        if (Date.now() - checkedAt > 500) {
+          campaign = await campaigns.findById(job.campaignId);
+          checkedAt = Date.now();
+        }
+        if (!campaign || campaign.status !== 'running' || !campaign.snapshot) {
+          await flush();
+          return 'not-running';
+        }
+        if (shouldStop()) {
+          await flush();
+          return 'stopped';
+        }
+        const { claimed, recipients } = await ledger.claimRecipients(
+          job.campaignId,
+          job.fromId,
+          job.toId,
+          this.windowSize,
+          jobId,
+          pending,
+        );
+        this.metrics.countMessages(pending.map(resultOf));
+        pending = [];
+        if (claimed.length > 0) {
+          outcome = await this.sendWindow(
+            log,
+            campaign,
+            claimed.map((c) => c.id),
+            new Map(claimed.map((c) => [c.id, c.attempts])),
+            recipients,
+            ledger,
+          );
+        }
+      } finally {
+        this.windows.leave();
       }
-      if (shouldStop()) {
-        await flush();
-        return 'stopped';
-      }
-      const { claimed, recipients } = await ledger.claimRecipients(
-        job.campaignId,
-        job.fromId,
-        job.toId,
-        this.windowSize,
-        jobId,
-        pending,
-      );
-      this.metrics.countMessages(pending.map(resultOf));
-      pending = [];
-      if (claimed.length === 0) break;
-      const outcome = await this.sendWindow(
-        log,
-        campaign,
-        claimed.map((c) => c.id),
-        new Map(claimed.map((c) => [c.id, c.attempts])),
-        recipients,
-        ledger,
-      );
+      if (outcome === undefined) break;
       if (outcome === 'paused-by-errors') return outcome;
       if (outcome !== 'ok') pending = outcome.deferred;
-      // Pause and cancel must stop new SMTP transactions within seconds, not at the batch end.
-      if (Date.now() - checkedAt > 500) {
-        campaign = await campaigns.findById(job.campaignId);
-        checkedAt = Date.now();
-      }
     }
     if (await campaigns.finishIfDone(job.campaignId)) {
       log.info({ event: 'campaign_finished', campaignId: job.campaignId }, 'campaign finished');
