@@ -151,6 +151,8 @@ interface RoundResult {
   import: { rows: number; seconds: number; rowsPerSec: number; uploadSeconds: number };
   apiLatencyMs: { samples: number; p50: number; p99: number; max: number };
   peakRssMb: Record<string, number | undefined>;
+  /** Peak resident memory when the campaign had been sent (before the import and the draw). */
+  peakRssAfterSendMb: Record<string, number | undefined>;
   /** Now, from each process's own metrics: resident, V8 heap used and total, external (MB). */
   memory: Record<string, Record<string, number>>;
   mime: MimeCheck;
@@ -312,6 +314,9 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
       ledgerSent,
     };
     log(`round ${n}: end to end ${endToEnd.msgsPerSec} msg/s (${endToEnd.seconds} s)`);
+    // Peak memory of the send alone, before the import and the big draw add theirs.
+    const peakRssAfterSendMb: Record<string, number | undefined> = {};
+    for (const s of services) peakRssAfterSendMb[s.name] = s.peakRssMb();
 
     // ---- import ---------------------------------------------------------------------------
     log(`round ${n}: import of ${params.importRows} rows`);
@@ -388,6 +393,7 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
         max: p(Math.max(...latencies)),
       },
       peakRssMb,
+      peakRssAfterSendMb,
       memory,
       mime,
     };
@@ -468,6 +474,12 @@ async function main(): Promise<void> {
     },
     peakRssMb: Object.fromEntries(
       processes.map((name) => [name, Math.max(...rounds.map((r) => r.peakRssMb[name] ?? 0))]),
+    ),
+    peakRssAfterSendMb: Object.fromEntries(
+      Object.keys(last.peakRssAfterSendMb).map((name) => [
+        name,
+        Math.max(...rounds.map((r) => r.peakRssAfterSendMb[name] ?? 0)),
+      ]),
     ),
     mime: last.mime,
     rounds,

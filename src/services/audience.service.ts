@@ -8,6 +8,8 @@ import type { Logger } from '../lib/logger.js';
 import { batchJobId, type Queues } from '../queue/queues.js';
 
 export const DRAW_CHUNK = 50_000;
+/** Draw statements run at once. */
+export const DRAW_PARALLELISM = 2;
 export const BATCH_SIZE = 200;
 
 export class AudienceService {
@@ -28,9 +30,21 @@ export class AudienceService {
       const started = Date.now();
       const range = await ledger.subscriberIdRange();
       if (range) {
+        const chunks: [number, number][] = [];
         for (let from = range.min - 1; from < range.max; from += DRAW_CHUNK) {
-          await ledger.drawChunk(campaignId, from, Math.min(from + DRAW_CHUNK, range.max));
+          chunks.push([from, Math.min(from + DRAW_CHUNK, range.max)]);
         }
+        // Chunks are independent (each an idempotent INSERT … ON CONFLICT DO NOTHING): two run
+        // at once, one PostgreSQL backend each, since one backend uses one core.
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: DRAW_PARALLELISM }, async () => {
+            while (next < chunks.length) {
+              const [from, to] = chunks[next++]!;
+              await ledger.drawChunk(campaignId, from, to);
+            }
+          }),
+        );
       }
       const recipients = await ledger.count(campaignId);
       await campaigns.markAudienceDrawn(campaignId, recipients);
