@@ -102,7 +102,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
   const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const feedback = new FeedbackService(pool, config);
-  const audience = new AudienceService(pool, queues, log);
+  const audience = new AudienceService(pool, queues, log, { redis, prefix: config.queuePrefix });
   const campaigns = new CampaignsService(pool, queues, audience, log, metrics);
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {

@@ -4,6 +4,7 @@
 import type { Pool } from '../db/pool.js';
 import { CampaignsRepository } from '../db/repositories/campaigns.repository.js';
 import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/logger.js';
 import { batchJobId, type Queues } from '../queue/queues.js';
 
@@ -17,6 +18,8 @@ export class AudienceService {
     private readonly pool: Pool,
     private readonly queues: Queues,
     private readonly log: Logger,
+    /** Where the queued-batches marker lives: the queues' Redis and key prefix. */
+    private readonly marker: { redis: Pick<Redis, 'set' | 'exists'>; prefix: string },
     private readonly batchSize = BATCH_SIZE,
   ) {}
 
@@ -73,6 +76,20 @@ export class AudienceService {
         })),
       );
     }
+    // Redis now knows this campaign's work: if the key disappears (Redis lost its data), the
+    // scheduler's sweep queues the rest again from the ledger.
+    await this.marker.redis.set(
+      queuedMarkerKey(this.marker.prefix, campaignId),
+      String(generation),
+    );
     return ranges.length;
   }
+
+  /** Whether Redis still holds the marker that this campaign's batches were queued. */
+  async batchesKnown(campaignId: number): Promise<boolean> {
+    return (await this.marker.redis.exists(queuedMarkerKey(this.marker.prefix, campaignId))) === 1;
+  }
 }
+
+const queuedMarkerKey = (prefix: string, campaignId: number) =>
+  `${prefix}:campaign-queued:${campaignId}`;

@@ -289,6 +289,19 @@ export class CampaignsService {
         this.metrics?.messages.inc({ result: 'unknown' }, stale);
         await this.repo().finishIfDone(id);
       }
+      // Redis lost the campaign's jobs (flushed, or restarted without persistence) while every
+      // process kept running: PostgreSQL still knows what is queued, so queue it again.
+      const campaign = await this.repo().findById(id);
+      if (campaign?.status === 'running' && campaign.audience_drawn_at) {
+        if (!(await this.audience.batchesKnown(id))) {
+          const generation = await this.repo().bumpGeneration(id);
+          this.log.warn(
+            { event: 'campaign_requeued', campaignId: id, generation },
+            'the queue lost this campaign: queued again from the ledger',
+          );
+          await this.requeue({ ...campaign, generation });
+        }
+      }
     }
   }
 
