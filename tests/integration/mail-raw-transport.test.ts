@@ -1,6 +1,6 @@
 // The transport sends the message composeMessage builds (nodemailer `raw`) to a real SMTP
 // server: the envelope, every header and both parts arrive, and DKIM still signs it.
-import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
+import { verifyDkim } from '../helpers/dkim.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const message = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
@@ -37,58 +38,6 @@ function headerLines(raw: string): string[] {
     .slice(0, raw.indexOf('\r\n\r\n'))
     .split(/\r\n(?![ \t])/)
     .map((line) => line.replace(/\r\n[ \t]/g, ' '));
-}
-
-/**
- * A relaxed/relaxed DKIM check (RFC 6376 §3.4): the body hash, the covered fields and the
- * signature against the public key.
- */
-function verifyDkim(raw: string, publicKeyPem: string) {
-  const split = raw.indexOf('\r\n\r\n');
-  const lines = raw.slice(0, split).split(/\r\n(?![ \t])/);
-  const body = raw.slice(split + 4);
-  const signatureLine = lines.find((l) => /^dkim-signature:/i.test(l))!;
-  const tags = Object.fromEntries(
-    signatureLine
-      .slice(signatureLine.indexOf(':') + 1)
-      .replace(/\s+/g, '')
-      .split(';')
-      .filter(Boolean)
-      .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
-  ) as Record<string, string>;
-  const relaxedBody = body
-    .split('\r\n')
-    .map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
-    .join('\r\n')
-    .replace(/(\r\n)*$/, '\r\n');
-  const bodyHash = createHash('sha256').update(relaxedBody, 'latin1').digest('base64');
-  const relaxed = (line: string) => {
-    const colon = line.indexOf(':');
-    const value = line
-      .slice(colon + 1)
-      .replace(/\r\n/g, '')
-      .replace(/[ \t]+/g, ' ')
-      .trim();
-    return `${line.slice(0, colon).trim().toLowerCase()}:${value}`;
-  };
-  const used = new Set<number>();
-  const signed = tags.h!.split(':').map((name) => {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      if (!used.has(i) && lines[i]!.toLowerCase().startsWith(`${name.toLowerCase()}:`)) {
-        used.add(i);
-        return `${relaxed(lines[i]!)}\r\n`;
-      }
-    }
-    return '';
-  });
-  const data = signed.join('') + relaxed(signatureLine).replace(/b=[^;]*$/, 'b=');
-  const ok = verify(
-    'RSA-SHA256',
-    Buffer.from(data, 'latin1'),
-    createPublicKey(publicKeyPem),
-    Buffer.from(tags.b!, 'base64'),
-  );
-  return { tags, bodyHashOk: bodyHash === tags.bh, ok };
 }
 
 describe('the SMTP transport sending pre-built messages', () => {

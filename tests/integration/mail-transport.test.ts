@@ -1,6 +1,6 @@
 // Outgoing mail end to end below the pipeline: the outbox writes a real RFC 5322 message, the
 // SMTP transport delivers one to a real in-process SMTP server, DKIM signs what RFC 8058 needs.
-import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, listOutbox, type MailTransport } from '../../src/mail/transport.js';
+import { verifyDkim } from '../helpers/dkim.js';
 
 interface Received {
   from: string;
@@ -91,60 +92,6 @@ async function expectCampaignMessage(raw: string, message: OutgoingMessage) {
   expect(parsed.messageId).toBe(message.messageId);
   expect(parsed.html).toContain('Hello Zoë');
   expect(parsed.text).toContain('Unsubscribe: https://bulletin.example.org/unsubscribe/tok');
-}
-
-/**
- * A relaxed/relaxed DKIM check (RFC 6376 §3.4), enough to prove the signature nodemailer adds
- * verifies with the public key and covers the right fields.
- */
-function verifyDkim(raw: string, publicKeyPem: string) {
-  const split = raw.indexOf('\r\n\r\n');
-  const head = raw.slice(0, split);
-  const body = raw.slice(split + 4);
-  const lines = head.split(/\r\n(?![ \t])/);
-  const signatureLine = lines.find((l) => /^dkim-signature:/i.test(l))!;
-  const tags = Object.fromEntries(
-    signatureLine
-      .slice(signatureLine.indexOf(':') + 1)
-      .replace(/\s+/g, '')
-      .split(';')
-      .filter(Boolean)
-      .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
-  );
-  const relaxedBody = body
-    .split('\r\n')
-    .map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
-    .join('\r\n')
-    .replace(/(\r\n)*$/, '\r\n');
-  const bodyHash = createHash('sha256').update(relaxedBody, 'latin1').digest('base64');
-  const relaxed = (line: string) => {
-    const colon = line.indexOf(':');
-    const value = line
-      .slice(colon + 1)
-      .replace(/\r\n/g, '')
-      .replace(/[ \t]+/g, ' ')
-      .trim();
-    return `${line.slice(0, colon).trim().toLowerCase()}:${value}`;
-  };
-  const used = new Set<number>();
-  const signed = (tags.h as string).split(':').map((name) => {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      if (!used.has(i) && lines[i]!.toLowerCase().startsWith(`${name.toLowerCase()}:`)) {
-        used.add(i);
-        return `${relaxed(lines[i]!)}\r\n`;
-      }
-    }
-    return '';
-  });
-  const unsignedSignature = relaxed(signatureLine).replace(/b=[^;]*$/, 'b=');
-  const data = signed.join('') + unsignedSignature;
-  const ok = verify(
-    'RSA-SHA256',
-    Buffer.from(data, 'latin1'),
-    createPublicKey(publicKeyPem),
-    Buffer.from(tags.b as string, 'base64'),
-  );
-  return { tags: tags as Record<string, string>, bodyHashOk: bodyHash === tags.bh, ok };
 }
 
 describe('the outbox (no SMTP_URL)', () => {

@@ -10,6 +10,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Container } from '../../container.js';
 import { hasScope } from '../../domain/scopes.js';
+import { bearerToken, TOKEN_CHARS } from '../middleware/auth.js';
 import type { TokensService } from '../../services/tokens.service.js';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -99,12 +100,12 @@ function boardAuth(tokens: TokensService): RequestHandler {
 /** The token from `Basic base64(user:token)` or `Bearer token`. */
 function credential(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const bearer = /^Bearer ([A-Za-z0-9._~+/=-]{1,512})$/.exec(header);
-  if (bearer) return bearer[1];
+  const bearer = bearerToken(header);
+  if (bearer) return bearer;
   const basic = /^Basic ([A-Za-z0-9+/=]{1,1400})$/.exec(header);
   if (!basic) return undefined;
   const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const password = colon >= 0 ? decoded.slice(colon + 1) : '';
-  return /^[A-Za-z0-9._~+/=-]{1,512}$/.test(password) ? password : undefined;
+  return TOKEN_CHARS.test(password) ? password : undefined;
 }

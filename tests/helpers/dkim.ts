@@ -1,0 +1,51 @@
+// A relaxed/relaxed DKIM check (RFC 6376 §3.4) for tests: the body hash, the covered fields and
+// the signature against the public key.
+import { createHash, createPublicKey, verify } from 'node:crypto';
+
+export function verifyDkim(raw: string, publicKeyPem: string) {
+  const split = raw.indexOf('\r\n\r\n');
+  const lines = raw.slice(0, split).split(/\r\n(?![ \t])/);
+  const body = raw.slice(split + 4);
+  const signatureLine = lines.find((l) => /^dkim-signature:/i.test(l))!;
+  const tags = Object.fromEntries(
+    signatureLine
+      .slice(signatureLine.indexOf(':') + 1)
+      .replace(/\s+/g, '')
+      .split(';')
+      .filter(Boolean)
+      .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
+  ) as Record<string, string>;
+  const relaxedBody = body
+    .split('\r\n')
+    .map((l) => l.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
+    .join('\r\n')
+    .replace(/(\r\n)*$/, '\r\n');
+  const bodyHash = createHash('sha256').update(relaxedBody, 'latin1').digest('base64');
+  const relaxed = (line: string) => {
+    const colon = line.indexOf(':');
+    const value = line
+      .slice(colon + 1)
+      .replace(/\r\n/g, '')
+      .replace(/[ \t]+/g, ' ')
+      .trim();
+    return `${line.slice(0, colon).trim().toLowerCase()}:${value}`;
+  };
+  const used = new Set<number>();
+  const signed = tags.h!.split(':').map((name) => {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (!used.has(i) && lines[i]!.toLowerCase().startsWith(`${name.toLowerCase()}:`)) {
+        used.add(i);
+        return `${relaxed(lines[i]!)}\r\n`;
+      }
+    }
+    return '';
+  });
+  const data = signed.join('') + relaxed(signatureLine).replace(/b=[^;]*$/, 'b=');
+  const ok = verify(
+    'RSA-SHA256',
+    Buffer.from(data, 'latin1'),
+    createPublicKey(publicKeyPem),
+    Buffer.from(tags.b!, 'base64'),
+  );
+  return { tags, bodyHashOk: bodyHash === tags.bh, ok };
+}
