@@ -107,6 +107,9 @@ const rawSchema = z.object({
   IMPORT_MAX_BYTES: int(1024),
   JSON_BODY_LIMIT_BYTES: int(1024),
   SHUTDOWN_TIMEOUT_MS: int(0),
+  // How long an SMTP server may stay silent (greeting, any reply, the answer to the end of
+  // DATA) before the attempt counts as a transient failure and the message is retried.
+  SMTP_TIMEOUT_MS: int(100),
   OUTBOX_DIR: z.string().default('var/outbox'),
 });
 
@@ -152,6 +155,7 @@ export interface Config {
   importMaxBytes: number;
   jsonBodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  smtpTimeoutMs: number;
   outboxDir: string;
 }
 
@@ -290,6 +294,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     importMaxBytes: raw.IMPORT_MAX_BYTES,
     jsonBodyLimitBytes: raw.JSON_BODY_LIMIT_BYTES,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    smtpTimeoutMs: raw.SMTP_TIMEOUT_MS,
     outboxDir: path.resolve(packageRoot(), raw.OUTBOX_DIR),
   });
 }

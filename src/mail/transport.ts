@@ -80,9 +80,11 @@ export function createMailTransport(config: Config): MailTransport {
     // hidden retry can duplicate a message the server accepted just before the connection
     // dropped; the delivery ledger decides about retries instead.
     maxRequeues: 0,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 60_000,
+    // A server that stops answering must not hold a window (and its rows `sending`) for long:
+    // the attempt fails as transient and the ledger schedules the retry.
+    connectionTimeout: Math.min(10_000, config.smtpTimeoutMs),
+    greetingTimeout: Math.min(10_000, config.smtpTimeoutMs),
+    socketTimeout: config.smtpTimeoutMs,
     ...SAFE,
     ...(dkim ? { dkim } : {}),
   } as Parameters<typeof nodemailer.createTransport>[0]);

@@ -12,6 +12,7 @@ import { senderOf, type Sender } from '../domain/sender.js';
 import { signLink, type SigningKey } from '../domain/links.js';
 import { classifySmtpError, type SmtpErrorLike } from '../domain/smtp-errors.js';
 import type { Pool } from '../db/pool.js';
+import { retryOnConnectionLoss } from '../db/retry.js';
 import { CampaignsRepository, type CampaignRow } from '../db/repositories/campaigns.repository.js';
 import {
   DeliveriesRepository,
@@ -75,7 +76,20 @@ export class DeliveryService {
   ): Promise<BatchOutcome> {
     const campaigns = new CampaignsRepository(this.pool);
     const ledger = new DeliveriesRepository(this.pool);
-    const abandoned = await ledger.markAbandoned(job.campaignId, jobId);
+    // Every statement of a batch rides out a database restart: outcomes of messages already
+    // handed to SMTP wait in memory until PostgreSQL answers again (PRODUCT.md §5).
+    const db = <T>(fn: () => Promise<T>) =>
+      retryOnConnectionLoss(fn, {
+        onRetry: (error, attempt) => {
+          if (attempt === 1) {
+            log.warn(
+              { event: 'database_unavailable', campaignId: job.campaignId, err: error },
+              'database unreachable: holding the batch until it answers',
+            );
+          }
+        },
+      });
+    const abandoned = await db(() => ledger.markAbandoned(job.campaignId, jobId));
     if (abandoned > 0) {
       log.warn(
         { event: 'deliveries_unknown', campaignId: job.campaignId, jobId, count: abandoned },
@@ -83,14 +97,15 @@ export class DeliveryService {
       );
       this.metrics.messages.inc({ result: 'unknown' }, abandoned);
     }
-    let campaign = await campaigns.findById(job.campaignId);
+    let campaign = await db(() => campaigns.findById(job.campaignId));
     let checkedAt = Date.now();
     // Outcomes of the last window when they need nothing else done first (no retry to queue,
     // no pause): written by the next claim's statement, saving a round trip per window.
     let pending: Outcome[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
-      await ledger.record(pending);
+      const outcomes = pending;
+      await db(() => ledger.record(outcomes));
       this.metrics.countMessages(pending.map(resultOf));
       pending = [];
     };
@@ -101,7 +116,7 @@ export class DeliveryService {
         // Checked once through the gate, where a job may have waited: pause, cancel and
         // SIGTERM stop new SMTP transactions within about half a second.
         if (Date.now() - checkedAt > 500) {
-          campaign = await campaigns.findById(job.campaignId);
+          campaign = await db(() => campaigns.findById(job.campaignId));
           checkedAt = Date.now();
         }
         if (!campaign || campaign.status !== 'running' || !campaign.snapshot) {
@@ -112,18 +127,22 @@ export class DeliveryService {
           await flush();
           return 'stopped';
         }
-        const { claimed, recipients } = await ledger.claimRecipients(
-          job.campaignId,
-          job.fromId,
-          job.toId,
-          this.windowSize,
-          jobId,
-          pending,
+        const previous = pending;
+        const { claimed, recipients } = await db(() =>
+          ledger.claimRecipients(
+            job.campaignId,
+            job.fromId,
+            job.toId,
+            this.windowSize,
+            jobId,
+            previous,
+          ),
         );
         this.metrics.countMessages(pending.map(resultOf));
         pending = [];
         if (claimed.length > 0) {
           outcome = await this.sendWindow(
+            db,
             log,
             campaign,
             claimed.map((c) => c.id),
@@ -139,13 +158,14 @@ export class DeliveryService {
       if (outcome === 'paused-by-errors') return outcome;
       if (outcome !== 'ok') pending = outcome.deferred;
     }
-    if (await campaigns.finishIfDone(job.campaignId)) {
+    if (await db(() => campaigns.finishIfDone(job.campaignId))) {
       log.info({ event: 'campaign_finished', campaignId: job.campaignId }, 'campaign finished');
     }
     return 'done';
   }
 
   private async sendWindow(
+    db: <T>(fn: () => Promise<T>) => Promise<T>,
     log: Logger,
     campaign: CampaignRow,
     ids: number[],
@@ -215,16 +235,18 @@ export class DeliveryService {
         }
         case 'bounce':
           outcomes.push({ id: r.delivery_id, status: 'bounced', error: verdict.reason });
-          await this.feedback.record({
-            type: 'bounce',
-            bounceType: verdict.bounceType,
-            source: 'smtp',
-            providerEventId: `smtp-${r.delivery_id}-${attempt}`,
-            campaignId: campaign.id,
-            subscriberId: r.subscriber_id,
-            email: r.email,
-            reason: verdict.reason,
-          });
+          await db(() =>
+            this.feedback.record({
+              type: 'bounce',
+              bounceType: verdict.bounceType,
+              source: 'smtp',
+              providerEventId: `smtp-${r.delivery_id}-${attempt}`,
+              campaignId: campaign.id,
+              subscriberId: r.subscriber_id,
+              email: r.email,
+              reason: verdict.reason,
+            }),
+          );
           break;
         case 'sender-blame':
           // The receiver objects to us, not to the recipient: never suppress them for it.
@@ -238,7 +260,7 @@ export class DeliveryService {
       if (results.some((x) => x.ok)) await this.resetSendErrors(campaign.id);
       return { deferred: outcomes };
     }
-    await ledger.record(outcomes);
+    await db(() => ledger.record(outcomes));
     // Counted once the ledger holds them, so each counter tracks the ledger's own count.
     this.metrics.countMessages(outcomes.map(resultOf));
     if (firstTransportError) {
@@ -273,7 +295,7 @@ export class DeliveryService {
         const reason =
           `paused after ${consecutive} consecutive transport errors: ${firstError}`.slice(0, 500);
         const campaigns = new CampaignsRepository(this.pool);
-        if (await campaigns.transition(campaign.id, ['running'], 'paused', { reason })) {
+        if (await db(() => campaigns.transition(campaign.id, ['running'], 'paused', { reason }))) {
           log.error(
             { event: 'campaign_auto_paused', campaignId: campaign.id, reason },
             'campaign paused itself',

@@ -1,6 +1,7 @@
 // A real SMTP server (smtp-server) that records every message it accepts, with hooks to make it
 // misbehave the way real receivers do: per-recipient 4xx/5xx, auth failures, slow answers.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import type { Socket } from 'node:net';
 import PostalMime from 'postal-mime';
 
 export interface ReceivedMessage {
@@ -30,6 +31,16 @@ export interface SinkBehaviour {
    * is recorded after the wait even if the client went away meanwhile: the server had it all.
    */
   dataDelayMs?: (to: string) => number;
+  /**
+   * Cut the connection in the middle of DATA (after the first chunk of the message arrived):
+   * the message is never accepted, and the client gets no reply.
+   */
+  dropInData?: (to: string, attempt: number) => boolean;
+  /**
+   * A server that stops answering: while true, no greeting, no reply to any command and no
+   * answer to the end of DATA is ever given (not even later), and nothing is recorded.
+   */
+  silent?: boolean;
 }
 
 export interface SmtpSink {
@@ -41,7 +52,7 @@ export interface SmtpSink {
   /** Connection errors other than resets by a client that went away. */
   connectionErrors: Error[];
   byRecipient(): Map<string, ReceivedMessage[]>;
-  /** Closes every open connection: the next message needs a new one (and a new AUTH). */
+  /** Cuts every open connection: the next message needs a new one (and a new AUTH). */
   dropConnections(): void;
   close(): Promise<void>;
 }
@@ -62,12 +73,22 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
+    onConnect(_session, callback) {
+      if (sink.behaviour!.silent) return; // never greets
+      callback();
+    },
+    onMailFrom(_address, _session, callback) {
+      if (sink.behaviour!.silent) return;
+      callback();
+    },
     onAuth(auth, _session, callback) {
+      if (sink.behaviour!.silent) return;
       const err = sink.behaviour!.authError;
       if (err) return callback(smtpError(err.code, err.message));
       callback(null, { user: auth.username ?? 'anyone' });
     },
     onRcptTo(address: SMTPServerAddress, _session: SMTPServerSession, callback) {
+      if (sink.behaviour!.silent) return;
       const to = address.address.toLowerCase();
       const n = (attempts.get(to) ?? 0) + 1;
       attempts.set(to, n);
@@ -77,8 +98,17 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      const first = session.envelope.rcptTo[0]?.address.toLowerCase() ?? '';
+      let dropped = false;
+      stream.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (!dropped && sink.behaviour!.dropInData?.(first, attempts.get(first) ?? 1)) {
+          dropped = true;
+          connectionOf(session.id)?.destroy();
+        }
+      });
       stream.on('end', () => {
+        if (dropped || sink.behaviour!.silent) return; // no answer, nothing accepted
         const receivedAt = Date.now();
         const raw = Buffer.concat(chunks).toString('utf8');
         const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
@@ -87,6 +117,7 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
         if (delay > 0) setTimeout(answer, delay);
         else answer();
         function answer() {
+          if (sink.behaviour!.silent) return;
           const err = sink.behaviour!.onData?.(to[0]!, attempts.get(to[0]!) ?? 1);
           if (err) return callback(smtpError(err.code, err.message));
           PostalMime.parse(raw)
@@ -115,8 +146,22 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
   });
   // A client that dies mid-transaction resets its connection; a real server shrugs that off,
   // and without a listener smtp-server would throw it as an uncaught exception.
+  /** The socket of the connection serving one session. */
+  function connectionOf(sessionId: string): { destroy(): void } | undefined {
+    const connections = (
+      server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }
+    ).connections;
+    for (const c of connections) if (c.id === sessionId) return c._socket;
+    return undefined;
+  }
   server.on('error', (error: Error & { code?: string }) => {
     if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') connectionErrors.push(error);
+  });
+  // Every socket, whatever state its SMTP session is in (even one still waiting for a greeting).
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.server.address();
@@ -130,9 +175,7 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
       return map;
     },
     dropConnections() {
-      const connections = (server as unknown as { connections: Set<{ close(): void }> })
-        .connections;
-      for (const c of connections) c.close();
+      for (const socket of sockets) socket.destroy();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
