@@ -13,6 +13,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createApp } from '../../src/api/app.js';
 import { startWorkers, type RunningWorkers } from '../../workers/index.js';
+import { testLogDestination } from './test-logs.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -95,7 +96,9 @@ export async function createTestContext(
   const dbName = uniqueName('bulletin_test');
   const prefix = uniqueName('bt');
   const config = loadConfig({ env: testEnv(dbName, prefix, extraEnv) });
-  const log = createLogger(config.logLevel);
+  // Audited runs log at `info`, as production does, into TEST_LOG_DIR (see test-logs.ts).
+  const auditLog = testLogDestination(`context-${prefix}`);
+  const log = auditLog ? createLogger('info', {}, auditLog) : createLogger(config.logLevel);
   await migrate(config.databaseUrl);
   const container = await createContainer(config, log);
   const app = createApp(container);

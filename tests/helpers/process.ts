@@ -4,6 +4,7 @@
 // the `listening` line says which one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { packageRoot } from '../../src/lib/paths.js';
+import { keepProcessOutput } from './test-logs.js';
 
 /** all, api or worker; anything else is passed through to test the refusal. */
 export type Role = string;
@@ -62,8 +63,11 @@ export function startService(role: Role, env: Record<string, string>): ServicePr
   const notify = () => {
     for (const listener of listeners) listener();
   };
+  // Everything it writes also goes to the log audit, as it arrives (see test-logs.ts).
+  const auditName = `process-${role}-${child.pid ?? 'x'}`;
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
+    keepProcessOutput(auditName, chunk);
     notify();
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
