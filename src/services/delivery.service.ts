@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { retryDelayMs } from '../domain/campaign.js';
 import { senderOf, type Sender } from '../domain/sender.js';
-import { signLink, type SigningKey } from '../domain/links.js';
+import type { SigningKey } from '../domain/links.js';
 import { classifySmtpError, type SmtpErrorLike } from '../domain/smtp-errors.js';
 import type { Pool } from '../db/pool.js';
 import { retryOnConnectionLoss } from '../db/retry.js';
@@ -22,8 +22,9 @@ import {
 import { Gate } from '../lib/gate.js';
 import type { Logger } from '../lib/logger.js';
 import type { MessageResult, Metrics } from '../metrics/metrics.js';
-import { InvalidMessageError, newMessageId, type OutgoingMessage } from '../mail/message.js';
-import { Personalizer } from '../mail/render.js';
+import { InvalidMessageError, type OutgoingMessage } from '../mail/message.js';
+import type { Personalizer } from '../mail/render.js';
+import { CampaignMessageBuilder } from './campaign-message.builder.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import { retryJobId, type DeliveryJob, type Queues } from '../queue/queues.js';
@@ -39,7 +40,7 @@ const resultOf = (o: Outcome): MessageResult =>
   o.status === 'queued' || o.status === 'sending' ? 'retried' : o.status;
 
 export class DeliveryService {
-  private readonly personalizers = new Map<string, Personalizer>();
+  private readonly messages: CampaignMessageBuilder;
 
   constructor(
     private readonly pool: Pool,
@@ -52,7 +53,9 @@ export class DeliveryService {
     private readonly signingKey: () => SigningKey,
     private readonly log: Logger,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.messages = new CampaignMessageBuilder(config, signingKey);
+  }
 
   /** How many messages of one job are in flight at once. */
   get windowSize(): number {
@@ -178,7 +181,7 @@ export class DeliveryService {
     const outcomes: Outcome[] = ids
       .filter((id) => !eligible.has(id))
       .map((id) => ({ id, status: 'suppressed', error: 'no longer subscribed or deliverable' }));
-    const personalizer = this.personalizer(campaign);
+    const personalizer = this.messages.personalizer(campaign);
     const from = senderOf(campaign, this.config.mailFrom);
     const results = await Promise.all(
       recipients.map((r) => this.sendOne(campaign, personalizer, from, r)),
@@ -338,7 +341,7 @@ export class DeliveryService {
   ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
     let message: OutgoingMessage;
     try {
-      message = this.buildMessage(campaign, personalizer, r, from);
+      message = this.messages.build(campaign, personalizer, r, from);
     } catch (error) {
       // A template that exceeds its render limits, or data that cannot make a safe header,
       // fails the same way on every attempt: permanent.
@@ -356,66 +359,5 @@ export class DeliveryService {
         error: error instanceof InvalidMessageError ? { message: e.message, unsendable: true } : e,
       };
     }
-  }
-
-  buildMessage(
-    campaign: CampaignRow,
-    personalizer: Personalizer,
-    r: Recipient,
-    from: Sender,
-  ): OutgoingMessage {
-    const key = this.signingKey();
-    const link = (purpose: 'unsubscribe' | 'preferences') =>
-      `${this.config.publicUrl}/${purpose}/${signLink(key, { purpose, subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}`;
-    const unsubscribeUrl = link('unsubscribe');
-    // The HTML part comes quoted-printable already: its static runs were encoded once.
-    const rendered = personalizer.renderForMime({
-      subscriber: { email: r.email, name: r.name, uuid: r.uuid, attributes: r.attributes },
-      campaign: {
-        name: campaign.name,
-        subject: campaign.snapshot!.subject,
-        uuid: campaign.uuid,
-        data: campaign.data,
-      },
-      list: { name: r.list_name ?? '' },
-      unsubscribe_url: unsubscribeUrl,
-      preferences_url: link('preferences'),
-    });
-    const firstList = campaign.list_ids[0] ?? 0;
-    return {
-      from: { ...(from.name ? { name: from.name } : {}), address: from.address },
-      to: { ...(r.name ? { name: r.name } : {}), address: r.email },
-      ...(campaign.reply_to ? { replyTo: campaign.reply_to } : {}),
-      subject: rendered.subject,
-      html: '',
-      htmlEncoded: rendered.htmlEncoded,
-      text: rendered.text,
-      messageId: newMessageId(from.domain),
-      listUnsubscribe: {
-        url: unsubscribeUrl,
-        ...(this.config.unsubscribeMailto ? { mailto: this.config.unsubscribeMailto } : {}),
-      },
-      oneClick: true,
-      listId: `<list-${firstList}.${from.domain}>`,
-      bulk: true,
-      feedbackId: `${campaign.id}:${firstList}:newsletter:bulletin`,
-      campaignUuid: campaign.uuid,
-      ...(this.config.bounceDomain
-        ? {
-            returnPath: `bounce+${signLink(key, { purpose: 'bounce', subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}@${this.config.bounceDomain}`,
-          }
-        : {}),
-    };
-  }
-
-  private personalizer(campaign: CampaignRow): Personalizer {
-    const cacheKey = `${campaign.id}:${campaign.started_at?.getTime() ?? 0}`;
-    let p = this.personalizers.get(cacheKey);
-    if (!p) {
-      p = new Personalizer(campaign.snapshot!);
-      if (this.personalizers.size > 20) this.personalizers.clear();
-      this.personalizers.set(cacheKey, p);
-    }
-    return p;
   }
 }

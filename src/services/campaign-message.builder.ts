@@ -1,0 +1,79 @@
+// Builds one campaign message for one recipient: the per-recipient Liquid render of the
+// campaign's snapshot (compiled once per campaign and cached), signed links, the §6 headers.
+import type { Config } from '../config.js';
+import type { Sender } from '../domain/sender.js';
+import { signLink, type SigningKey } from '../domain/links.js';
+import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
+import type { Recipient } from '../db/repositories/deliveries.repository.js';
+import { newMessageId, type OutgoingMessage } from '../mail/message.js';
+import { Personalizer } from '../mail/render.js';
+
+export class CampaignMessageBuilder {
+  private readonly personalizers = new Map<string, Personalizer>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly signingKey: () => SigningKey,
+  ) {}
+
+  build(
+    campaign: CampaignRow,
+    personalizer: Personalizer,
+    r: Recipient,
+    from: Sender,
+  ): OutgoingMessage {
+    const key = this.signingKey();
+    const link = (purpose: 'unsubscribe' | 'preferences') =>
+      `${this.config.publicUrl}/${purpose}/${signLink(key, { purpose, subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}`;
+    const unsubscribeUrl = link('unsubscribe');
+    // The HTML part comes quoted-printable already: its static runs were encoded once.
+    const rendered = personalizer.renderForMime({
+      subscriber: { email: r.email, name: r.name, uuid: r.uuid, attributes: r.attributes },
+      campaign: {
+        name: campaign.name,
+        subject: campaign.snapshot!.subject,
+        uuid: campaign.uuid,
+        data: campaign.data,
+      },
+      list: { name: r.list_name ?? '' },
+      unsubscribe_url: unsubscribeUrl,
+      preferences_url: link('preferences'),
+    });
+    const firstList = campaign.list_ids[0] ?? 0;
+    return {
+      from: { ...(from.name ? { name: from.name } : {}), address: from.address },
+      to: { ...(r.name ? { name: r.name } : {}), address: r.email },
+      ...(campaign.reply_to ? { replyTo: campaign.reply_to } : {}),
+      subject: rendered.subject,
+      html: '',
+      htmlEncoded: rendered.htmlEncoded,
+      text: rendered.text,
+      messageId: newMessageId(from.domain),
+      listUnsubscribe: {
+        url: unsubscribeUrl,
+        ...(this.config.unsubscribeMailto ? { mailto: this.config.unsubscribeMailto } : {}),
+      },
+      oneClick: true,
+      listId: `<list-${firstList}.${from.domain}>`,
+      bulk: true,
+      feedbackId: `${campaign.id}:${firstList}:newsletter:bulletin`,
+      campaignUuid: campaign.uuid,
+      ...(this.config.bounceDomain
+        ? {
+            returnPath: `bounce+${signLink(key, { purpose: 'bounce', subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}@${this.config.bounceDomain}`,
+          }
+        : {}),
+    };
+  }
+
+  personalizer(campaign: CampaignRow): Personalizer {
+    const cacheKey = `${campaign.id}:${campaign.started_at?.getTime() ?? 0}`;
+    let p = this.personalizers.get(cacheKey);
+    if (!p) {
+      p = new Personalizer(campaign.snapshot!);
+      if (this.personalizers.size > 20) this.personalizers.clear();
+      this.personalizers.set(cacheKey, p);
+    }
+    return p;
+  }
+}
