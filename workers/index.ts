@@ -41,6 +41,10 @@ export function startWorkers(container: Container): RunningWorkers {
         'job failed',
       ),
     );
+    // A job whose lock lapsed (its process died or hung) is handed to another run.
+    worker.on('stalled', (jobId) =>
+      log.warn({ event: 'job_stalled', queue: worker.name, jobId }, 'job stalled: it runs again'),
+    );
     worker.on('error', (error) =>
       log.error({ event: 'worker_error', queue: worker.name, err: error }, 'worker error'),
     );

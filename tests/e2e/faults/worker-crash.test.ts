@@ -124,6 +124,8 @@ describe('a worker process killed mid-campaign', () => {
     const emails = new Set(rows.map((r) => r.email));
     expect([...received.keys()].filter((to) => !emails.has(to))).toEqual([]);
 
+    // The new process noticed the dead process's job once its lock lapsed.
+    expect(second.logs().some((l) => l.event === 'job_stalled')).toBe(true);
     // The process that re-ran the dead job said so, with the count.
     const noticed = second
       .logs()
