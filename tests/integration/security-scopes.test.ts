@@ -1,0 +1,211 @@
+// Scopes on every admin route (PRODUCT.md §4): a table of what each route needs, checked
+// against the routes the app really serves, then every route is called with every kind of
+// credential. A route added without an entry here fails the first test.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
+import { SCOPES, type Scope } from '../../src/domain/scopes.js';
+
+const METRICS_TOKEN = 'metrics-token-for-the-scope-table-0123';
+
+/** Route → the scopes that open it (`admin` opens everything). */
+const NEEDS: Record<string, Scope[]> = {
+  'GET /lists': ['read'],
+  'POST /lists': ['subscribers:write'],
+  'GET /lists/:id': ['read'],
+  'PATCH /lists/:id': ['subscribers:write'],
+  'DELETE /lists/:id': ['subscribers:write'],
+  'POST /lists/:id/imports': ['subscribers:write'],
+  'GET /imports/:id': ['read'],
+  'GET /lists/:id/export.csv': ['read'],
+  'GET /subscribers': ['read'],
+  'POST /subscribers': ['subscribers:write'],
+  'GET /subscribers/:id': ['read'],
+  'PATCH /subscribers/:id': ['subscribers:write'],
+  'DELETE /subscribers/:id': ['subscribers:write'],
+  'PUT /subscribers/:id/lists': ['subscribers:write'],
+  'GET /subscribers/:id/events': ['read'],
+  'GET /tokens': [],
+  'POST /tokens': [],
+  'DELETE /tokens/:id': [],
+  'GET /templates': ['read'],
+  'POST /templates': ['templates:write'],
+  'GET /templates/:id': ['read'],
+  'PATCH /templates/:id': ['templates:write'],
+  'DELETE /templates/:id': ['templates:write'],
+  'POST /templates/:id/preview': ['templates:write'],
+  'GET /campaigns': ['read'],
+  'POST /campaigns': ['campaigns:write'],
+  'GET /campaigns/:id': ['read'],
+  'PATCH /campaigns/:id': ['campaigns:write'],
+  'DELETE /campaigns/:id': ['campaigns:write'],
+  'GET /campaigns/:id/preflight': ['read'],
+  'POST /campaigns/:id/test': ['campaigns:send'],
+  'POST /campaigns/:id/schedule': ['campaigns:send'],
+  'POST /campaigns/:id/send': ['campaigns:send'],
+  'POST /campaigns/:id/pause': ['campaigns:send'],
+  'POST /campaigns/:id/resume': ['campaigns:send'],
+  'POST /campaigns/:id/cancel': ['campaigns:send'],
+  'POST /campaigns/:id/retry': ['campaigns:send'],
+  'GET /campaigns/:id/deliveries': ['read'],
+  'GET /queues': ['read', 'ops'],
+  'GET /queues/:name/failed': ['read', 'ops'],
+  'POST /queues/:name/jobs/:id/retry': ['ops'],
+  'DELETE /queues/:name/jobs/:id': ['ops'],
+};
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** The routes of the /api/v1 router, read from Express's own router stack. */
+function servedApiRoutes(app: unknown): string[] {
+  const top = (app as { router: { stack: Layer[] } }).router.stack;
+  const routesOf = (stack: Layer[]): string[] =>
+    stack.flatMap((layer) =>
+      layer.route
+        ? Object.keys(layer.route.methods)
+            .filter((m) => m !== '_all')
+            .map((m) => `${m.toUpperCase()} ${layer.route!.path}`)
+        : layer.handle?.stack
+          ? routesOf(layer.handle.stack)
+          : [],
+    );
+  // The API router is the one whose sub-routers serve /campaigns.
+  const api = top.find(
+    (l) => l.handle?.stack && routesOf(l.handle.stack).includes('GET /campaigns'),
+  );
+  return routesOf(api!.handle!.stack!).sort();
+}
+
+let ctx: TestContext;
+const tokens = new Map<string, string>();
+let revoked: string;
+beforeAll(async () => {
+  ctx = await createTestContext({ METRICS_TOKEN });
+  for (const scope of SCOPES) {
+    const res = await ctx
+      .api()
+      .post('/api/v1/tokens')
+      .send({ name: scope, scopes: [scope] });
+    expect(res.status).toBe(201);
+    tokens.set(scope, res.body.token as string);
+  }
+  const gone = await ctx
+    .api()
+    .post('/api/v1/tokens')
+    .send({ name: 'gone', scopes: ['admin'] });
+  revoked = gone.body.token as string;
+  await ctx.api().delete(`/api/v1/tokens/${gone.body.id}`).expect(204);
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+function call(route: string, auth: string | undefined) {
+  const [method, path] = route.split(' ') as [string, string];
+  const url = `/api/v1${path.replace(':name', 'deliveries').replace(/:id/g, '999999')}`;
+  const req = ctx.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](url);
+  if (auth !== undefined) req.set('Authorization', auth);
+  return ['POST', 'PUT', 'PATCH'].includes(method) && !path.endsWith('/imports')
+    ? req.send({})
+    : req;
+}
+
+describe('the scope table', () => {
+  it('covers exactly the routes the API serves, and the OpenAPI document lists them all', async () => {
+    const served = servedApiRoutes(ctx.app);
+    expect(served).toEqual(Object.keys(NEEDS).sort());
+    const doc = (await ctx.http.get('/api/v1/openapi.json').expect(200)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) =>
+        Object.keys(ops).map(
+          (m) => `${m.toUpperCase()} ${p.replace('/api/v1', '').replace(/\{(\w+)\}/g, ':$1')}`,
+        ),
+      )
+      .sort();
+    expect(documented).toEqual(served);
+  });
+});
+
+describe.each(Object.entries(NEEDS))('%s', (route, needs) => {
+  it('refuses a missing, malformed, unknown or revoked token with 401', async () => {
+    for (const auth of [
+      undefined,
+      'Basic YWRtaW46YWRtaW4=',
+      'Bearer ',
+      'Bearer bt_not-a-real-token-000000000000000000000000',
+      `Bearer ${TEST_ADMIN_TOKEN}x`,
+      `Bearer ${revoked}`,
+    ]) {
+      const res = await call(route, auth);
+      expect(res.status, String(auth)).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+  });
+
+  it('answers 403 to every other scope, and lets the right ones (and admin) through', async () => {
+    for (const scope of SCOPES) {
+      const res = await call(route, `Bearer ${tokens.get(scope)!}`);
+      const allowed = scope === 'admin' || needs.includes(scope);
+      if (allowed) {
+        expect([401, 403], `${scope} must pass`).not.toContain(res.status);
+      } else {
+        expect(res.status, `${scope} must be refused`).toBe(403);
+        expect(res.body).toMatchObject({ status: 403, type: expect.any(String) });
+      }
+    }
+    const bootstrap = await call(route, `Bearer ${TEST_ADMIN_TOKEN}`);
+    expect([401, 403]).not.toContain(bootstrap.status);
+  });
+});
+
+describe('outside /api/v1', () => {
+  it('the queue dashboard needs an ops or admin token (basic auth password or bearer)', async () => {
+    const none = await ctx.http.get('/admin/queues');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Basic/);
+    const basic = (token: string) => `Basic ${Buffer.from(`ops:${token}`).toString('base64')}`;
+    for (const scope of SCOPES) {
+      const token = tokens.get(scope)!;
+      const allowed = scope === 'ops' || scope === 'admin';
+      for (const auth of [basic(token), `Bearer ${token}`]) {
+        const res = await ctx.http.get('/admin/queues').set('Authorization', auth);
+        if (allowed) expect(res.status, `${scope} ${auth.split(' ')[0]}`).toBe(200);
+        else expect([401, 403], `${scope} ${auth.split(' ')[0]}`).toContain(res.status);
+      }
+    }
+  });
+
+  it('metrics need METRICS_TOKEN when it is set; API tokens do not open them', async () => {
+    expect((await ctx.http.get('/metrics')).status).toBe(401);
+    const admin = await ctx.http.get('/metrics').set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`);
+    expect(admin.status).toBe(401);
+    const ok = await ctx.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('bulletin_messages_total');
+  });
+
+  it('a token cannot mint itself a wider one; unknown scopes are refused', async () => {
+    for (const scope of SCOPES.filter((s) => s !== 'admin')) {
+      const res = await ctx.http
+        .post('/api/v1/tokens')
+        .set('Authorization', `Bearer ${tokens.get(scope)!}`)
+        .send({ name: 'escalate', scopes: ['admin'] });
+      expect(res.status, scope).toBe(403);
+    }
+    const bad = await ctx
+      .api()
+      .post('/api/v1/tokens')
+      .send({ name: 'x', scopes: ['root'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].path).toMatch(/^scopes/);
+    const { rows } = await ctx.db.query(
+      "SELECT count(*)::int AS n FROM api_tokens WHERE name IN ('escalate', 'x')",
+    );
+    expect(rows[0].n).toBe(0);
+  });
+});
