@@ -81,7 +81,7 @@ describe('tokens only as hashes', () => {
         if (type === 'string') dump.push((await redis.get(key)) ?? '');
         if (type === 'hash') dump.push(JSON.stringify(await redis.hgetall(key)));
         if (type === 'list') dump.push(...(await redis.lrange(key, 0, -1)));
-        if (type === 'zset') dump.push(...(await redis.zrange(key, 0, -1)));
+        if (type === 'zset') dump.push(...(await redis.zrange(key, '0', '-1')));
         if (type === 'set') dump.push(...(await redis.smembers(key)));
       }
       const text = dump.join('\n');

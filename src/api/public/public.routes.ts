@@ -24,7 +24,7 @@ import {
   type Page,
   type PreferencesState,
 } from './pages.js';
-import { SUBSCRIBE_LIMIT, formRateLimit } from './rate-limit.js';
+import { SUBSCRIBE_LIMIT, TOKEN_LIMIT, formRateLimit } from './rate-limit.js';
 import { ICON_PATH, STYLESHEET_PATH, serveIcon, serveStylesheet } from './styles.js';
 
 const PATHS = ['/subscribe', '/confirm', '/unsubscribe', '/preferences', '/assets'];
@@ -53,6 +53,8 @@ export function publicRouter(container: Container): express.Router {
     next();
   });
 
+  // Counts only refused links (unknown, forged): guessing is slowed, real clicks never are.
+  const tokenLimit = formRateLimit(container.redis, container.config.queuePrefix, TOKEN_LIMIT);
   router.get(STYLESHEET_PATH, serveStylesheet);
   router.get(ICON_PATH, serveIcon);
 
@@ -99,7 +101,7 @@ export function publicRouter(container: Container): express.Router {
 
   // ---- confirm -------------------------------------------------------------------------------
 
-  router.get('/confirm/:token', async (req, res) => {
+  router.get('/confirm/:token', tokenLimit, async (req, res) => {
     const visitor = await visitorOf(req, res, 'confirm');
     if (!visitor) return;
     const result = await subscriptions.confirm(visitor, origin(req));
@@ -110,7 +112,7 @@ export function publicRouter(container: Container): express.Router {
   // ---- unsubscribe ---------------------------------------------------------------------------
 
   // A GET never unsubscribes: link scanners and previews open links too.
-  router.get('/unsubscribe/:token', async (req, res) => {
+  router.get('/unsubscribe/:token', tokenLimit, async (req, res) => {
     const visitor = await visitorOf(req, res, 'unsubscribe');
     if (!visitor) return;
     const targets = await preferences.unsubscribeTargets(visitor);
@@ -120,7 +122,7 @@ export function publicRouter(container: Container): express.Router {
     );
   });
 
-  router.post('/unsubscribe/:token', readRawBody, async (req, res) => {
+  router.post('/unsubscribe/:token', tokenLimit, readRawBody, async (req, res) => {
     const visitor = await visitorOf(req, res, 'unsubscribe');
     if (!visitor) return;
     // Any POST to a genuine link unsubscribes (losing an unsubscribe is worse than a body that
@@ -148,13 +150,13 @@ export function publicRouter(container: Container): express.Router {
     ...extra,
   });
 
-  router.get('/preferences/:token', async (req, res) => {
+  router.get('/preferences/:token', tokenLimit, async (req, res) => {
     const visitor = await visitorOf(req, res, 'preferences');
     if (!visitor) return;
     show(res, preferencesPage(await preferencesState(visitor)));
   });
 
-  router.post('/preferences/:token', readRawBody, async (req, res) => {
+  router.post('/preferences/:token', tokenLimit, readRawBody, async (req, res) => {
     const visitor = await visitorOf(req, res, 'preferences');
     if (!visitor) return;
     const fields = formFields(req);

@@ -11,6 +11,7 @@ import { postmarkWebhook } from '../webhooks/postmark.js';
 import { sendgridWebhook } from '../webhooks/sendgrid.js';
 import { sesWebhook } from '../webhooks/ses.js';
 import type { WebhookHandler } from '../webhooks/verify.js';
+import { WEBHOOK_LIMIT, formRateLimit } from '../public/rate-limit.js';
 
 /** SendGrid posts batches of events; 5 MiB holds thousands of them. */
 export const WEBHOOK_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
@@ -21,6 +22,10 @@ export function webhooksRouter(container: Container): express.Router {
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT_BYTES });
 
+  // Only refused requests count (bad signature or body): a provider's real traffic never does.
+  const refusals = formRateLimit(redis, config.queuePrefix, WEBHOOK_LIMIT, (_req, _res, next) =>
+    next(new AppError('rate_limited', 'Too many refused webhook requests; try again later')),
+  );
   const mount = (source: WebhookSource, handler: WebhookHandler | undefined) => {
     const notConfigured: RequestHandler = (req, _res, next) => {
       // Indistinguishable from an unknown path: an unset credential means "no such webhook".
@@ -29,18 +34,24 @@ export function webhooksRouter(container: Container): express.Router {
     };
     // A configured webhook's refusals exist as a series from the start, for rate() and alerts.
     if (handler) metrics.webhookRejected.inc({ source }, 0);
-    router.post(`/webhooks/${source}`, notConfigured, raw, async (req: Request, res: Response) => {
-      const outcome = await verified(source, handler!, req, res);
-      let result;
-      try {
-        result = await services.webhookEvents.ingest(source, outcome.normalised);
-      } catch (error) {
-        await outcome.rollback?.().catch(() => undefined);
-        throw error;
-      }
-      // Only now, with the events committed, is the provider told it may forget them.
-      res.status(200).json({ ...result, ...outcome.reply });
-    });
+    router.post(
+      `/webhooks/${source}`,
+      refusals,
+      notConfigured,
+      raw,
+      async (req: Request, res: Response) => {
+        const outcome = await verified(source, handler!, req, res);
+        let result;
+        try {
+          result = await services.webhookEvents.ingest(source, outcome.normalised);
+        } catch (error) {
+          await outcome.rollback?.().catch(() => undefined);
+          throw error;
+        }
+        // Only now, with the events committed, is the provider told it may forget them.
+        res.status(200).json({ ...result, ...outcome.reply });
+      },
+    );
   };
 
   const verified = async (
