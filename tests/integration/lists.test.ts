@@ -60,7 +60,7 @@ describe('lists', () => {
     [{ name: 42 }, 'name', ''],
     [{ name: 'ok', optin: 'triple' }, 'optin', ''],
     [{ name: 'ok', visibility: 'secret' }, 'visibility', ''],
-    [{ name: 'ok', colour: 'red' }, '(body)', 'unknown field: colour'],
+    [{ name: 'ok', colour: 'red' }, 'colour', 'is not a known field'],
     [{ name: 'x'.repeat(201) }, 'name', 'at most 200'],
   ])('refuses %j with a problem naming %s', async (body, path, message) => {
     const before = await ctx.db.query('SELECT count(*)::int AS n FROM lists');

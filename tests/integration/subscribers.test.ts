@@ -99,7 +99,7 @@ describe('creating subscribers', () => {
     [{ email: 'ok@example.org', lists: 'all' }, 'lists'],
     [{ email: 'ok@example.org', lists: [0] }, 'lists.0'],
     [{ email: 'ok@example.org', status: 'happy' }, 'status'],
-    [{ email: 'ok@example.org', role: 'admin' }, '(body)'],
+    [{ email: 'ok@example.org', role: 'admin' }, 'role'],
   ])('refuses %j with 400 naming %s and stores nothing', async (body, path) => {
     const before = await count('subscribers');
     const res = await ctx.api().post('/api/v1/subscribers').send(body);

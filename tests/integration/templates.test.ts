@@ -174,7 +174,7 @@ describe('templates API', () => {
     [{ name: 'x'.repeat(201), mjml: simple() }, 'name', 'at most 200'],
     [{ name: 'ok' }, 'mjml', 'is required'],
     [{ name: 'ok', mjml: '' }, 'mjml', 'is required'],
-    [{ name: 'ok', mjml: simple(), subject: 'no' }, '(body)', 'unknown field: subject'],
+    [{ name: 'ok', mjml: simple(), subject: 'no' }, 'subject', 'is not a known field'],
     [{ name: 'ok', mjml: simple(`<!-- ${'x'.repeat(530_000)} -->`) }, 'mjml', 'at most 512 KB'],
   ])('refuses %j with 400 naming %s', async (body, field, message) => {
     const res = await ctx.api().post('/api/v1/templates').send(body);

@@ -218,7 +218,7 @@ describe('generic webhook', () => {
         events: [{ id: 'x', type: 'bounce', email: 'a@example.org', colour: 'red' }],
       }),
       'validation_failed',
-      'events.0',
+      'events.0.colour',
     ],
   ])(
     'answers a signed but malformed body %s with 400 %s and stores nothing',
