@@ -1,7 +1,7 @@
 // Address rules. We accept what a newsletter can safely deliver to, not everything RFC 5322
 // allows: quoted local parts, comments, route addresses and whitespace are refused, because
 // they are how a second recipient gets smuggled into an SMTP envelope or a header.
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -42,10 +42,47 @@ export function normalizeEmail(input: unknown): EmailResult {
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l)) || !TLD.test(labels.at(-1)!)) {
     return { ok: false, reason: 'domain is not valid' };
   }
+  if (lookalikeDomain(domain)) {
+    return {
+      ok: false,
+      reason: 'domain mixes scripts or imitates a Latin name (a look-alike of another domain)',
+    };
+  }
   const email = `${local}@${domain}`;
   // Checked again after punycoding: an IDN domain can grow well past its Unicode length.
   if (email.length > 254) return { ok: false, reason: 'must be at most 254 characters' };
   return { ok: true, email };
+}
+
+// Homographs (UTS #39 in miniature). Letters of these three scripts pass for one another.
+const SCRIPTS: [string, RegExp][] = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+];
+/** Cyrillic and Greek letters that look like Latin ones (from Unicode's confusables list). */
+const PASSES_FOR_LATIN = new Set([...'аеорсухіјѕԁԛԝһӏүвкмнтьпαβεικνορτυχϲϳ']);
+
+/**
+ * An internationalised domain is refused when one label mixes Latin, Cyrillic and Greek letters
+ * (`pаypal` with a Cyrillic а), or when a Cyrillic or Greek label is made only of letters that
+ * pass for Latin ones under a Latin top-level domain (`аррӏе.test`): the cases browsers show as
+ * punycode. Domains written in one script (`почта.рф`, `bücher.example`) are accepted.
+ */
+function lookalikeDomain(asciiDomain: string): boolean {
+  if (!asciiDomain.includes('xn--')) return false;
+  const labels = domainToUnicode(asciiDomain).split('.');
+  const latinTld = /^[a-z]+$/.test(labels.at(-1) ?? '');
+  return labels.some((label) => {
+    const letters = [...label].filter((ch) => /\p{L}/u.test(ch));
+    const scripts = SCRIPTS.filter(([, re]) => letters.some((ch) => re.test(ch))).map(([n]) => n);
+    if (scripts.length > 1) return true;
+    return (
+      latinTld &&
+      (scripts[0] === 'Cyrillic' || scripts[0] === 'Greek') &&
+      letters.every((ch) => PASSES_FOR_LATIN.has(ch.toLowerCase()))
+    );
+  });
 }
 
 /** Masks an address for logs: "ja***@example.org". */

@@ -98,6 +98,14 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     sendProblem(res, parsed.code, parsed.detail);
     return;
   }
+  // A value PostgreSQL cannot store as text (NUL, bytes invalid in UTF-8) that slipped past the
+  // schemas is the client's mistake, not ours: 400, and the statement changed nothing.
+  const pgCode = (error as { code?: unknown }).code;
+  if (pgCode === '22P05' || pgCode === '22021') {
+    req.log?.warn({ err: error, event: 'request_refused' }, 'text the database cannot store');
+    sendProblem(res, 'malformed_request', 'A value contains characters that cannot be stored');
+    return;
+  }
   req.log?.error({ err: error, event: 'request_failed' }, 'unhandled error');
   sendProblem(res, 'internal', 'Something went wrong; the error was logged');
 };

@@ -1,5 +1,5 @@
 import { CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
-import { pageQuery, plainText, z } from './common.js';
+import { multilineText, pageQuery, plainText, withoutNul, z } from './common.js';
 
 const listIds = z
   .array(z.number().int().positive())
@@ -7,14 +7,15 @@ const listIds = z
   .max(100);
 const data = z
   .record(z.string().min(1).max(100), z.unknown())
-  .refine((v) => JSON.stringify(v).length <= 65_536, { error: 'must be at most 64 KB as JSON' });
+  .refine((v) => JSON.stringify(v).length <= 65_536, { error: 'must be at most 64 KB as JSON' })
+  .refine(withoutNul, { error: 'must not contain NUL characters' });
 
 const fields = {
   name: plainText(200).pipe(z.string().trim().min(1, { error: 'is required' })),
   subject: plainText(500).pipe(z.string().trim().min(1, { error: 'is required' })),
   templateId: z.number().int().positive(),
   listIds,
-  content: z.string().max(1_000_000).nullable(),
+  content: multilineText(1_000_000).nullable(),
   contentType: z.enum(['markdown', 'mjml']),
   fromName: plainText(200).nullable(),
   fromEmail: z.string().max(254).nullable(),

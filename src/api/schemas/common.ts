@@ -15,6 +15,22 @@ export const plainText = (max: number) =>
       error: 'must not contain line breaks or control characters',
     });
 
+// eslint-disable-next-line no-control-regex
+const NON_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * Text that may span lines (descriptions, content, MJML): tabs and line breaks are fine, NUL
+ * and other control characters are not (PostgreSQL cannot even store NUL in text).
+ */
+export const multilineText = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !NON_TEXT.test(s), { error: 'must not contain control characters' });
+
+/** JSON objects stored as jsonb: no NUL anywhere (jsonb refuses \u0000 in keys and strings). */
+export const withoutNul = (value: unknown) => !JSON.stringify(value).includes('\\u0000');
+
 export const idParam = z.object({
   id: z
     .string()
@@ -44,6 +60,7 @@ export const attributes = z
   .refine((value) => JSON.stringify(value).length <= 16_384, {
     error: 'must be at most 16 KB as JSON',
   })
+  .refine(withoutNul, { error: 'must not contain NUL characters' })
   .openapi({ type: 'object', example: { city: 'Geneva' } });
 
 export const problemSchema = z

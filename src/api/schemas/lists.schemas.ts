@@ -1,9 +1,9 @@
-import { plainText, z } from './common.js';
+import { multilineText, plainText, z } from './common.js';
 
 export const listCreate = z
   .strictObject({
     name: plainText(200).pipe(z.string().trim().min(1, { error: 'is required' })),
-    description: z.string().max(2000).optional(),
+    description: multilineText(2000).optional(),
     optin: z.enum(['single', 'double']).optional(),
     visibility: z.enum(['public', 'private']).optional(),
   })

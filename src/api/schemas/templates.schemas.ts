@@ -1,9 +1,8 @@
-import { attributes, plainText, z } from './common.js';
+import { attributes, multilineText, plainText, z } from './common.js';
 
 export const TEMPLATE_MAX_BYTES = 512 * 1024;
 
-const mjmlSource = z
-  .string()
+const mjmlSource = multilineText(TEMPLATE_MAX_BYTES)
   .min(1, { error: 'is required' })
   .refine((s) => Buffer.byteLength(s) <= TEMPLATE_MAX_BYTES, {
     error: 'must be at most 512 KB',
