@@ -56,6 +56,10 @@ export function mapHeader(cells: string[]): HeaderResult {
     if (hasControlCharacters(n)) {
       return { ok: false, reason: 'a column name in the header row has control characters' };
     }
+    // It would become an attribute key that JavaScript objects cannot hold as data.
+    if (n === '__proto__') {
+      return { ok: false, reason: 'the header row uses the reserved column name "__proto__"' };
+    }
     if (n.length > MAX_ATTRIBUTE_KEY_LENGTH) {
       return {
         ok: false,
@@ -96,6 +100,10 @@ export function mapRow(cells: string[], header: HeaderMap): RowResult {
   for (const cell of cells) {
     if (cell.length > MAX_FIELD_LENGTH) {
       return { ok: false, reason: `a field is longer than ${MAX_FIELD_LENGTH} characters` };
+    }
+    // Bytes that are not UTF-8 decode to U+FFFD: storing them would keep mojibake for good.
+    if (cell.includes('\uFFFD')) {
+      return { ok: false, reason: 'is not valid UTF-8 text (save the file as CSV UTF-8)' };
     }
   }
   const email = normalizeEmail(restoreFormula(cells[header.email] ?? ''));

@@ -113,6 +113,12 @@ export class ImportsService {
       const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as string);
       bytes += chunk.length;
       if (bytes > this.maxBytes) throw this.tooLarge();
+      if (bytes === chunk.length && isUtf16(chunk)) {
+        throw new AppError(
+          'unsupported_media_type',
+          'The file is UTF-16 text; save it as CSV UTF-8 and upload it again',
+        );
+      }
       if (!headerChecked) {
         head += decoder.write(chunk);
         const end = head.search(/\r\n|\r|\n/);
@@ -170,4 +176,12 @@ function checkHeader(line: string): AppError | undefined {
   return new AppError('unprocessable', `The CSV cannot be imported: ${mapped.reason}`, {
     errors: [{ path: 'body', message: mapped.reason }],
   });
+}
+
+/** A UTF-16 byte order mark (what Excel's "Unicode text" writes) at the start of the upload. */
+function isUtf16(first: Buffer): boolean {
+  return (
+    first.length >= 2 &&
+    ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff))
+  );
 }

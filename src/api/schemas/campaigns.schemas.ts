@@ -1,12 +1,12 @@
 import { CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
-import { multilineText, pageQuery, plainText, withoutNul, z } from './common.js';
+import { multilineText, pageQuery, plainText, withoutNul, withoutProtoKey, z } from './common.js';
 
 const listIds = z
   .array(z.number().int().positive())
   .min(1, { error: 'name at least one list' })
   .max(100);
-const data = z
-  .record(z.string().min(1).max(100), z.unknown())
+const data = withoutProtoKey
+  .pipe(z.record(z.string().min(1).max(100), z.unknown()))
   .refine((v) => JSON.stringify(v).length <= 65_536, { error: 'must be at most 64 KB as JSON' })
   .refine(withoutNul, { error: 'must not contain NUL characters' });
 

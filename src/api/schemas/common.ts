@@ -55,8 +55,18 @@ export const pageQuery = z.object({
     .openapi({ type: 'integer', example: 100 }),
 });
 
-export const attributes = z
-  .record(z.string().min(1).max(100), z.unknown())
+/**
+ * `__proto__` cannot be an own key of a JavaScript object built by assignment: it would vanish
+ * silently (or, elsewhere, reach a prototype). Refused by name before the record is built.
+ */
+export const withoutProtoKey = z.unknown().superRefine((value, ctx) => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', message: 'is a reserved name', path: ['__proto__'] });
+  }
+});
+
+export const attributes = withoutProtoKey
+  .pipe(z.record(z.string().min(1).max(100), z.unknown()))
   .refine((value) => JSON.stringify(value).length <= 16_384, {
     error: 'must be at most 16 KB as JSON',
   })
