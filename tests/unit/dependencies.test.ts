@@ -1,0 +1,47 @@
+// The dependency review of docs/dependencies.md, kept true: exact versions only, every package
+// from the public npm registry, and no install script beyond the two reviewed ones.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/lib/paths.js';
+
+const read = (file: string) =>
+  JSON.parse(readFileSync(path.join(packageRoot(), file), 'utf8')) as Record<string, unknown>;
+const pkg = read('package.json') as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const lock = read('package-lock.json') as {
+  packages: Record<string, { resolved?: string; hasInstallScript?: boolean; version?: string }>;
+};
+
+describe('dependencies', () => {
+  it('are pinned to exact versions (nothing floats onto a Node 22-only release)', () => {
+    const loose = Object.entries({ ...pkg.dependencies, ...pkg.devDependencies }).filter(
+      ([, version]) => !/^\d+\.\d+\.\d+$/.test(version),
+    );
+    expect(loose).toEqual([]);
+  });
+
+  it('match the lockfile exactly', () => {
+    for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
+      expect(lock.packages[`node_modules/${name}`]?.version, name).toBe(version);
+    }
+  });
+
+  it('all come from the public npm registry', () => {
+    const elsewhere = Object.entries(lock.packages)
+      .filter(([name, p]) => name !== '' && p.resolved !== undefined)
+      .filter(([, p]) => !p.resolved!.startsWith('https://registry.npmjs.org/'))
+      .map(([name]) => name);
+    expect(elsewhere).toEqual([]);
+  });
+
+  it('have no install script beyond the reviewed ones (npm 11 does not run them anyway)', () => {
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([name]) => name)
+      .sort();
+    expect(withScripts).toEqual(['node_modules/esbuild', 'node_modules/msgpackr-extract']);
+  });
+});
