@@ -130,7 +130,7 @@ describe('scopes', () => {
     [{ name: 'x', scopes: ['root'] }, 'scopes.0'],
     [{ name: '', scopes: ['read'] }, 'name'],
     [{ scopes: ['read'] }, 'name'],
-    [{ name: 'x', scopes: ['read'], expires: 'never' }, '(body)'],
+    [{ name: 'x', scopes: ['read'], expires: 'never' }, 'expires'],
   ])('refuses the token request %j naming %s', async (body, path) => {
     const res = await ctx.api().post('/api/v1/tokens').send(body);
     expect(res.status).toBe(400);

@@ -26,7 +26,12 @@ export const multilineText = (max: number) =>
   z
     .string()
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !NON_TEXT.test(s), { error: 'must not contain control characters' });
+    .refine(isText, { error: 'must not contain control characters' });
+
+/** No NUL or other control characters; tabs and line breaks allowed. */
+export function isText(s: string): boolean {
+  return !NON_TEXT.test(s);
+}
 
 /** JSON objects stored as jsonb: no NUL anywhere (jsonb refuses \u0000 in keys and strings). */
 export const withoutNul = (value: unknown) => !JSON.stringify(value).includes('\\u0000');

@@ -1,12 +1,14 @@
-import { attributes, multilineText, plainText, z } from './common.js';
+import { attributes, isText, plainText, z } from './common.js';
 
 export const TEMPLATE_MAX_BYTES = 512 * 1024;
 
-const mjmlSource = multilineText(TEMPLATE_MAX_BYTES)
+const mjmlSource = z
+  .string()
   .min(1, { error: 'is required' })
   .refine((s) => Buffer.byteLength(s) <= TEMPLATE_MAX_BYTES, {
     error: 'must be at most 512 KB',
   })
+  .refine(isText, { error: 'must not contain control characters' })
   .openapi({ description: 'MJML with Liquid merge tags; `{{ content }}` marks the content slot' });
 
 export const templateCreate = z
