@@ -68,16 +68,33 @@ export function address(value: unknown): string | null {
 export function normaliseMessageId(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const id = value.trim().replace(/^<+/, '').replace(/>+$/, '');
-  if (id === '' || id.length > 995 || /[\s<>]/.test(id)) return null;
+  // eslint-disable-next-line no-control-regex
+  if (id === '' || id.length > 995 || /[\s<>\u0000-\u001f\u007f]/.test(id)) return null;
   return id;
 }
 
 export function reasonText(...parts: (string | undefined | null)[]): string | null {
   const text = parts
-    .filter((p): p is string => typeof p === 'string' && p.trim() !== '')
-    .map((p) => p.trim())
+    .map((p) => (typeof p === 'string' ? oneLine(p) : ''))
+    .filter((p) => p !== '')
     .join(' — ');
   return text === '' ? null : text.slice(0, MAX_REASON);
+}
+
+/**
+ * A reason as it is stored and shown: one line. Multi-line SMTP replies ("550-5.1.1 …\r\n550
+ * 5.1.1 …") are real, so line breaks and tabs fold into a space; other control characters
+ * (NUL, escape sequences) come from nowhere honest and are dropped, so a reason can never
+ * forge a log line, break a CSV cell or stop PostgreSQL storing the event.
+ */
+export function oneLine(text: string): string {
+  return (
+    text
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 export function eventId(...parts: (string | number | boolean | null | undefined)[]): string {
@@ -97,11 +114,38 @@ export function eventTime(value: unknown): Date | null {
   return date && !Number.isNaN(date.getTime()) ? date : null;
 }
 
-/** Parses JSON text, reporting a malformed body as a PayloadError. */
+/** Provider payloads nest five or six levels; a signed body nesting deeper is refused. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Parses JSON text, reporting a malformed body as a PayloadError. A body nested deeper than
+ * MAX_JSON_DEPTH is refused before parsing: storing its payload would overflow the stack.
+ */
 export function parseJson(text: string): unknown {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) {
+    throw new PayloadError(`The body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new PayloadError('The body is not valid JSON');
   }
+}
+
+/** The deepest nesting of [ and { outside strings; a loop, so any depth is safe to measure. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character (a quote, too); a bare quote ends the string.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }

@@ -5,7 +5,12 @@
 import { z } from 'zod';
 import { normalizeEmail } from './email.js';
 import { classifyBounce, bounceReason } from './webhook-bounce.js';
-import { normaliseMessageId, type Normalised, type NormalisedEvent } from './webhook-events.js';
+import {
+  normaliseMessageId,
+  reasonText,
+  type Normalised,
+  type NormalisedEvent,
+} from './webhook-events.js';
 
 export const GENERIC_TOLERANCE_SECONDS = 300;
 export const GENERIC_MAX_EVENTS = 1000;
@@ -112,7 +117,7 @@ export function normaliseGeneric(body: GenericBody, raw: unknown): Normalised {
   const rawEvents = (raw as { events?: unknown[] }).events ?? [];
   const events = body.events.map((e, i): NormalisedEvent => {
     let bounceType: NormalisedEvent['bounceType'] = null;
-    let reason = e.reason ?? null;
+    let reason = e.reason === undefined ? null : reasonText(e.reason);
     if (e.type === 'bounce') {
       // The sender's bounceType is its verdict; a 5.7.x or blocklist reason still blames us,
       // and x.2.2 is still soft. Without a bounceType the reason decides (hard by default).

@@ -12,6 +12,7 @@ import {
   eventTime,
   isRecord,
   normaliseMessageId,
+  parseJson,
   PayloadError,
   reasonText,
   str,
@@ -120,9 +121,10 @@ export function snsTimestampFresh(timestamp: string, nowMs: number): boolean {
 export function normaliseSes(sns: SnsMessage): Normalised {
   let message: unknown;
   try {
-    message = JSON.parse(sns.Message);
+    message = parseJson(sns.Message);
   } catch {
-    return { events: [], ignored: 1 }; // a plain-text message on our topic: nothing from SES
+    // A plain-text message on our topic (or one nested past any SES notification): not from SES.
+    return { events: [], ignored: 1 };
   }
   if (!isRecord(message)) return { events: [], ignored: 1 };
   // Identity notifications say notificationType; configuration-set event publishing eventType.

@@ -16,6 +16,8 @@ import {
 import { importJobId, type Queues } from '../queue/queues.js';
 
 const CHUNK_BYTES = 1_048_576;
+/** The importer looks this far for the end of the header row (ImportRunner does the same). */
+const MAX_HEADER_CHARS = 65_536;
 
 export class ImportsService {
   constructor(
@@ -122,8 +124,15 @@ export class ImportsService {
       if (!headerChecked) {
         head += decoder.write(chunk);
         const end = head.search(/\r\n|\r|\n/);
-        if (end >= 0 || head.length > 65_536) {
-          const problem = checkHeader(head.slice(0, end >= 0 ? end : undefined));
+        if (end >= 0 || head.length > MAX_HEADER_CHARS) {
+          // Judged on a prefix, a header would be refused for a half column name ("repeats the
+          // column c1"): say what is really wrong instead.
+          if (end < 0 || end > MAX_HEADER_CHARS) {
+            throw unprocessable(
+              `the header row (line 1) is longer than ${MAX_HEADER_CHARS} characters`,
+            );
+          }
+          const problem = checkHeader(head.slice(0, end));
           if (problem) throw problem;
           headerChecked = true;
           head = '';
@@ -163,6 +172,14 @@ function countBreaks(chunk: Buffer, previousByte: number): number {
 /** Returns the problem with the header line, if any; the importer checks it again in full. */
 function checkHeader(line: string): AppError | undefined {
   const text = line.replace(/^\uFEFF/, '');
+  if (text.includes('\u0000')) {
+    // UTF-16 without a byte order mark, or a binary file such as an .xlsx workbook.
+    return new AppError(
+      'unsupported_media_type',
+      'The file is not CSV UTF-8 text (its first line holds NUL bytes: UTF-16, or a ' +
+        'spreadsheet file); save it as CSV UTF-8 and upload it again',
+    );
+  }
   const delimiter = detectDelimiter(text);
   let cells: string[];
   try {
@@ -172,9 +189,12 @@ function checkHeader(line: string): AppError | undefined {
     cells = text.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   }
   const mapped = mapHeader(cells);
-  if (mapped.ok) return undefined;
-  return new AppError('unprocessable', `The CSV cannot be imported: ${mapped.reason}`, {
-    errors: [{ path: 'body', message: mapped.reason }],
+  return mapped.ok ? undefined : unprocessable(mapped.reason);
+}
+
+function unprocessable(reason: string): AppError {
+  return new AppError('unprocessable', `The CSV cannot be imported: ${reason}`, {
+    errors: [{ path: 'body', message: reason }],
   });
 }
 

@@ -76,6 +76,8 @@ describe('control characters in public form fields', () => {
       'a@public.test\r\nb@evil.test',
       'a@public.test,b@evil.test',
       '"a b"@public.test',
+      'a@public.test\u0000',
+      'a@pub\u2028lic.test',
     ]) {
       const res = await form('/subscribe', [
         ['email', email],
@@ -86,16 +88,25 @@ describe('control characters in public form fields', () => {
     expect(await stateOf(ctx)).toEqual(before);
   });
 
-  it('preferences: a name with CR LF is refused and the page shown again; nothing changes', async () => {
-    const before = await stateOf(ctx);
-    const res = await form(`/preferences/${prefsToken()}`, [
-      ['action', 'save'],
-      ['name', 'Ada\r\nX-Injected: 1'],
-      ['lists', publicList.uuid],
-    ]);
-    expect(res.status).toBe(400);
-    expect(await stateOf(ctx)).toEqual(before);
-  });
+  it.each([
+    ['CR LF', 'Ada\r\nX-Injected: 1'],
+    ['NUL', 'Ada\u0000'],
+    ['a line separator (U+2028)', 'Ada\u2028Bcc: x@evil.test'],
+  ])(
+    'preferences: a name with %s is refused and the page shown again; nothing changes',
+    async (_what, name) => {
+      const before = await stateOf(ctx);
+      const res = await form(`/preferences/${prefsToken()}`, [
+        ['action', 'save'],
+        ['name', name],
+        ['lists', publicList.uuid],
+      ]);
+      expect(res.status).toBe(400);
+      expect(res.type).toBe('text/html');
+      expect(res.text).toMatch(/aria-invalid="true"/);
+      expect(await stateOf(ctx)).toEqual(before);
+    },
+  );
 });
 
 describe('lists a visitor may not choose', () => {
@@ -117,6 +128,67 @@ describe('lists a visitor may not choose', () => {
   });
 });
 
+describe('lists smuggled into the subscribe form', () => {
+  it('private, unknown and numeric list ids next to a public one subscribe to the public one only', async () => {
+    const email = 'smuggler@public.test';
+    const res = await form('/subscribe', [
+      ['email', email],
+      ['lists', publicList.uuid],
+      ['lists', privateList.uuid],
+      ['lists', String(privateList.id)],
+      ['lists', '00000000-0000-0000-0000-000000000000'],
+      ['lists', "' OR 1=1 --"],
+    ]);
+    expect(res.status).toBe(200);
+    const { rows } = await ctx.db.query(
+      `SELECT x.list_id FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
+       WHERE s.email = $1`,
+      [email],
+    );
+    expect(rows).toEqual([{ list_id: publicList.id }]);
+  });
+});
+
+describe('markup and Liquid in names', () => {
+  const hostile = '{{ 12345 | plus: 54321 }}{% raw %}<img src=x onerror=alert(1)>';
+
+  it('the subscribe form shows a refused name back escaped and never evaluated', async () => {
+    const before = await stateOf(ctx);
+    const res = await form('/subscribe', [
+      ['email', 'not an address'],
+      ['name', hostile],
+      ['lists', publicList.uuid],
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(
+      '{{ 12345 | plus: 54321 }}{% raw %}&lt;img src=x onerror=alert(1)&gt;',
+    );
+    expect(res.text).not.toContain('<img src=x');
+    expect(res.text).not.toContain('66666');
+    expect(await stateOf(ctx)).toEqual(before);
+  });
+
+  it('the preference page stores such a name as typed and shows it escaped', async () => {
+    const saved = await form(`/preferences/${prefsToken()}`, [
+      ['action', 'save'],
+      ['name', hostile],
+      ['lists', publicList.uuid],
+    ]);
+    expect(saved.status).toBe(200);
+    const page = await ctx.http
+      .get(`/preferences/${prefsToken()}`)
+      .set('X-Forwarded-For', nextIp());
+    expect(page.text).toContain(
+      'value="{{ 12345 | plus: 54321 }}{% raw %}&lt;img src=x onerror=alert(1)&gt;"',
+    );
+    expect(page.text).not.toContain('<img src=x');
+    const { rows } = await ctx.db.query('SELECT name FROM subscribers WHERE id = $1', [
+      subscriberId,
+    ]);
+    expect(rows).toEqual([{ name: hostile }]);
+  });
+});
+
 describe('oversized and malformed bodies', () => {
   it('a form body over the limit gets a 413 page; nothing stored', async () => {
     const before = await stateOf(ctx);
@@ -127,6 +199,33 @@ describe('oversized and malformed bodies', () => {
     ]);
     expect(res.status).toBe(413);
     expect(res.type).toBe('text/html');
+    expect(await stateOf(ctx)).toEqual(before);
+  });
+
+  it('an oversized one-click or preferences post with a genuine token gets a 413 page and changes nothing', async () => {
+    const before = await stateOf(ctx);
+    const unsubscribeToken = ctx.container.services.links.token('unsubscribe', subscriberUuid);
+    const big = 'x'.repeat(100 * 1024);
+    const answers = [
+      await form(`/unsubscribe/${unsubscribeToken}`, [
+        ['List-Unsubscribe', 'One-Click'],
+        ['pad', big],
+      ]),
+      await form(`/preferences/${prefsToken()}`, [
+        ['action', 'unsubscribe-all'],
+        ['pad', big],
+      ]),
+      await form(`/preferences/${prefsToken()}`, [
+        ['action', 'erase'],
+        ['confirm', 'erase'],
+        ['pad', big],
+      ]),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBe(413);
+      expect(res.type).toBe('text/html');
+      expect(res.text).toContain('Too much data');
+    }
     expect(await stateOf(ctx)).toEqual(before);
   });
 });

@@ -2,7 +2,9 @@
 // form counts every post; links and webhooks count only refused requests, so a scanner is
 // slowed while real clicks, one-click unsubscribes and provider deliveries never are.
 import { createHmac } from 'node:crypto';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { createList, seedSubscribers, subscribe } from '../helpers/campaigns.js';
 import { worldState } from '../helpers/webhooks.js';
@@ -66,6 +68,46 @@ describe('signed links', () => {
     );
     expect(rows.map((r) => r.status)).toEqual(['unsubscribed']);
   });
+
+  it('confirm and preferences links share the count: once blocked, genuine ones change nothing either', async () => {
+    const pending = await createList(ctx, 'Pending', 'double');
+    await subscribe(ctx, pending, [subscriberIds[2]!], 'unconfirmed');
+    const subscriptions = async () =>
+      (
+        await ctx.db.query(
+          'SELECT list_id, subscriber_id, status FROM subscriptions ORDER BY list_id, subscriber_id',
+        )
+      ).rows;
+    const ip = from('203.0.113.10');
+    for (let i = 0; i < 50; i++) {
+      expect((await ctx.http.get(`/confirm/forged-${i}`).set(ip)).status).toBe(404);
+      const res = await ctx.http
+        .post(`/preferences/forged-${i}`)
+        .set(ip)
+        .type('form')
+        .send('action=unsubscribe-all');
+      expect(res.status).toBe(404);
+    }
+    const before = { world: await worldState(ctx), subscriptions: await subscriptions() };
+    const token = (purpose: 'confirm' | 'preferences') =>
+      ctx.container.services.links.token(purpose, uuids[2]!);
+    const confirm = await ctx.http.get(`/confirm/${token('confirm')}`).set(ip);
+    const prefs = await ctx.http
+      .post(`/preferences/${token('preferences')}`)
+      .set(ip)
+      .type('form')
+      .send('action=unsubscribe-all');
+    for (const res of [confirm, prefs]) {
+      expect(res.status).toBe(429);
+      expect(res.type).toBe('text/html');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    }
+    expect({ world: await worldState(ctx), subscriptions: await subscriptions() }).toEqual(before);
+    // From another address the same confirmation link works.
+    expect(
+      (await ctx.http.get(`/confirm/${token('confirm')}`).set(from('192.0.2.78'))).status,
+    ).toBe(200);
+  });
 });
 
 describe('webhooks', () => {
@@ -99,6 +141,17 @@ describe('webhooks', () => {
     expect(blocked.body).toMatchObject({ status: 429 });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect(await worldState(ctx)).toEqual(before);
+
+    // The count lives in Redis: another API process (a fresh app, fresh limiters) agrees.
+    const other = await request(createApp(ctx.container))
+      .post('/webhooks/generic')
+      .set(from('203.0.113.50'))
+      .set('Content-Type', 'application/json')
+      .set('Bulletin-Signature', sign(signed))
+      .send(signed);
+    expect(other.status).toBe(429);
+    const keys = await ctx.container.redis.keys(`${ctx.config.queuePrefix}:ratelimit:webhook:*`);
+    expect(keys.length).toBeGreaterThan(0);
 
     const provider = await ctx.http
       .post('/webhooks/generic')

@@ -1,7 +1,9 @@
 // Scopes on every admin route (PRODUCT.md §4): a table of what each route needs, checked
 // against the routes the app really serves, then every route is called with every kind of
 // credential. A route added without an entry here fails the first test.
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
 import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
 import { SCOPES, type Scope } from '../../src/domain/scopes.js';
 
@@ -53,29 +55,63 @@ const NEEDS: Record<string, Scope[]> = {
   'DELETE /queues/:name/jobs/:id': ['ops'],
 };
 
+/**
+ * Every other route the app serves, and what guards it. A new route outside /api/v1 fails the
+ * inventory test until it is listed here (and, if it needs auth, tested below or elsewhere).
+ */
+const OUTSIDE_API: Record<string, string> = {
+  'GET /metrics': 'METRICS_TOKEN when set (below)',
+  'GET /health': 'open: liveness, says nothing',
+  'GET /ready': 'open: which dependency is down, no detail',
+  'GET /api/v1/openapi.json': 'open: the API description, like the docs',
+  'GET /dev/outbox': 'development only: 404 in production or with SMTP_URL (below)',
+  'GET /dev/outbox/:file': 'development only, as above',
+  'POST /webhooks/generic': 'HMAC signature (webhooks-generic.test.ts)',
+  'POST /webhooks/mailgun': 'Mailgun HMAC (webhooks-mailgun.test.ts)',
+  'POST /webhooks/sendgrid': 'SendGrid ECDSA (webhooks-sendgrid.test.ts)',
+  'POST /webhooks/ses': 'SNS signature (webhooks-ses.test.ts)',
+  'POST /webhooks/postmark': 'basic auth (webhooks-postmark.test.ts)',
+  'GET /assets/public-*.css': 'open: static',
+  'GET /assets/icon-*.svg': 'open: static',
+  'GET /subscribe': 'open: public page',
+  'POST /subscribe': 'open: rate limited (public-subscribe.test.ts)',
+  'GET /confirm/:token': 'signed token (security-rate-limits.test.ts)',
+  'GET /unsubscribe/:token': 'signed token',
+  'POST /unsubscribe/:token': 'signed token',
+  'GET /preferences/:token': 'signed token',
+  'POST /preferences/:token': 'signed token',
+  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest}': 'open: the 404 page',
+};
+
 interface Layer {
   route?: { path: string; methods: Record<string, boolean> };
   handle?: { stack?: Layer[] };
 }
 
-/** The routes of the /api/v1 router, read from Express's own router stack. */
-function servedApiRoutes(app: unknown): string[] {
+const routesOf = (stack: Layer[]): string[] =>
+  stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods).map(
+          (m) => `${m.replace('_all', 'all').toUpperCase()} ${String(layer.route!.path)}`,
+        )
+      : layer.handle?.stack
+        ? routesOf(layer.handle.stack)
+        : [],
+  );
+
+/** The routes the app serves, read from Express's own router stack: the API's, and the rest. */
+function servedRoutes(app: unknown): { api: string[]; outside: string[] } {
   const top = (app as { router: { stack: Layer[] } }).router.stack;
-  const routesOf = (stack: Layer[]): string[] =>
-    stack.flatMap((layer) =>
-      layer.route
-        ? Object.keys(layer.route.methods)
-            .filter((m) => m !== '_all')
-            .map((m) => `${m.toUpperCase()} ${layer.route!.path}`)
-        : layer.handle?.stack
-          ? routesOf(layer.handle.stack)
-          : [],
-    );
   // The API router is the one whose sub-routers serve /campaigns.
   const api = top.find(
     (l) => l.handle?.stack && routesOf(l.handle.stack).includes('GET /campaigns'),
-  );
-  return routesOf(api!.handle!.stack!).sort();
+  )!;
+  return {
+    api: routesOf(api.handle!.stack!).sort(),
+    outside: routesOf(top.filter((l) => l !== api))
+      .map((r) => r.replace(/-[0-9a-f]{12}\./, '-*.'))
+      .sort(),
+  };
 }
 
 let ctx: TestContext;
@@ -114,7 +150,7 @@ function call(route: string, auth: string | undefined) {
 
 describe('the scope table', () => {
   it('covers exactly the routes the API serves, and the OpenAPI document lists them all', async () => {
-    const served = servedApiRoutes(ctx.app);
+    const served = servedRoutes(ctx.app).api;
     expect(served).toEqual(Object.keys(NEEDS).sort());
     const doc = (await ctx.http.get('/api/v1/openapi.json').expect(200)).body as {
       paths: Record<string, Record<string, unknown>>;
@@ -127,6 +163,10 @@ describe('the scope table', () => {
       )
       .sort();
     expect(documented).toEqual(served);
+  });
+
+  it('every route outside /api/v1 is listed with what guards it', () => {
+    expect(servedRoutes(ctx.app).outside).toEqual(Object.keys(OUTSIDE_API).sort());
   });
 });
 
@@ -178,6 +218,47 @@ describe('outside /api/v1', () => {
         else expect([401, 403], `${scope} ${auth.split(' ')[0]}`).toContain(res.status);
       }
     }
+  });
+
+  it("the dashboard's actions need ops too, and a cross-site form post adds no job", async () => {
+    const paused = async () =>
+      Promise.all(ctx.container.queues.all().map((q) => q.isPaused())).then((p) => p.some(Boolean));
+    const jobs = () => ctx.container.queues.deliveries.count();
+    const before = await jobs();
+    const pause = (auth?: string) => {
+      const req = ctx.http.put('/admin/queues/api/queues/pause');
+      return auth ? req.set('Authorization', auth) : req;
+    };
+    expect((await pause()).status).toBe(401);
+    for (const scope of SCOPES.filter((s) => s !== 'ops' && s !== 'admin')) {
+      expect((await pause(`Bearer ${tokens.get(scope)!}`)).status, scope).toBe(403);
+    }
+    expect(await paused()).toBe(false);
+    // A form on another site can post with the browser's remembered basic auth, but only as
+    // a form (no JSON without a CORS preflight): the board's JSON-only body parser ignores it.
+    const opsBasic = `Basic ${Buffer.from(`ops:${tokens.get('ops')!}`).toString('base64')}`;
+    for (const type of ['form', 'text']) {
+      const res = await ctx.http
+        .post('/admin/queues/api/queues/deliveries/add')
+        .set('Authorization', opsBasic)
+        .type(type)
+        .send(type === 'form' ? 'name=send&data=x' : '{"name":"send","data":{}}');
+      expect(res.status, type).toBe(415);
+    }
+    expect(await jobs()).toBe(before);
+    // The board's own JSON requests still work.
+    const json = await ctx.http
+      .post('/admin/queues/api/queues/deliveries/add')
+      .set('Authorization', opsBasic)
+      .send({ name: 'board-test', data: {} });
+    expect(json.status).toBe(200);
+    expect(await jobs()).toBe(before + 1);
+  });
+
+  it('the development outbox does not exist in production (nor with SMTP_URL)', async () => {
+    const prod = createApp({ ...ctx.container, config: { ...ctx.config, nodeEnv: 'production' } });
+    expect((await request(prod).get('/dev/outbox')).status).toBe(404);
+    expect((await request(prod).get('/dev/outbox/x.eml')).status).toBe(404);
   });
 
   it('metrics need METRICS_TOKEN when it is set; API tokens do not open them', async () => {

@@ -42,6 +42,7 @@ export function queueBoardRouter({ queues, services }: Container): Router {
     next();
   });
   router.use(QUEUE_BOARD_PATH, boardAuth(services.tokens));
+  router.use(QUEUE_BOARD_PATH, jsonPostsOnly);
   router.use(
     `${QUEUE_BOARD_PATH}/fonts/sans`,
     express.static(fontDir('@fontsource/ibm-plex-sans'), { immutable: true, maxAge: '30d' }),
@@ -96,6 +97,20 @@ function boardAuth(tokens: TokensService): RequestHandler {
     next();
   };
 }
+
+/**
+ * Browsers resend remembered basic auth with a form posted from any site, so a page elsewhere
+ * could make a signed-in operator's browser add a job (the board's POST .../add answered 200 to
+ * a urlencoded form, with an empty job). Another site can only send GET, HEAD, or a POST that is
+ * a form or text/plain without a CORS preflight (which we never grant): a POST here must be JSON.
+ */
+const jsonPostsOnly: RequestHandler = (req, res, next) => {
+  if (req.method === 'POST' && !req.is('application/json')) {
+    res.status(415).type('text/plain').send('Send the body as Content-Type: application/json.\n');
+    return;
+  }
+  next();
+};
 
 /** The token from `Basic base64(user:token)` or `Bearer token`. */
 function credential(header: string | undefined): string | undefined {

@@ -212,8 +212,11 @@ export function publicRouter(container: Container): express.Router {
     }
   });
 
-  // Bare paths without a token: the same page as a bad token.
-  router.all(['/confirm', '/unsubscribe', '/preferences'], (_req, res) => sendNotFound(res));
+  // Bare paths without a token, and tokens with a "/" in them (the standard base64 alphabet, a
+  // traversal attempt): the same page as a bad token, not the API's JSON 404.
+  router.all(['/confirm{/*rest}', '/unsubscribe{/*rest}', '/preferences{/*rest}'], (_req, res) =>
+    sendNotFound(res),
+  );
 
   // Errors of the public pages become pages; everyone else's go on to the JSON error handler.
   const pageErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {

@@ -54,7 +54,7 @@ export class EventsRepository {
         e.subscriberId ?? null,
         e.email ?? null,
         e.reason ?? null,
-        e.payload === undefined ? null : JSON.stringify(e.payload),
+        e.payload === undefined ? null : jsonbText(e.payload),
         e.occurredAt ?? null,
       ],
     );
@@ -156,4 +156,15 @@ export class EventsRepository {
     );
     return rows[0];
   }
+}
+
+/**
+ * JSON text PostgreSQL's jsonb accepts. A provider's payload is stored as sent for audits, but
+ * jsonb refuses \u0000 and lone surrogate escapes (JSON.stringify writes both), and one such
+ * character must not make a whole signed batch fail: each becomes U+FFFD.
+ */
+export function jsonbText(value: unknown): string {
+  return JSON.stringify(value).replace(/\\(?:u0000|ud[89a-f][0-9a-f]{2}|.)/g, (escape) =>
+    escape.length === 6 ? '\\ufffd' : escape,
+  );
 }
