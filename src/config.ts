@@ -2,6 +2,7 @@
 // code receives a typed, frozen Config. A bad value stops start-up with a message that names
 // the variable, so an operator never has to guess which setting is wrong.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from './lib/paths.js';
@@ -99,6 +100,7 @@ const rawSchema = z.object({
   UNSUBSCRIBE_MAILTO: optionalString,
   BOUNCE_SMTP_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(1, 65535).optional()),
   METRICS_TOKEN: optionalString,
+  METRICS_CACHE_MS: int(0),
   METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), int(0, 65535).optional()),
   BULLETIN_URL: url(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
   BULLETIN_TOKEN: optionalString,
@@ -111,7 +113,41 @@ const rawSchema = z.object({
   // DATA) before the attempt counts as a transient failure and the message is retried.
   SMTP_TIMEOUT_MS: int(100),
   OUTBOX_DIR: z.string().default('var/outbox'),
+  HOST: optionalString.pipe(
+    z
+      .string()
+      .refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(h), {
+        error: 'must be an IP address or a host name (127.0.0.1, 0.0.0.0, ::)',
+      })
+      .optional(),
+  ),
+  TRUST_PROXY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => v.split(',').every((item) => isProxyItem(item.trim())), {
+        error:
+          'must be a comma-separated list of addresses, CIDR ranges (10.0.0.0/8) or the names ' +
+          'loopback, linklocal, uniquelocal',
+      })
+      .optional(),
+  ),
+  // Not in the product contract's table: HTTP server limits (docs/security.md).
+  HTTP_HEADERS_TIMEOUT_MS: int(1000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1000),
+  HTTP_UPLOAD_TIMEOUT_MS: int(1000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000),
+  HTTP_MAX_CONNECTIONS: int(1),
 });
+
+/** One item of TRUST_PROXY: what Express's `trust proxy` takes, minus "trust everybody". */
+function isProxyItem(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, bits, ...rest] = item.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
 
 export type RawConfig = z.infer<typeof rawSchema>;
 
@@ -150,6 +186,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** Port of the ops server (/health, /ready, /metrics) every role starts; unset = none. */
   metricsPort: number | undefined;
+  /** How long /metrics reuses its PostgreSQL and Redis figures (0 = read on every scrape). */
+  metricsCacheMs: number;
   cli: { url: string; token: string | undefined };
   logLevel: RawConfig['LOG_LEVEL'];
   importMaxBytes: number;
@@ -157,6 +195,17 @@ export interface Config {
   shutdownTimeoutMs: number;
   smtpTimeoutMs: number;
   outboxDir: string;
+  /** Interface the HTTP servers listen on: loopback in development, all in production. */
+  host: string;
+  /** Express `trust proxy`: false (the socket's address) unless TRUST_PROXY names proxies. */
+  trustProxy: string | false;
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    uploadTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -289,6 +338,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     bounceSmtpPort: raw.BOUNCE_SMTP_PORT,
     metricsToken: raw.METRICS_TOKEN,
     metricsPort: raw.METRICS_PORT,
+    metricsCacheMs: raw.METRICS_CACHE_MS,
     cli: { url: raw.BULLETIN_URL, token: raw.BULLETIN_TOKEN },
     logLevel: raw.LOG_LEVEL,
     importMaxBytes: raw.IMPORT_MAX_BYTES,
@@ -296,6 +346,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     smtpTimeoutMs: raw.SMTP_TIMEOUT_MS,
     outboxDir: path.resolve(packageRoot(), raw.OUTBOX_DIR),
+    host: raw.HOST ?? (raw.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
+    trustProxy: raw.TRUST_PROXY ?? false,
+    http: {
+      headersTimeoutMs: raw.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: raw.HTTP_REQUEST_TIMEOUT_MS,
+      uploadTimeoutMs: raw.HTTP_UPLOAD_TIMEOUT_MS,
+      keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: raw.HTTP_MAX_CONNECTIONS,
+    },
   });
 }
 

@@ -90,6 +90,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const metrics = new Metrics({
     queues: () => queues.all(),
     campaignProgress: () => campaignProgress(pool),
+    cacheMs: config.metricsCacheMs,
     onCollectError: (collector, error) =>
       log.warn({ event: 'metrics_collect_failed', collector, err: error }, 'metrics read failed'),
   });

@@ -7,6 +7,7 @@ import { migrate } from './db/migrate.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createApp } from './api/app.js';
 import { createOpsApp } from './api/ops-app.js';
+import { listen } from './api/http-server.js';
 import { startWorkers, type RunningWorkers } from '../workers/index.js';
 
 type Role = 'all' | 'api' | 'worker';
@@ -93,11 +94,7 @@ async function main(): Promise<void> {
   if (config.metricsPort !== undefined) {
     // Every role, so a worker-only process (no API server) can be probed and scraped too.
     const opsApp = createOpsApp(container);
-    const opsServer = await new Promise<Server>((resolve, reject) => {
-      const s = opsApp.listen(config.metricsPort, (error?: Error) =>
-        error ? reject(error) : resolve(s),
-      );
-    }).catch((error: unknown) => {
+    const opsServer = await listen(opsApp, config.metricsPort, config).catch((error: unknown) => {
       throw new StartupError(
         `cannot listen on METRICS_PORT ${config.metricsPort}: ${describeError(error)}`,
       );
@@ -105,15 +102,16 @@ async function main(): Promise<void> {
     running.opsServer = opsServer;
     const address = opsServer.address();
     const port = typeof address === 'object' && address ? address.port : config.metricsPort;
-    log.info({ event: 'metrics_listening', port }, `metrics and health on port ${port}`);
+    log.info(
+      { event: 'metrics_listening', host: config.host, port },
+      `metrics and health on ${config.host}:${port}`,
+    );
   }
 
   if (role !== 'worker') {
     const app = createApp(container);
     // Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback rather than throwing.
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
-    }).catch((error: unknown) => {
+    const server = await listen(app, config.port, config).catch((error: unknown) => {
       throw new StartupError(`cannot listen on PORT ${config.port}: ${describeError(error)}`);
     });
     running.server = server;
@@ -121,8 +119,8 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     log.info(
-      { event: 'listening', port, url: config.publicUrl },
-      `Bulletin listening on port ${port}`,
+      { event: 'listening', host: config.host, port, url: config.publicUrl },
+      `Bulletin listening on ${config.host}:${port}`,
     );
     if (!config.smtpUrl) {
       log.info(

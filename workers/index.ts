@@ -77,6 +77,7 @@ export function startWorkers(container: Container): RunningWorkers {
       ? startBounceReceiver({
           domain: bounceDomain,
           port: bounceSmtpPort,
+          host: container.config.host,
           keys: () => container.signingKeys,
           pool: container.pool,
           feedback: container.services.feedback,

@@ -1,11 +1,13 @@
 // Builds the Express app for one process from its container. Nothing listens here: main.ts
 // (or a test) decides when and where.
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Container } from '../container.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, validation } from '../domain/errors.js';
+import { MAX_BODY_DEPTH, tooDeep } from '../domain/json-depth.js';
 import { authenticate } from './middleware/auth.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { buildOpenApi } from './openapi.js';
@@ -23,8 +25,15 @@ import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js
 import { publicRouter } from './public/public.routes.js';
 import { documentQueues, queuesRouter } from './routes/queues.routes.js';
 import { queueBoardRouter } from './admin/queue-board.js';
+import { EXACT_ROUTING } from './routes/api-routes.js';
+import { redactUrl } from '../lib/mask.js';
+import { bodyTimeout } from './middleware/body-timeout.js';
 
 const VERSION = '0.1.0';
+
+/** The CSV upload route: its body is a file, and it may take long to arrive. */
+const isUpload = (req: express.Request) =>
+  req.method === 'POST' && /^\/api\/v1\/lists\/[^/]+\/imports$/.test(req.path);
 
 /** Write requests with a body must send JSON; CSV uploads have their own route. */
 const requireJson: RequestHandler = (req, _res, next) => {
@@ -32,10 +41,25 @@ const requireJson: RequestHandler = (req, _res, next) => {
   if (
     ['POST', 'PUT', 'PATCH'].includes(req.method) &&
     hasBody &&
-    !/\/imports$/.test(req.path) &&
+    !/^\/lists\/[^/]+\/imports$/.test(req.path) &&
     !req.is('application/json')
   ) {
     throw new AppError('unsupported_media_type', 'Send the body as Content-Type: application/json');
+  }
+  next();
+};
+
+/**
+ * Refuses a body nested deeper than MAX_BODY_DEPTH before any validator walks it recursively
+ * (a JSON.stringify size check on 10,000 levels of attributes overflowed the stack: a 500).
+ */
+const limitNesting: RequestHandler = (req, _res, next) => {
+  const path = tooDeep(req.body, MAX_BODY_DEPTH);
+  if (path) {
+    throw validation(
+      [{ path: String(path[0]), message: `nests deeper than ${MAX_BODY_DEPTH} levels` }],
+      `The body nests deeper than ${MAX_BODY_DEPTH} levels`,
+    );
   }
   next();
 };
@@ -44,8 +68,14 @@ export function createApp(container: Container): express.Express {
   const { config, log } = container;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // The client address is the socket's unless TRUST_PROXY names the proxies in front: with a
+  // blanket trust, anyone could rotate X-Forwarded-For past rate limits and into consent records.
+  app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
+  // Paths match exactly as documented (see docs/security.md): no other letter case, no
+  // trailing slash.
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
 
   app.use(
     pinoHttp({
@@ -68,21 +98,23 @@ export function createApp(container: Container): express.Express {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
           method: req.method,
-          // Public URLs carry signed tokens in the path; logs keep only the route shape.
-          url: req.url.replace(/(\/(?:unsubscribe|confirm|preferences)\/)[^/?]+/, '$1[token]'),
+          // Public URLs carry signed tokens in the path: redacted by shape, whatever the route.
+          url: redactUrl(req.url),
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
   app.use(helmet());
+  // A client that trickles its body is cut off (uploads get HTTP_UPLOAD_TIMEOUT_MS instead).
+  app.use(bodyTimeout(config.http.requestTimeoutMs, isUpload));
 
   // Before the request metrics: a scrape is not counted. Own bearer token, outside /api/v1.
   app.use(metricsRouter(container));
   app.use(httpMetrics(container.metrics));
 
   app.use(healthRouter(container));
-  // Development only, no auth: 404 in production or with SMTP_URL (see outbox.routes.ts).
+  // Development only, admin auth: 404 in production or with SMTP_URL (see outbox.routes.ts).
   app.use(outboxRouter(container));
   // Provider webhooks: own auth (signatures, basic auth) and raw bodies, outside /api/v1.
   app.use(webhooksRouter(container));
@@ -104,10 +136,30 @@ export function createApp(container: Container): express.Express {
     res.json(openapi);
   });
 
-  const api = express.Router();
+  const api = express.Router(EXACT_ROUTING);
   api.use(authenticate(container.services.tokens));
   api.use(requireJson);
-  api.use(express.json({ limit: config.jsonBodyLimitBytes, strict: true }));
+  api.use(
+    express.json({
+      limit: config.jsonBodyLimitBytes,
+      strict: true,
+      // docs/api.md: a body is UTF-8 JSON without a byte order mark (the parser would drop one
+      // silently; a client sending one is misconfigured and should hear it).
+      verify: (_req, _res, buf) => {
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+          throw new AppError(
+            'malformed_request',
+            'The body starts with a byte order mark: send UTF-8 JSON without one',
+          );
+        }
+        // The decoder would turn invalid bytes into U+FFFD and store them as text.
+        if (!isUtf8(buf)) {
+          throw new AppError('malformed_request', 'The body is not valid UTF-8');
+        }
+      },
+    }),
+  );
+  api.use(limitNesting);
   api.use(listsRouter(container));
   api.use(importsRouter(container));
   api.use(subscribersRouter(container));

@@ -4,6 +4,7 @@
 // at scrape time, so they are never stale and cost nothing between scrapes. docs/metrics.md
 // says what each one means.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { sharedRead } from '../lib/shared-read.js';
 
 /** One per ledger status a send can end in, plus `retried`: re-queued for a later attempt. */
 export const MESSAGE_RESULTS = [
@@ -45,6 +46,11 @@ export interface MetricsSources {
   campaignProgress?: () => Promise<CampaignProgress[]>;
   /** A scrape-time read slower than this is abandoned: Redis or PostgreSQL down must not hang /metrics. */
   collectTimeoutMs?: number;
+  /**
+   * How long a scrape-time read of PostgreSQL or Redis is reused (METRICS_CACHE_MS). Scrapes
+   * come every 15 s or so; a flood of them must not become a flood of queries.
+   */
+  cacheMs?: number;
   onCollectError?: (collector: string, error: unknown) => void;
 }
 
@@ -61,6 +67,7 @@ export class Metrics {
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
     const timeoutMs = sources.collectTimeoutMs ?? 5000;
+    const cacheMs = sources.cacheMs ?? 5000;
     collectDefaultMetrics({ register: this.registry });
 
     this.messages = new Counter({
@@ -131,22 +138,23 @@ export class Metrics {
     for (const collector of ['queues', 'campaign_progress']) collectErrors.inc({ collector }, 0);
 
     const queues = sources.queues;
+    const queueCounts = sharedRead(
+      () =>
+        Promise.all(
+          (queues?.() ?? []).map(async (q) => ({
+            queue: q.name,
+            counts: await q.getJobCounts(...QUEUE_STATES),
+          })),
+        ),
+      cacheMs,
+    );
     new Gauge({
       name: 'bulletin_queue_jobs',
       help: 'BullMQ jobs per queue and state, read at scrape time',
       labelNames: ['queue', 'state'],
       registers,
       async collect() {
-        const counts = queues
-          ? await collecting('queues', () =>
-              Promise.all(
-                queues().map(async (q) => ({
-                  queue: q.name,
-                  counts: await q.getJobCounts(...QUEUE_STATES),
-                })),
-              ),
-            )
-          : [];
+        const counts = queues ? await collecting('queues', queueCounts) : [];
         this.reset();
         for (const { queue, counts: byState } of counts ?? []) {
           for (const state of QUEUE_STATES) this.set({ queue, state }, byState[state] ?? 0);
@@ -154,7 +162,9 @@ export class Metrics {
       },
     });
 
-    const progress = sources.campaignProgress;
+    const progress = sources.campaignProgress
+      ? sharedRead(sources.campaignProgress, cacheMs)
+      : undefined;
     new Gauge({
       name: 'bulletin_campaign_progress',
       help: 'Share (0..1) of a running or paused campaign ledger that is done (not queued or sending)',
@@ -172,9 +182,17 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** The Prometheus text exposition of every metric (runs the scrape-time reads). */
+  private rendering: Promise<string> | undefined;
+
+  /**
+   * The Prometheus text exposition of every metric. Concurrent scrapes share one rendering, and
+   * the database and Redis figures in it are reused for `cacheMs`.
+   */
   render(): Promise<string> {
-    return this.registry.metrics();
+    this.rendering ??= this.registry.metrics().finally(() => {
+      this.rendering = undefined;
+    });
+    return this.rendering;
   }
 
   /** Counts outcomes just written to the ledger. */

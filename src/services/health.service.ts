@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.js';
 import type { MailTransport } from '../mail/transport.js';
+import { sharedRead } from '../lib/shared-read.js';
 
 export interface ReadyReport {
   ok: boolean;
@@ -10,6 +11,8 @@ export interface ReadyReport {
 const TIMEOUT_MS = 3000;
 /** SMTP checks open a connection: a load balancer polling /ready must not hammer the relay. */
 const SMTP_CACHE_MS = 10_000;
+/** Probes arriving together (or a flood of anonymous ones) share one round of checks. */
+const READY_CACHE_MS = 1000;
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -39,7 +42,9 @@ export class HealthService {
     private readonly transport: MailTransport,
   ) {}
 
-  async ready(): Promise<ReadyReport> {
+  readonly ready: () => Promise<ReadyReport> = sharedRead(() => this.checkAll(), READY_CACHE_MS);
+
+  private async checkAll(): Promise<ReadyReport> {
     const [postgres, redis, smtp] = await Promise.all([
       this.check(() => this.pool.query('SELECT 1'), 'PostgreSQL'),
       this.check(() => {

@@ -34,10 +34,15 @@ function raw(
   body: Buffer | string,
   type = 'application/json',
 ) {
-  return ctx.http[method](url)
-    .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`)
-    .set('Content-Type', type)
-    .send(typeof body === 'string' ? Buffer.from(body) : body);
+  return (
+    ctx.http[method](url)
+      .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`)
+      .set('Content-Type', type)
+      // As bytes on the wire: superagent would otherwise serialise a Buffer with a JSON type as
+      // {"type":"Buffer","data":[…]}, and every test here would pass for the wrong reason.
+      .serialize((data: unknown) => data as string)
+      .send(typeof body === 'string' ? Buffer.from(body) : body)
+  );
 }
 
 async function expectRefused(

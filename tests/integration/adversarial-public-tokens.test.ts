@@ -15,7 +15,11 @@ let listId: number;
 let subscriberId: number;
 let subscriberUuid: string;
 beforeAll(async () => {
-  ctx = await createTestContext({ PUBLIC_URL: 'https://news.example.org' });
+  ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
+    PUBLIC_URL: 'https://news.example.org',
+  });
   const { rows } = await ctx.db.query<{ id: number }>(
     "INSERT INTO lists (name, optin, visibility) VALUES ('Open', 'single', 'public') RETURNING id",
   );

@@ -13,7 +13,11 @@ let privateList: { id: number; uuid: string };
 let subscriberUuid: string;
 let subscriberId: number;
 beforeAll(async () => {
-  ctx = await createTestContext({ PUBLIC_URL: 'https://news.example.org' });
+  ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
+    PUBLIC_URL: 'https://news.example.org',
+  });
   const make = async (name: string, visibility: string) => {
     const { rows } = await ctx.db.query<{ id: number; uuid: string }>(
       "INSERT INTO lists (name, optin, visibility) VALUES ($1, 'single', $2) RETURNING id, uuid",

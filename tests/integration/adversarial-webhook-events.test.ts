@@ -17,6 +17,8 @@ const sendgridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 let ctx: TestContext;
 beforeAll(async () => {
   ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
     WEBHOOK_SECRET: SECRET,
     POSTMARK_WEBHOOK_USER: PM.user,
     POSTMARK_WEBHOOK_PASSWORD: PM.password,

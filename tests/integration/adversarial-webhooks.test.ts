@@ -17,6 +17,8 @@ const LIMIT = 5 * 1024 * 1024; // WEBHOOK_BODY_LIMIT_BYTES
 let ctx: TestContext;
 beforeAll(async () => {
   ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
     WEBHOOK_SECRET: SECRET,
     MAILGUN_SIGNING_KEY: MAILGUN_KEY,
     POSTMARK_WEBHOOK_USER: PM.user,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
 
 let ctx: TestContext;
 let broken: TestContext;
@@ -33,14 +33,33 @@ describe('health and readiness', () => {
     });
   });
 
-  it('answers 503 naming what is down', async () => {
+  it('answers 503 naming what is down, and nothing more to an anonymous caller', async () => {
     const res = await broken.http.get('/ready');
     expect(res.status).toBe(503);
-    expect(res.body.status).toBe('unavailable');
-    expect(res.body.checks.postgres).toEqual({ ok: true });
-    expect(res.body.checks.redis.ok).toBe(false);
-    expect(res.body.checks.smtp.ok).toBe(false);
-    expect(res.body.checks.smtp.error).toBeTruthy();
+    expect(res.body).toEqual({
+      status: 'unavailable',
+      ok: false,
+      checks: { postgres: { ok: true }, redis: { ok: false }, smtp: { ok: false } },
+    });
+    // No host, port or error text anywhere in the answer.
+    expect(res.text).not.toMatch(/127\.0\.0\.1|:1\b|ECONNREFUSED|connection/i);
+  });
+
+  it('tells an ops or admin token (or METRICS_TOKEN) why, and a read token nothing more', async () => {
+    const admin = await broken.http
+      .get('/ready')
+      .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`);
+    expect(admin.status).toBe(503);
+    expect(admin.body.checks.redis.error).toBeTruthy();
+    expect(admin.body.checks.smtp.error).toBeTruthy();
+    const read = await broken
+      .api()
+      .post('/api/v1/tokens')
+      .send({ name: 'reader', scopes: ['read'] });
+    const asReader = await broken.http
+      .get('/ready')
+      .set('Authorization', `Bearer ${read.body.token as string}`);
+    expect(asReader.body.checks.smtp).toEqual({ ok: false });
   });
 });
 

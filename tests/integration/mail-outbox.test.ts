@@ -2,7 +2,8 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { newMessageId } from '../../src/mail/message.js';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
+import { SCOPES } from '../../src/domain/scopes.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -27,18 +28,22 @@ async function sendOne(subject: string) {
   return messageId;
 }
 
+/** Basic auth as a browser sends it: any user name, an API token as the password. */
+const basic = (token: string) => `Basic ${Buffer.from(`dev:${token}`).toString('base64')}`;
+const admin = basic(TEST_ADMIN_TOKEN);
+
 describe('/dev/outbox', () => {
-  it('lists the written messages and serves each one as text, without admin auth', async () => {
+  it('lists the written messages and serves each one as text, to an admin', async () => {
     expect(ctx.container.transport.kind).toBe('outbox');
     const messageId = await sendOne('Outbox <check> & more');
-    const list = await ctx.http.get('/dev/outbox');
+    const list = await ctx.http.get('/dev/outbox').set('Authorization', admin);
     expect(list.status).toBe(200);
     expect(list.headers['content-type']).toMatch(/^text\/html/);
     const uuid = messageId.slice(1, 37);
     const href = new RegExp(`href="/dev/outbox/([^"]*${uuid}[^"]*\\.eml)"`).exec(list.text);
     expect(href, list.text).not.toBeNull();
 
-    const one = await ctx.http.get(`/dev/outbox/${href![1]}`);
+    const one = await ctx.http.get(`/dev/outbox/${href![1]}`).set('Authorization', admin);
     expect(one.status).toBe(200);
     expect(one.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(one.headers['x-content-type-options']).toBe('nosniff');
@@ -55,9 +60,49 @@ describe('/dev/outbox', () => {
     '/dev/outbox/missing.eml',
     '/dev/outbox/%00.eml',
   ])('answers 404 for %s', async (url) => {
-    const res = await ctx.http.get(url);
+    const res = await ctx.http.get(url).set('Authorization', admin);
     expect(res.status).toBe(404);
     expect(res.text).not.toMatch(/root:|"name": "bulletin"/);
+  });
+
+  it('needs an admin token under every spelling of its paths: the mails hold signed links', async () => {
+    const file = (await ctx.http.get('/dev/outbox').set('Authorization', admin)).text.match(
+      /href="\/dev\/outbox\/([^"]+\.eml)"/,
+    )![1]!;
+    const others = await Promise.all(
+      SCOPES.filter((s) => s !== 'admin').map(async (scope) => {
+        const res = await ctx
+          .api()
+          .post('/api/v1/tokens')
+          .send({ name: scope, scopes: [scope] });
+        return res.body.token as string;
+      }),
+    );
+    const paths = ['/dev/outbox', `/dev/outbox/${file}`];
+    const spellings = paths.flatMap((p) => [
+      p,
+      p.toUpperCase(),
+      `${p}/`,
+      p.replace('/dev/', '/dev//'),
+      p.replace('/dev/', '//dev/'),
+      p.replace('outbox', 'outb%6Fx'),
+      p.replace('/dev/', '/Dev/'),
+    ]);
+    for (const url of spellings) {
+      for (const auth of [undefined, basic('not-a-token-0000000000'), ...others.map(basic)]) {
+        const req = ctx.http.get(url);
+        const res = await (auth ? req.set('Authorization', auth) : req);
+        expect([401, 403, 404], `${url} ${auth ?? 'no auth'}`).toContain(res.status);
+        expect(res.text).not.toContain('Message-ID');
+      }
+    }
+    const none = await ctx.http.get('/dev/outbox');
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Basic/);
+    const bearer = await ctx.http
+      .get('/dev/outbox')
+      .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`);
+    expect(bearer.status).toBe(200);
   });
 
   it.each([

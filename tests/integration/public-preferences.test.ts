@@ -10,7 +10,12 @@ let ctx: TestContext;
 let sink: SmtpSink;
 beforeAll(async () => {
   sink = await startSmtpSink();
-  ctx = await createTestContext({ SMTP_URL: sink.url, PUBLIC_URL: 'https://news.example.org' });
+  ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
+    SMTP_URL: sink.url,
+    PUBLIC_URL: 'https://news.example.org',
+  });
   ctx.startWorkers();
 });
 afterAll(async () => {

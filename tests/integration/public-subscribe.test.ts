@@ -18,6 +18,8 @@ let sink: SmtpSink;
 beforeAll(async () => {
   sink = await startSmtpSink();
   ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
     SMTP_URL: sink.url,
     PUBLIC_URL: 'https://news.example.org',
     MAIL_FROM: 'The Secretariat <news@example.org>',

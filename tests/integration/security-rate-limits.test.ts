@@ -14,7 +14,11 @@ let ctx: TestContext;
 let uuids: string[];
 let subscriberIds: number[];
 beforeAll(async () => {
-  ctx = await createTestContext({ WEBHOOK_SECRET });
+  ctx = await createTestContext({
+    // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
+    TRUST_PROXY: 'loopback',
+    WEBHOOK_SECRET,
+  });
   const list = await createList(ctx, 'Limits');
   subscriberIds = await seedSubscribers(ctx, 'limit', 3, 'limits.test');
   await subscribe(ctx, list, subscriberIds);

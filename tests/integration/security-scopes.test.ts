@@ -1,59 +1,14 @@
-// Scopes on every admin route (PRODUCT.md §4): a table of what each route needs, checked
+// Scopes on every admin route (docs/security.md): a table of what each route needs, checked
 // against the routes the app really serves, then every route is called with every kind of
 // credential. A route added without an entry here fails the first test.
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
-import { SCOPES, type Scope } from '../../src/domain/scopes.js';
+import { SCOPES } from '../../src/domain/scopes.js';
+import { NEEDS } from '../helpers/route-scopes.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-scope-table-0123';
-
-/** Route → the scopes that open it (`admin` opens everything). */
-const NEEDS: Record<string, Scope[]> = {
-  'GET /lists': ['read'],
-  'POST /lists': ['subscribers:write'],
-  'GET /lists/:id': ['read'],
-  'PATCH /lists/:id': ['subscribers:write'],
-  'DELETE /lists/:id': ['subscribers:write'],
-  'POST /lists/:id/imports': ['subscribers:write'],
-  'GET /imports/:id': ['read'],
-  'GET /lists/:id/export.csv': ['read'],
-  'GET /subscribers': ['read'],
-  'POST /subscribers': ['subscribers:write'],
-  'GET /subscribers/:id': ['read'],
-  'PATCH /subscribers/:id': ['subscribers:write'],
-  'DELETE /subscribers/:id': ['subscribers:write'],
-  'PUT /subscribers/:id/lists': ['subscribers:write'],
-  'GET /subscribers/:id/events': ['read'],
-  'GET /tokens': [],
-  'POST /tokens': [],
-  'DELETE /tokens/:id': [],
-  'GET /templates': ['read'],
-  'POST /templates': ['templates:write'],
-  'GET /templates/:id': ['read'],
-  'PATCH /templates/:id': ['templates:write'],
-  'DELETE /templates/:id': ['templates:write'],
-  'POST /templates/:id/preview': ['templates:write'],
-  'GET /campaigns': ['read'],
-  'POST /campaigns': ['campaigns:write'],
-  'GET /campaigns/:id': ['read'],
-  'PATCH /campaigns/:id': ['campaigns:write'],
-  'DELETE /campaigns/:id': ['campaigns:write'],
-  'GET /campaigns/:id/preflight': ['read'],
-  'POST /campaigns/:id/test': ['campaigns:send'],
-  'POST /campaigns/:id/schedule': ['campaigns:send'],
-  'POST /campaigns/:id/send': ['campaigns:send'],
-  'POST /campaigns/:id/pause': ['campaigns:send'],
-  'POST /campaigns/:id/resume': ['campaigns:send'],
-  'POST /campaigns/:id/cancel': ['campaigns:send'],
-  'POST /campaigns/:id/retry': ['campaigns:send'],
-  'GET /campaigns/:id/deliveries': ['read'],
-  'GET /queues': ['read', 'ops'],
-  'GET /queues/:name/failed': ['read', 'ops'],
-  'POST /queues/:name/jobs/:id/retry': ['ops'],
-  'DELETE /queues/:name/jobs/:id': ['ops'],
-};
 
 /**
  * Every other route the app serves, and what guards it. A new route outside /api/v1 fails the

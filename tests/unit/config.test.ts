@@ -240,3 +240,33 @@ describe('configuration errors', () => {
     expect(variables(configError({}, dir))).toEqual(['default.json']);
   });
 });
+
+describe('HOST and TRUST_PROXY', () => {
+  const prodEnv = { NODE_ENV: 'production', SMTP_URL: 'smtp://relay.example.org:587' };
+
+  it('listens on loopback in development and on every interface in production', () => {
+    expect(loadConfig({ env: {} }).host).toBe('127.0.0.1');
+    expect(loadConfig({ env: prodEnv }).host).toBe('0.0.0.0');
+    expect(loadConfig({ env: { ...prodEnv, HOST: '10.0.0.5' } }).host).toBe('10.0.0.5');
+    expect(loadConfig({ env: { HOST: '::' } }).host).toBe('::');
+  });
+
+  it('trusts no proxy unless TRUST_PROXY names them', () => {
+    expect(loadConfig({ env: {} }).trustProxy).toBe(false);
+    expect(loadConfig({ env: prodEnv }).trustProxy).toBe(false);
+    expect(loadConfig({ env: { TRUST_PROXY: 'loopback, 10.0.0.0/8, 192.0.2.7' } }).trustProxy).toBe(
+      'loopback, 10.0.0.0/8, 192.0.2.7',
+    );
+  });
+
+  it.each(['true', '*', '10.0.0.0/33', 'proxy.example.org', '1', 'loopback,,x'])(
+    'refuses TRUST_PROXY=%s by name',
+    (value) => {
+      expect(variables(configError({ TRUST_PROXY: value }))).toEqual(['TRUST_PROXY']);
+    },
+  );
+
+  it('refuses a HOST that is neither an address nor a host name', () => {
+    expect(variables(configError({ HOST: 'http://0.0.0.0' }))).toEqual(['HOST']);
+  });
+});

@@ -9,9 +9,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Container } from '../../container.js';
-import { hasScope } from '../../domain/scopes.js';
-import { bearerToken, TOKEN_CHARS } from '../middleware/auth.js';
-import type { TokensService } from '../../services/tokens.service.js';
+import { browserAuth } from '../middleware/browser-auth.js';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -41,7 +39,7 @@ export function queueBoardRouter({ queues, services }: Container): Router {
     res.locals.metricsRoute = `${QUEUE_BOARD_PATH}/*`;
     next();
   });
-  router.use(QUEUE_BOARD_PATH, boardAuth(services.tokens));
+  router.use(QUEUE_BOARD_PATH, browserAuth(services.tokens, 'ops', 'Bulletin queues'));
   router.use(QUEUE_BOARD_PATH, jsonPostsOnly);
   router.use(
     `${QUEUE_BOARD_PATH}/fonts/sans`,
@@ -74,30 +72,6 @@ type RenderFn = (
   done: (error: Error | null, html?: string) => void,
 ) => void;
 
-function boardAuth(tokens: TokensService): RequestHandler {
-  return async (req, res, next) => {
-    const secret = credential(req.get('authorization'));
-    const principal = secret ? await tokens.authenticate(secret) : undefined;
-    if (!principal) {
-      res
-        .status(401)
-        .set('WWW-Authenticate', 'Basic realm="Bulletin queues", charset="UTF-8"')
-        .set('Cache-Control', 'no-store')
-        .type('text/plain')
-        .send(
-          'Sign in with any user name and an API token with the "ops" or "admin" scope as the password.\n',
-        );
-      return;
-    }
-    if (!hasScope(principal.scopes, 'ops')) {
-      res.status(403).type('text/plain').send('This token lacks the "ops" scope.\n');
-      return;
-    }
-    res.set('Cache-Control', 'no-store');
-    next();
-  };
-}
-
 /**
  * Browsers resend remembered basic auth with a form posted from any site, so a page elsewhere
  * could make a signed-in operator's browser add a job (the board's POST .../add answered 200 to
@@ -111,16 +85,3 @@ const jsonPostsOnly: RequestHandler = (req, res, next) => {
   }
   next();
 };
-
-/** The token from `Basic base64(user:token)` or `Bearer token`. */
-function credential(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const bearer = bearerToken(header);
-  if (bearer) return bearer;
-  const basic = /^Basic ([A-Za-z0-9+/=]{1,1400})$/.exec(header);
-  if (!basic) return undefined;
-  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const password = colon >= 0 ? decoded.slice(colon + 1) : '';
-  return TOKEN_CHARS.test(password) ? password : undefined;
-}

@@ -1,6 +1,5 @@
 import type { RequestHandler, Response } from 'express';
 import { AppError } from '../../domain/errors.js';
-import { hasScope, type Scope } from '../../domain/scopes.js';
 import type { Principal, TokensService } from '../../services/tokens.service.js';
 
 export function principal(res: Response): Principal {
@@ -28,32 +27,4 @@ export function authenticate(tokens: TokensService): RequestHandler {
     res.locals.principal = found;
     next();
   };
-}
-
-export function requireScope(scope: Scope): RequestHandler {
-  return (_req, res, next) => {
-    if (!hasScope(principal(res).scopes, scope)) {
-      throw new AppError('forbidden', `This token lacks the "${scope}" scope`);
-    }
-    next();
-  };
-}
-
-/** Any one of the scopes will do (e.g. queue counts: `read` or `ops`). */
-export function requireAnyScope(...scopes: Scope[]): RequestHandler {
-  return (_req, res, next) => {
-    const granted = principal(res).scopes;
-    if (!scopes.some((scope) => hasScope(granted, scope))) {
-      throw new AppError('forbidden', `This token needs one of the scopes: ${scopes.join(', ')}`);
-    }
-    next();
-  };
-}
-
-/** GET needs `read`; anything else needs the scope given for the route. */
-export function scopeByMethod(write: Scope): RequestHandler {
-  const read = requireScope('read');
-  const writeCheck = requireScope(write);
-  return (req, res, next) =>
-    (req.method === 'GET' || req.method === 'HEAD' ? read : writeCheck)(req, res, next);
 }

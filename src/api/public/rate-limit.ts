@@ -55,6 +55,9 @@ export function formRateLimit(
     // The default key is the client IP (req.ip honours `trust proxy`), IPv6 grouped by /56.
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // An X-Forwarded-For that TRUST_PROXY does not vouch for is ignored on purpose (the key is
+    // the socket's address), not a misconfiguration worth a warning per request.
+    validate: { xForwardedForHeader: false },
     store: new RedisStore({
       prefix: `${queuePrefix}:ratelimit:${name}:`,
       sendCommand: (command: string, ...args: string[]) =>

@@ -1,13 +1,13 @@
-import { Router, type Request } from 'express';
+import type { Request, Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
 import { inZone } from '../../domain/schedule.js';
 import type { CampaignRow } from '../../db/repositories/campaigns.repository.js';
 import type { DeliveryRow } from '../../db/repositories/deliveries.repository.js';
 import type { CampaignReport } from '../../services/campaign-report.service.js';
-import { requireScope, scopeByMethod } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { ApiRoutes } from './api-routes.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { idParam, pageOf, z } from '../schemas/common.js';
 import {
@@ -61,22 +61,16 @@ const presentDelivery = (d: DeliveryRow) => ({
 });
 
 export function campaignsRouter({ services }: Container): Router {
-  const router = Router();
+  const router = new ApiRoutes();
   const { campaigns, campaignReport, testSend } = services;
   const show = async (c: CampaignRow) => presentCampaign(c, await campaignReport.report(c));
   const id = (req: Request) => parse(idParam, req.params).id;
 
-  router.use('/campaigns', (req, res, next) => {
-    // Lifecycle actions need campaigns:send; everything else that writes needs campaigns:write.
-    const action = /^\/\d+\/(test|schedule|send|pause|resume|cancel|retry)$/.test(req.path);
-    return (action ? requireScope('campaigns:send') : scopeByMethod('campaigns:write'))(
-      req,
-      res,
-      next,
-    );
-  });
+  const write = { scope: 'campaigns:write' } as const;
+  const send = { scope: 'campaigns:send' } as const;
+  const read = { scope: 'read' } as const;
 
-  router.post('/campaigns', async (req, res) => {
+  router.post('/campaigns', write, async (req, res) => {
     const body = parse(campaignCreate, req.body);
     const created = await campaigns.create({
       content: null,
@@ -93,7 +87,7 @@ export function campaignsRouter({ services }: Container): Router {
       .json(await show(created));
   });
 
-  router.get('/campaigns', async (req, res) => {
+  router.get('/campaigns', { scope: 'read', query: campaignQuery }, async (req, res) => {
     const query = parse(campaignQuery, req.query);
     const { after, limit, fetch } = pageParams(query);
     const rows = await campaigns.page(after, fetch, query.status);
@@ -101,33 +95,33 @@ export function campaignsRouter({ services }: Container): Router {
     res.json({ data: await Promise.all(page.data.map(show)), next: page.next });
   });
 
-  router.get('/campaigns/:id', async (req, res) =>
+  router.get('/campaigns/:id', read, async (req, res) =>
     res.json(await show(await campaigns.get(id(req)))),
   );
-  router.patch('/campaigns/:id', async (req, res) => {
+  router.patch('/campaigns/:id', write, async (req, res) => {
     const campaignId = id(req);
     res.json(await show(await campaigns.update(campaignId, parse(campaignPatch, req.body))));
   });
-  router.delete('/campaigns/:id', async (req, res) => {
+  router.delete('/campaigns/:id', write, async (req, res) => {
     await campaigns.delete(id(req));
     res.status(204).end();
   });
 
-  router.get('/campaigns/:id/preflight', async (req, res) => {
+  router.get('/campaigns/:id/preflight', read, async (req, res) => {
     res.json(await campaignReport.preflight(await campaigns.get(id(req))));
   });
-  router.post('/campaigns/:id/test', async (req, res) => {
+  router.post('/campaigns/:id/test', send, async (req, res) => {
     const campaign = await campaigns.get(id(req));
     const { emails } = parse(testBody, req.body);
     res.json({ sent: await testSend.send(campaign, emails) });
   });
-  router.post('/campaigns/:id/schedule', async (req, res) => {
+  router.post('/campaigns/:id/schedule', send, async (req, res) => {
     const campaignId = id(req);
     const { sendAt, timezone } = parse(scheduleBody, req.body);
     res.json(await show(await campaigns.schedule(campaignId, sendAt, timezone)));
   });
   for (const action of ['send', 'pause', 'resume', 'cancel', 'retry'] as const) {
-    router.post(`/campaigns/:id/${action}`, async (req, res) => {
+    router.post(`/campaigns/:id/${action}`, send, async (req, res) => {
       const campaignId = id(req);
       const run = {
         send: (n: number) => campaigns.start(n),
@@ -140,21 +134,25 @@ export function campaignsRouter({ services }: Container): Router {
     });
   }
 
-  router.get('/campaigns/:id/deliveries', async (req, res) => {
-    const campaignId = id(req);
-    const query = parse(deliveriesQuery, req.query);
-    await campaigns.get(campaignId);
-    const { after, limit, fetch } = pageParams(query);
-    res.json(
-      pageResult(
-        await campaigns.deliveries(campaignId, after, fetch, query.status),
-        limit,
-        presentDelivery,
-      ),
-    );
-  });
+  router.get(
+    '/campaigns/:id/deliveries',
+    { scope: 'read', query: deliveriesQuery },
+    async (req, res) => {
+      const campaignId = id(req);
+      const query = parse(deliveriesQuery, req.query);
+      await campaigns.get(campaignId);
+      const { after, limit, fetch } = pageParams(query);
+      res.json(
+        pageResult(
+          await campaigns.deliveries(campaignId, after, fetch, query.status),
+          limit,
+          presentDelivery,
+        ),
+      );
+    },
+  );
 
-  return router;
+  return router.router;
 }
 
 export function documentCampaigns(registry: OpenAPIRegistry): void {

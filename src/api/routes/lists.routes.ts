@@ -1,47 +1,48 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
-import { scopeByMethod } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { presentList } from '../presenters.js';
 import { idParam, pageOf, pageQuery } from '../schemas/common.js';
 import { listCreate, listPatch, listSchema } from '../schemas/lists.schemas.js';
 import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { ApiRoutes } from './api-routes.js';
 
 export function listsRouter({ services }: Container): Router {
-  const router = Router();
-  router.use('/lists', scopeByMethod('subscribers:write'));
+  const router = new ApiRoutes();
+  const write = { scope: 'subscribers:write' } as const;
+  const read = { scope: 'read' } as const;
 
-  router.post('/lists', async (req, res) => {
+  router.post('/lists', write, async (req, res) => {
     const body = parse(listCreate, req.body);
     const list = await services.lists.create(body);
     res.status(201).location(`/api/v1/lists/${list.id}`).json(presentList(list));
   });
 
-  router.get('/lists', async (req, res) => {
+  router.get('/lists', { scope: 'read', query: pageQuery }, async (req, res) => {
     const { after, limit, fetch } = pageParams(parse(pageQuery, req.query));
     res.json(pageResult(await services.lists.page(after, fetch), limit, presentList));
   });
 
-  router.get('/lists/:id', async (req, res) => {
+  router.get('/lists/:id', read, async (req, res) => {
     const { id } = parse(idParam, req.params);
     res.json(presentList(await services.lists.get(id)));
   });
 
-  router.patch('/lists/:id', async (req, res) => {
+  router.patch('/lists/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const body = parse(listPatch, req.body);
     res.json(presentList(await services.lists.update(id, body)));
   });
 
-  router.delete('/lists/:id', async (req, res) => {
+  router.delete('/lists/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     await services.lists.delete(id);
     res.status(204).end();
   });
 
-  return router;
+  return router.router;
 }
 
 export function documentLists(registry: OpenAPIRegistry): void {

@@ -7,13 +7,17 @@ import { AppError } from '../../domain/errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** Whether `given` is METRICS_TOKEN (false when none is set), in constant time. */
+export function metricsTokenMatches(expected: string | undefined, given: string): boolean {
+  return expected !== undefined && timingSafeEqual(digest(given), digest(expected));
+}
+
 export function metricsRouter({ config, metrics }: Container): Router {
   const router = Router();
-  const expected = config.metricsToken === undefined ? undefined : digest(config.metricsToken);
   router.get('/metrics', async (req, res) => {
-    if (expected) {
+    if (config.metricsToken !== undefined) {
       const match = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
-      if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+      if (!match || !metricsTokenMatches(config.metricsToken, match[1]!)) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="bulletin-metrics"');
         throw new AppError('unauthorized', 'Send Authorization: Bearer <METRICS_TOKEN>');
       }

@@ -1,20 +1,24 @@
-// Development tool, no admin auth: when SMTP_URL is unset, outgoing mail is written as .eml
-// files and listed here. It answers 404 in production and whenever real SMTP is configured,
-// so it can never show real recipients' mail. Do not expose a development instance publicly.
+// Development tool: when SMTP_URL is unset, outgoing mail is written as .eml files and listed
+// here, behind admin auth (basic auth with an `admin` token as the password, or Bearer): the
+// mails hold signed links that act for their recipients. It answers 404 in production and
+// whenever real SMTP is configured, so it can never show real recipients' mail.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Router, type RequestHandler } from 'express';
 import type { Container } from '../../container.js';
 import { AppError } from '../../domain/errors.js';
 import { listOutbox } from '../../mail/transport.js';
+import { browserAuth } from '../middleware/browser-auth.js';
 
 /** What outboxFileName() produces; anything else (../, slashes, NUL) is not a file of ours. */
 const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,250}\.eml$/;
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function outboxRouter({ config }: Container): Router {
+export function outboxRouter({ config, services }: Container): Router {
   const router = Router();
+  // On each route, so no spelling of the path reaches a page without it.
+  const admin = browserAuth(services.tokens, 'admin', 'Bulletin outbox');
   const enabled: RequestHandler = (_req, _res, next) => {
     if (config.nodeEnv === 'production' || config.smtpUrl) {
       throw new AppError('not_found', 'The outbox exists only in development, without SMTP_URL');
@@ -22,7 +26,7 @@ export function outboxRouter({ config }: Container): Router {
     next();
   };
 
-  router.get('/dev/outbox', enabled, async (_req, res) => {
+  router.get('/dev/outbox', enabled, admin, async (_req, res) => {
     const entries = await listOutbox(config);
     const rows = entries
       .map(
@@ -41,7 +45,7 @@ export function outboxRouter({ config }: Container): Router {
       );
   });
 
-  router.get('/dev/outbox/:file', enabled, async (req, res) => {
+  router.get('/dev/outbox/:file', enabled, admin, async (req, res) => {
     const file = String(req.params.file);
     if (!FILE.test(file) || file.includes('..') || path.basename(file) !== file) {
       throw new AppError('not_found', 'No such message');

@@ -1,13 +1,13 @@
 // Queue visibility for operators (PRODUCT.md §4.1): counts per state, failed jobs, retry and
 // discard. Reading needs `read` or `ops`; acting on jobs needs `ops`.
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
 import { decodeCursor, encodeCursor } from '../../domain/cursor.js';
 import { validation } from '../../domain/errors.js';
-import { requireAnyScope, requireScope } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { json, noContent, problems, secured } from '../openapi.js';
+import { ApiRoutes } from './api-routes.js';
 import { DEFAULT_LIMIT } from '../pagination.js';
 import { pageOf, pageQuery, z } from '../schemas/common.js';
 import {
@@ -18,16 +18,16 @@ import {
 } from '../schemas/queues.schemas.js';
 
 export function queuesRouter({ services }: Container): Router {
-  const router = Router();
+  const router = new ApiRoutes();
   const { queues } = services;
-  const read = requireAnyScope('read', 'ops');
-  const act = requireScope('ops');
+  const read = { scope: ['read', 'ops'] } as const;
+  const act = { scope: 'ops' } as const;
 
   router.get('/queues', read, async (_req, res) => {
     res.json({ data: await queues.counts() });
   });
 
-  router.get('/queues/:name/failed', read, async (req, res) => {
+  router.get('/queues/:name/failed', { ...read, query: pageQuery }, async (req, res) => {
     const { name } = parse(queueNameParam, req.params);
     const query = parse(pageQuery, req.query);
     let offset = 0;
@@ -61,7 +61,7 @@ export function queuesRouter({ services }: Container): Router {
     res.status(204).end();
   });
 
-  return router;
+  return router.router;
 }
 
 export function documentQueues(registry: OpenAPIRegistry): void {

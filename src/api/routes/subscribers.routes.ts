@@ -1,8 +1,7 @@
-import { Router, type Request } from 'express';
+import type { Request, Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
 import type { ConsentContext } from '../../db/repositories/subscribers.repository.js';
-import { scopeByMethod } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { presentSubscriber } from '../presenters.js';
@@ -22,6 +21,7 @@ import {
   subscriptionChange,
 } from '../schemas/subscribers.schemas.js';
 import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { ApiRoutes } from './api-routes.js';
 
 export const apiConsent = (req: Request): ConsentContext => ({
   source: 'api',
@@ -31,10 +31,11 @@ export const apiConsent = (req: Request): ConsentContext => ({
 
 export function subscribersRouter(container: Container): Router {
   const { services } = container;
-  const router = Router();
-  router.use('/subscribers', scopeByMethod('subscribers:write'));
+  const router = new ApiRoutes();
+  const write = { scope: 'subscribers:write' } as const;
+  const read = { scope: 'read' } as const;
 
-  router.post('/subscribers', async (req, res) => {
+  router.post('/subscribers', write, async (req, res) => {
     const body = parse(subscriberCreate, req.body);
     const subscriber = await services.subscribers.create(body, apiConsent(req));
     res
@@ -43,7 +44,7 @@ export function subscribersRouter(container: Container): Router {
       .json(presentSubscriber(subscriber));
   });
 
-  router.get('/subscribers', async (req, res) => {
+  router.get('/subscribers', { scope: 'read', query: subscriberQuery }, async (req, res) => {
     const query = parse(subscriberQuery, req.query);
     const { after, limit, fetch } = pageParams(query);
     const rows = await services.subscribers.page({
@@ -57,30 +58,30 @@ export function subscribersRouter(container: Container): Router {
     res.json(pageResult(rows, limit, presentSubscriber));
   });
 
-  router.get('/subscribers/:id', async (req, res) => {
+  router.get('/subscribers/:id', read, async (req, res) => {
     const { id } = parse(idParam, req.params);
     res.json(presentSubscriber(await services.subscribers.get(id)));
   });
 
-  router.patch('/subscribers/:id', async (req, res) => {
+  router.patch('/subscribers/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const body = parse(subscriberPatch, req.body);
     res.json(presentSubscriber(await services.subscribers.update(id, body, apiConsent(req))));
   });
 
-  router.delete('/subscribers/:id', async (req, res) => {
+  router.delete('/subscribers/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     await services.subscribers.delete(id);
     res.status(204).end();
   });
 
-  router.put('/subscribers/:id/lists', async (req, res) => {
+  router.put('/subscribers/:id/lists', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const body = parse(subscriptionChange, req.body);
     res.json(presentSubscriber(await services.subscribers.changeLists(id, body, apiConsent(req))));
   });
 
-  router.get('/subscribers/:id/events', async (req, res) => {
+  router.get('/subscribers/:id/events', { scope: 'read', query: pageQuery }, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const query = parse(pageQuery, req.query);
     await services.subscribers.get(id);
@@ -104,7 +105,7 @@ export function subscribersRouter(container: Container): Router {
     });
   });
 
-  return router;
+  return router.router;
 }
 
 function decodeHistoryCursor(cursor: string): HistoryCursor | undefined {

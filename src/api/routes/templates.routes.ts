@@ -1,7 +1,6 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
-import { scopeByMethod } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { presentTemplate, presentTemplateSummary } from '../presenters.js';
@@ -15,49 +14,51 @@ import {
   templateSummarySchema,
 } from '../schemas/templates.schemas.js';
 import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { ApiRoutes } from './api-routes.js';
 
 export function templatesRouter({ services }: Container): Router {
-  const router = Router();
-  router.use('/templates', scopeByMethod('templates:write'));
+  const router = new ApiRoutes();
+  const write = { scope: 'templates:write' } as const;
+  const read = { scope: 'read' } as const;
 
-  router.post('/templates', async (req, res) => {
+  router.post('/templates', write, async (req, res) => {
     const body = parse(templateCreate, req.body);
     const template = await services.templates.create(body);
     res.status(201).location(`/api/v1/templates/${template.id}`).json(presentTemplate(template));
   });
 
-  router.get('/templates', async (req, res) => {
+  router.get('/templates', { scope: 'read', query: pageQuery }, async (req, res) => {
     const { after, limit, fetch } = pageParams(parse(pageQuery, req.query));
     res.json(
       pageResult(await services.templates.page(after, fetch), limit, presentTemplateSummary),
     );
   });
 
-  router.get('/templates/:id', async (req, res) => {
+  router.get('/templates/:id', read, async (req, res) => {
     const { id } = parse(idParam, req.params);
     res.json(presentTemplate(await services.templates.get(id)));
   });
 
-  router.patch('/templates/:id', async (req, res) => {
+  router.patch('/templates/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const body = parse(templatePatch, req.body);
     res.json(presentTemplate(await services.templates.update(id, body)));
   });
 
-  router.delete('/templates/:id', async (req, res) => {
+  router.delete('/templates/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     await services.templates.delete(id);
     res.status(204).end();
   });
 
   // A preview changes nothing, but it renders arbitrary content: it needs the write scope.
-  router.post('/templates/:id/preview', async (req, res) => {
+  router.post('/templates/:id/preview', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const body = parse(templatePreviewRequest, req.body ?? {});
     res.json(await services.templates.preview(id, body));
   });
 
-  return router;
+  return router.router;
 }
 
 export function documentTemplates(registry: OpenAPIRegistry): void {

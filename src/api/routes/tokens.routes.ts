@@ -1,19 +1,19 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
-import { requireScope } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { presentToken } from '../presenters.js';
 import { idParam, pageOf, pageQuery } from '../schemas/common.js';
 import { tokenCreate, tokenCreated, tokenSchema } from '../schemas/tokens.schemas.js';
 import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { ApiRoutes } from './api-routes.js';
 
 export function tokensRouter({ services }: Container): Router {
-  const router = Router();
-  router.use('/tokens', requireScope('admin'));
+  const router = new ApiRoutes();
+  const admin = { scope: 'admin' } as const;
 
-  router.post('/tokens', async (req, res) => {
+  router.post('/tokens', admin, async (req, res) => {
     const body = parse(tokenCreate, req.body);
     const created = await services.tokens.create(body.name.trim(), body.scopes);
     res
@@ -23,18 +23,18 @@ export function tokensRouter({ services }: Container): Router {
       .json({ ...presentToken(created), token: created.token });
   });
 
-  router.get('/tokens', async (req, res) => {
+  router.get('/tokens', { scope: 'admin', query: pageQuery }, async (req, res) => {
     const { after, limit, fetch } = pageParams(parse(pageQuery, req.query));
     res.json(pageResult(await services.tokens.page(after, fetch), limit, presentToken));
   });
 
-  router.delete('/tokens/:id', async (req, res) => {
+  router.delete('/tokens/:id', admin, async (req, res) => {
     const { id } = parse(idParam, req.params);
     await services.tokens.revoke(id);
     res.status(204).end();
   });
 
-  return router;
+  return router.router;
 }
 
 export function documentTokens(registry: OpenAPIRegistry): void {
