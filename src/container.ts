@@ -121,7 +121,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     feedback,
     audience,
     campaigns,
-    campaignReport: new CampaignReportService(pool, campaigns),
+    campaignReport: new CampaignReportService(pool, campaigns, config.publicUrl),
     testSend: new TestSendService(pool, config, transport, campaigns, key),
     delivery: new DeliveryService(
       pool,

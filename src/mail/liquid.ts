@@ -8,8 +8,12 @@ import { REFUSED_TAGS, refusedTagMessage } from '../domain/liquid-rules.js';
 
 /** Characters of template source per parse (a 512 KB template plus its content fits). */
 export const PARSE_LIMIT = 4_000_000;
-/** Milliseconds per render: a recipient's render takes microseconds; this stops loops. */
-export const RENDER_LIMIT_MS = 500;
+/**
+ * Milliseconds for one recipient's whole message (subject, HTML and text share the deadline).
+ * A real newsletter renders in well under a millisecond; a runaway loop is stopped after this
+ * long, so a render holds the event loop (/health, other jobs) for 50 ms at the very most.
+ */
+export const RENDER_LIMIT_MS = 50;
 /** liquidjs' allocation units per render (ranges, joins, …). */
 export const MEMORY_LIMIT = 10_000_000;
 

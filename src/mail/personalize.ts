@@ -1,7 +1,8 @@
 // Per-recipient rendering: the three Liquid templates of a compiled message are parsed once,
 // then rendered synchronously for each recipient (thousands per second; no MJML here).
 import { Context, Output, Tag, type Template } from 'liquidjs';
-import { htmlLiquid, textLiquid } from './liquid.js';
+import { AppError } from '../domain/errors.js';
+import { describeLiquidError, htmlLiquid, textLiquid } from './liquid.js';
 import { encodeQuotedPrintableSegment } from './qp.js';
 import type { CompiledMessage, MergeVars, RenderedMessage } from './types.js';
 
@@ -68,19 +69,22 @@ export class Personalizer {
    * `assign`, `capture` and the render limits behave exactly as in a whole-template render.
    */
   renderForMime(vars: MergeVars): RenderedForMime {
-    const scope = toScope(vars);
-    const context = new Context(scope, htmlLiquid.options, { sync: true }, { liquid: htmlLiquid });
-    let htmlEncoded = '';
-    for (const part of this.htmlSegments) {
-      htmlEncoded += part.static
-        ? part.encoded
-        : encodeQuotedPrintableSegment(String(htmlLiquid.renderSync(part.templates, context)));
-    }
-    return {
-      subject: cleanSubject(String(textLiquid.renderSync(this.subject, scope))),
-      text: tidyText(String(textLiquid.renderSync(this.text, scope))),
-      htmlEncoded,
-    };
+    return guarded(() => {
+      const contexts = renderContexts(toScope(vars));
+      let htmlEncoded = '';
+      for (const part of this.htmlSegments) {
+        htmlEncoded += part.static
+          ? part.encoded
+          : encodeQuotedPrintableSegment(
+              String(htmlLiquid.renderSync(part.templates, contexts.html)),
+            );
+      }
+      return {
+        subject: cleanSubject(String(textLiquid.renderSync(this.subject, contexts.subject))),
+        text: tidyText(String(textLiquid.renderSync(this.text, contexts.text))),
+        htmlEncoded,
+      };
+    });
   }
 
   /**
@@ -88,12 +92,45 @@ export class Personalizer {
    * are not HTML). Throws when a render limit is hit: a permanent failure for this message.
    */
   render(vars: MergeVars): RenderedMessage {
-    const scope = toScope(vars);
-    return {
-      subject: cleanSubject(String(textLiquid.renderSync(this.subject, scope))),
-      html: String(htmlLiquid.renderSync(this.html, scope)),
-      text: tidyText(String(textLiquid.renderSync(this.text, scope))),
-    };
+    return guarded(() => {
+      const contexts = renderContexts(toScope(vars));
+      return {
+        subject: cleanSubject(String(textLiquid.renderSync(this.subject, contexts.subject))),
+        html: String(htmlLiquid.renderSync(this.html, contexts.html)),
+        text: tidyText(String(textLiquid.renderSync(this.text, contexts.text))),
+      };
+    });
+  }
+}
+
+/**
+ * One context per part (an `assign` in the subject stays out of the text), sharing one render
+ * deadline and one memory budget: a recipient's whole message, all three parts together, may
+ * hold the process for at most RENDER_LIMIT_MS, never three times that.
+ */
+function renderContexts(scope: Record<string, unknown>) {
+  const html = new Context(scope, htmlLiquid.options, { sync: true }, { liquid: htmlLiquid });
+  const shared = {
+    liquid: textLiquid,
+    renderLimit: html.renderLimit,
+    memoryLimit: html.memoryLimit,
+  };
+  return {
+    html,
+    subject: new Context(scope, textLiquid.options, { sync: true }, shared),
+    text: new Context(scope, textLiquid.options, { sync: true }, shared),
+  };
+}
+
+/** A render that fails (a limit hit, a filter's error) is the template's fault: 422 wherever it is. */
+function guarded<T>(render: () => T): T {
+  try {
+    return render();
+  } catch (error) {
+    const { message } = describeLiquidError(error);
+    throw new AppError('unprocessable', `The template cannot be rendered: ${message}`, {
+      errors: [{ path: 'template', message }],
+    });
   }
 }
 

@@ -4,7 +4,9 @@ import type { Pool } from '../db/pool.js';
 import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
 import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
 import { EventsRepository } from '../db/repositories/events.repository.js';
-import { unknownVariables, hasUnsubscribeLink } from '../mail/render.js';
+import { unknownVariables, hasUnsubscribeLink, Personalizer } from '../mail/render.js';
+import type { CompiledMessage } from '../mail/render.js';
+import { sampleMergeVars } from '../mail/samples.js';
 import type { CampaignsService } from './campaigns.service.js';
 
 export interface CampaignStats {
@@ -33,6 +35,7 @@ export class CampaignReportService {
   constructor(
     private readonly pool: Pool,
     private readonly campaigns: CampaignsService,
+    private readonly publicUrl: string,
   ) {}
 
   async report(campaign: CampaignRow, now = new Date()): Promise<CampaignReport> {
@@ -92,8 +95,11 @@ export class CampaignReportService {
     }
     const unknown = compiled ? unknownVariables(compiled) : [];
     if (unknown.length > 0) problems.push(`unknown merge tags render empty: ${unknown.join(', ')}`);
+    const renderError = compiled ? this.sampleRender(campaign, compiled) : null;
+    if (renderError) problems.push(`every message would fail: ${renderError}`);
     return {
       ok: problems.length === 0,
+      renderError,
       audience,
       unknownMergeTags: unknown,
       missingUnsubscribeLink: compiled ? !hasUnsubscribeLink(compiled) : true,
@@ -101,5 +107,29 @@ export class CampaignReportService {
       htmlBytes: compiled ? Buffer.byteLength(compiled.html) : 0,
       problems,
     };
+  }
+
+  /**
+   * Renders the message for a sample recipient with the campaign's own name, subject and data,
+   * as the workers will: a loop that runs into the render limit, or a filter that throws, fails
+   * every recipient, and staff must hear it before they send. The error, or null.
+   */
+  private sampleRender(campaign: CampaignRow, compiled: CompiledMessage): string | null {
+    const sample = sampleMergeVars(this.publicUrl);
+    try {
+      new Personalizer(compiled).render({
+        ...sample,
+        campaign: {
+          name: campaign.name,
+          subject: campaign.subject,
+          uuid: campaign.uuid,
+          data: campaign.data,
+        },
+      });
+      return null;
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      return error.details.errors?.[0]?.message ?? error.message;
+    }
   }
 }

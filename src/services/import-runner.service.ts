@@ -1,6 +1,7 @@
 // Reads an uploaded CSV back out of PostgreSQL chunk by chunk, parses it as a stream and writes
 // it in batches. Each batch and the progress counters commit in one transaction, so a run that
 // crashes resumes exactly where the last batch ended: nothing is imported twice or skipped.
+import { randomBytes } from 'node:crypto';
 import { parse, type CsvError, type Parser } from 'csv-parse';
 import {
   LineTracker,
@@ -10,6 +11,7 @@ import {
   type HeaderMap,
   type ImportRow,
 } from '../domain/csv.js';
+import { RecordGuard } from '../domain/csv-record-guard.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { ListsRepository } from '../db/repositories/lists.repository.js';
 import {
@@ -20,8 +22,10 @@ import {
 import type { Logger } from '../lib/logger.js';
 
 export const IMPORT_BATCH_SIZE = 2000;
-/** A record this long means the file is not CSV we can read; the import stops with a reason. */
+/** A record longer than this is a line error (RecordGuard drops it); the import goes on. */
 const MAX_RECORD_BYTES = 1_048_576;
+/** The parser's own limit, a safety net past the guard's: never reached by a guarded file. */
+const PARSER_MAX_RECORD = 2 * MAX_RECORD_BYTES;
 /** How far the delimiter detection looks for the end of the header line. */
 const MAX_HEADER_BYTES = 65_536;
 
@@ -93,6 +97,12 @@ export class ImportRunner {
     // memory holds about one chunk whatever the file size.
     const found: Parsed[] = [];
     const parser = createParser(delimiter, found);
+    // Over-long records become a marker record, one per import run (no file can contain it).
+    const guard = new RecordGuard(
+      MAX_RECORD_BYTES,
+      `bulletin-record-too-long-${randomBytes(12).toString('hex')}`,
+      delimiter.charCodeAt(0),
+    );
     const lines = new LineTracker();
     // Records already committed by an earlier, interrupted run of this import.
     let toSkip = imp.processed;
@@ -134,7 +144,7 @@ export class ImportRunner {
         return;
       }
       if (item.kind === 'unreadable' && item.error?.code === 'CSV_MAX_RECORD_SIZE') {
-        fatal = `line ${line} is longer than ${MAX_RECORD_BYTES} bytes; the file was read up to there`;
+        fatal = `line ${line} is longer than ${PARSER_MAX_RECORD} bytes; the file was read up to there`;
         return;
       }
       if (toSkip > 0) {
@@ -142,7 +152,12 @@ export class ImportRunner {
         return;
       }
       batch.processed++;
-      if (item.kind === 'unreadable') {
+      if (item.kind === 'record' && item.cells.length === 1 && item.cells[0] === guard.marker) {
+        batch.errors.push({
+          line,
+          reason: `it is longer than ${MAX_RECORD_BYTES} bytes (skipped)`,
+        });
+      } else if (item.kind === 'unreadable') {
         batch.errors.push({ line, reason: describeCsvError(item.error) });
       } else {
         const result = mapRow(item.cells, header);
@@ -166,7 +181,9 @@ export class ImportRunner {
       for (let seq = 0; !end && fatal === undefined; seq++) {
         const chunk = seq < head.length ? head[seq] : await chunks.readChunk(imp.id, seq);
         end = chunk === undefined;
-        const parseError = await feed(parser, chunk);
+        const guarded = chunk === undefined ? guard.end() : guard.push(chunk);
+        let parseError = guarded.length > 0 ? await feed(parser, guarded) : undefined;
+        if (!parseError && end) parseError = await feed(parser, undefined);
         if (parseError && !(parseError instanceof StopParsing)) throw parseError;
         for (const item of found.splice(0)) {
           await handle(item);
@@ -206,7 +223,7 @@ function createParser(delimiter: string, found: Parsed[]): Parser {
     relax_quotes: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES,
+    max_record_size: PARSER_MAX_RECORD,
     raw: true,
     on_record: (record: unknown) => {
       const { record: cells, raw } = record as { record: string[]; raw: string };
@@ -244,7 +261,7 @@ function describeCsvError(error: CsvError | undefined): string {
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'a quoted field is never closed (the rest of the file was read as part of it)';
     case 'CSV_MAX_RECORD_SIZE':
-      return `it is longer than ${MAX_RECORD_BYTES} bytes`;
+      return `it is longer than ${PARSER_MAX_RECORD} bytes`;
     case 'CSV_INVALID_CLOSING_QUOTE':
     case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
       return 'a quoted field is followed by other characters';

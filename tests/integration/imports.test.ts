@@ -436,13 +436,39 @@ describe('file formats', () => {
     expect(done.errors).toEqual([{ line: 3, reason: expect.stringMatching(/never closed/) }]);
   });
 
-  it('fails an import whose line is longer than 1 MB, keeping the rows before it', async () => {
+  it('reports a line longer than 1 MB as a line error and imports the lines after it', async () => {
     const listId = await createList();
     const csv = `email,name\nbefore@huge.test,Before\nhuge@huge.test,${'x'.repeat(1_100_000)}\nafter@huge.test,After\n`;
     const done = await importCsv(listId, csv);
-    expect(done).toMatchObject({ status: 'failed', processed: 1, inserted: 1 });
-    expect(done.failure).toMatch(/line 3 is longer than/);
-    expect(await listEmails(listId)).toEqual(['before@huge.test']);
+    expect(done).toMatchObject({ status: 'done', processed: 3, inserted: 2, errorCount: 1 });
+    expect(done.errors).toEqual([{ line: 3, reason: 'it is longer than 1048576 bytes (skipped)' }]);
+    expect(await listEmails(listId)).toEqual(['after@huge.test', 'before@huge.test']);
+  });
+
+  it('keeps line numbers true after an over-long quoted record that spans lines', async () => {
+    const listId = await createList();
+    const long = `"${'y\n'.repeat(600_000)}"`; // 600,000 line breaks inside one quoted field
+    const csv =
+      `email,name\nfirst@span.test,First\nlong@span.test,${long}\nbad-address,Bad\n` +
+      'last@span.test,"Quoted ""name"""\r\n';
+    const done = await importCsv(listId, csv);
+    expect(done).toMatchObject({ status: 'done', processed: 4, inserted: 2, errorCount: 2 });
+    expect(done.errors).toEqual([
+      { line: 3, reason: 'it is longer than 1048576 bytes (skipped)' },
+      { line: 600_004, reason: expect.any(String) },
+    ]);
+    expect(await listEmails(listId)).toEqual(['first@span.test', 'last@span.test']);
+  });
+
+  it('a stray quote inside an unquoted field does not swallow the lines after it', async () => {
+    const listId = await createList();
+    const rows = Array.from(
+      { length: 30_000 },
+      (_, i) => `r${i}@stray.test,Reader ${i}: 5" screen`,
+    );
+    const done = await importCsv(listId, `email,name\n${rows.join('\n')}\n`);
+    expect(done).toMatchObject({ status: 'done', processed: 30_000, inserted: 30_000 });
+    expect(done.errorCount).toBe(0);
   });
 
   it('refuses a header that names a column twice', async () => {

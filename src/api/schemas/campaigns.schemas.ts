@@ -119,6 +119,9 @@ export const preflightSchema = z
   .object({
     ok: z.boolean(),
     audience: z.number().int(),
+    renderError: z.string().nullable().openapi({
+      description: 'why a sample recipient cannot be rendered (every message would fail), or null',
+    }),
     unknownMergeTags: z.array(z.string()),
     missingUnsubscribeLink: z.boolean(),
     mjmlWarnings: z.array(z.string()),
