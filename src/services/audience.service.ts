@@ -1,7 +1,7 @@
 // Draws a campaign's audience into the ledger once, with set-based SQL in subscriber-id chunks
 // (never OFFSET), then queues one delivery job per range of ledger rows. Both steps are safe to
 // repeat: the ledger is unique per (campaign, subscriber) and job ids are deterministic.
-import type { Pool } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import { CampaignsRepository } from '../db/repositories/campaigns.repository.js';
 import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
 import type { Redis } from 'ioredis';
@@ -23,7 +23,11 @@ export class AudienceService {
     private readonly batchSize = BATCH_SIZE,
   ) {}
 
-  /** Draws (if not yet drawn) and queues the batches of a running campaign. */
+  /**
+   * Draws (if not yet drawn) and queues the batches of a running campaign. The status is read
+   * again before every chunk: a campaign cancelled or paused during its draw stops drawing (a
+   * resume queues the draw again; its chunks already written are kept, the rest is drawn).
+   */
   async drawAndQueue(campaignId: number, generation: number): Promise<'queued' | 'not-running'> {
     const campaigns = new CampaignsRepository(this.pool);
     const campaign = await campaigns.findById(campaignId);
@@ -40,14 +44,30 @@ export class AudienceService {
         // Chunks are independent (each an idempotent INSERT … ON CONFLICT DO NOTHING): two run
         // at once, one PostgreSQL backend each, since one backend uses one core.
         let next = 0;
+        let drawn = 0;
+        let stopped = false;
         await Promise.all(
           Array.from({ length: DRAW_PARALLELISM }, async () => {
-            while (next < chunks.length) {
+            while (next < chunks.length && !stopped) {
               const [from, to] = chunks[next++]!;
-              await ledger.drawChunk(campaignId, from, to);
+              if ((await campaigns.statusOf(campaignId)) !== 'running') {
+                stopped = true;
+                break;
+              }
+              await inTransaction(this.pool, (tx) =>
+                new DeliveriesRepository(tx).drawChunk(campaignId, from, to),
+              );
+              drawn++;
             }
           }),
         );
+        if (stopped) {
+          this.log.info(
+            { event: 'audience_draw_stopped', campaignId, chunks: drawn, of: chunks.length },
+            'the campaign stopped running: audience draw stopped',
+          );
+          return 'not-running';
+        }
       }
       const recipients = await ledger.count(campaignId);
       await campaigns.markAudienceDrawn(campaignId, recipients);
@@ -76,17 +96,23 @@ export class AudienceService {
         })),
       );
     }
-    // Redis now knows this campaign's work: if the key disappears (Redis lost its data), the
-    // scheduler's sweep queues the rest again from the ledger.
+    await this.markQueued(campaignId, generation);
+    return ranges.length;
+  }
+
+  /**
+   * Redis now holds this campaign's work (its draw job, or its batches): if the key disappears
+   * (Redis lost its data), the scheduler's sweep queues the work again from PostgreSQL.
+   */
+  async markQueued(campaignId: number, generation: number): Promise<void> {
     await this.marker.redis.set(
       queuedMarkerKey(this.marker.prefix, campaignId),
       String(generation),
     );
-    return ranges.length;
   }
 
-  /** Whether Redis still holds the marker that this campaign's batches were queued. */
-  async batchesKnown(campaignId: number): Promise<boolean> {
+  /** Whether Redis still holds the marker that this campaign's work was queued. */
+  async workKnown(campaignId: number): Promise<boolean> {
     return (await this.marker.redis.exists(queuedMarkerKey(this.marker.prefix, campaignId))) === 1;
   }
 }

@@ -201,11 +201,7 @@ export class CampaignsService {
       started: true,
       bumpGeneration: true,
     });
-    await this.queues.campaigns.add(
-      'draw',
-      { campaignId: id, generation: started.generation },
-      { jobId: drawJobId(id, started.generation) },
-    );
+    await this.enqueue(started);
     this.log.info({ event: 'campaign_started', campaignId: id }, 'campaign started');
     return started;
   }
@@ -223,7 +219,7 @@ export class CampaignsService {
       `UPDATE deliveries SET next_attempt_at = NULL WHERE campaign_id = $1 AND status = 'queued' AND next_attempt_at IS NOT NULL`,
       [id],
     );
-    await this.requeue(resumed);
+    await this.enqueue(resumed);
     this.log.info({ event: 'campaign_resumed', campaignId: id }, 'campaign resumed');
     return resumed;
   }
@@ -252,7 +248,7 @@ export class CampaignsService {
       if (!row) throw new AppError('illegal_transition', `Campaign ${id} changed status meanwhile`);
       return row;
     });
-    await this.requeue(moved);
+    await this.enqueue(moved);
     return moved;
   }
 
@@ -277,57 +273,82 @@ export class CampaignsService {
   }
 
   /**
-   * Claims older than `staleSendingMs` belong to no live job (a window's SMTP work is far
-   * shorter): their outcome is unknown. Without this sweep, a campaign whose jobs Redis lost
-   * mid-window could never finish. Runs with the scheduler tick.
+   * Scheduler tick. Claims older than `staleSendingMs` belong to no live job (a window's SMTP
+   * work is far shorter): their outcome is unknown, and without this a campaign whose jobs
+   * Redis lost mid-window could never finish. Then every running campaign whose work Redis no
+   * longer knows (flushed, or restarted without persistence, while every process kept running)
+   * is queued again: its draw if the audience was not drawn yet, else its queued rows.
    */
   async sweep(staleSendingMs: number): Promise<void> {
-    const ledger = new DeliveriesRepository(this.pool);
     for (const id of await this.repo().withStatus('running')) {
-      const stale = await ledger.markStaleSending(id, staleSendingMs);
-      if (stale > 0) {
-        this.metrics?.messages.inc({ result: 'unknown' }, stale);
-        await this.repo().finishIfDone(id);
-      }
-      // Redis lost the campaign's jobs (flushed, or restarted without persistence) while every
-      // process kept running: PostgreSQL still knows what is queued, so queue it again.
-      const campaign = await this.repo().findById(id);
-      if (campaign?.status === 'running' && campaign.audience_drawn_at) {
-        if (!(await this.audience.batchesKnown(id))) {
-          const generation = await this.repo().bumpGeneration(id);
-          this.log.warn(
-            { event: 'campaign_requeued', campaignId: id, generation },
-            'the queue lost this campaign: queued again from the ledger',
-          );
-          await this.requeue({ ...campaign, generation });
-        }
-      }
+      await this.settleStale(id, staleSendingMs);
+      await this.ensureQueued(id, { assumeLost: false });
     }
   }
 
   /**
-   * After a restart (or Redis lost its data), PostgreSQL says what should be queued: running
-   * campaigns get their remaining rows queued again under a new generation of job ids.
+   * After a process starts, PostgreSQL says what should be queued: every running campaign is
+   * queued again under a new generation of job ids, whatever Redis says (its jobs may be from a
+   * crashed process). Then campaigns whose scheduled time passed while nothing ran start.
    */
   async reconcile(staleSendingMs: number): Promise<void> {
-    const repo = this.repo();
-    for (const id of await repo.withStatus('running')) {
-      const stale = await new DeliveriesRepository(this.pool).markStaleSending(id, staleSendingMs);
-      if (stale > 0) this.metrics?.messages.inc({ result: 'unknown' }, stale);
-      const generation = await repo.bumpGeneration(id);
-      const campaign = await repo.findById(id);
-      if (campaign) await this.requeue({ ...campaign, generation });
+    for (const id of await this.repo().withStatus('running')) {
+      await this.settleStale(id, staleSendingMs);
+      await this.ensureQueued(id, { assumeLost: true });
     }
     await this.startDue();
   }
 
-  private async requeue(campaign: CampaignRow): Promise<void> {
+  /**
+   * The one recovery path: makes sure Redis holds the work of a running campaign. With
+   * `assumeLost` false it acts only when the campaign's marker key is gone (Redis lost it);
+   * then it bumps the generation and enqueues again. Idempotent: the draw and the batches are
+   * safe to repeat (unique ledger rows, conditional claims).
+   */
+  async ensureQueued(
+    id: number,
+    { assumeLost }: { assumeLost: boolean },
+  ): Promise<'not-running' | 'known' | 'requeued'> {
+    const campaign = await this.repo().findById(id);
+    if (campaign?.status !== 'running') return 'not-running';
+    if (!assumeLost && (await this.audience.workKnown(id))) return 'known';
+    const generation = await this.repo().bumpGeneration(id);
+    if (!assumeLost) {
+      this.log.warn(
+        {
+          event: 'campaign_requeued',
+          campaignId: id,
+          generation,
+          drawn: !!campaign.audience_drawn_at,
+        },
+        'the queue lost this campaign: queued again from the ledger',
+      );
+    }
+    await this.enqueue({ ...campaign, generation });
+    return 'requeued';
+  }
+
+  private async settleStale(id: number, staleSendingMs: number): Promise<void> {
+    const stale = await new DeliveriesRepository(this.pool).markStaleSending(id, staleSendingMs);
+    if (stale > 0) {
+      this.metrics?.messages.inc({ result: 'unknown' }, stale);
+      await this.repo().finishIfDone(id);
+    }
+  }
+
+  /**
+   * Puts a running campaign's work in Redis: its draw job while the audience is not drawn (the
+   * draw queues the batches), else one job per range of queued ledger rows. Either way the
+   * campaign's marker key records that Redis holds its work, for the sweep.
+   */
+  private async enqueue(campaign: CampaignRow): Promise<void> {
     if (!campaign.audience_drawn_at) {
       await this.queues.campaigns.add(
         'draw',
         { campaignId: campaign.id, generation: campaign.generation },
         { jobId: drawJobId(campaign.id, campaign.generation) },
       );
+      await this.audience.markQueued(campaign.id, campaign.generation);
       return;
     }
     await this.audience.queueBatches(campaign.id, campaign.generation);

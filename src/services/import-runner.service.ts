@@ -50,6 +50,7 @@ export class ImportRunner {
     const log = this.log.child({ importId });
     try {
       const processed = await this.process(claimed, log);
+      await this.analyze(imports, log);
       if (!(await imports.finish(importId, processed))) throw new Superseded();
       log.info({ event: 'import_done' }, 'import finished');
       return 'done';
@@ -60,9 +61,19 @@ export class ImportRunner {
         return 'skipped';
       }
       if (!(error instanceof ImportFailure)) throw error; // retried by the queue
+      if (error.processed > claimed.processed) await this.analyze(imports, log);
       await imports.finish(importId, error.processed, error.message);
       log.warn({ event: 'import_failed', reason: error.message }, 'import failed');
       return 'failed';
+    }
+  }
+
+  /** Statistics for what the import wrote; a failure here costs a slower plan, not the import. */
+  private async analyze(imports: ImportsRepository, log: Logger): Promise<void> {
+    try {
+      await imports.analyzeTouched();
+    } catch (error) {
+      log.warn({ event: 'import_analyze_failed', err: error }, 'ANALYZE after the import failed');
     }
   }
 

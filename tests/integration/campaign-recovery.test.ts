@@ -86,6 +86,52 @@ describe('recovery from the ledger', () => {
     expect(gen[0]!.generation).toBeGreaterThan(1);
   }, 90_000);
 
+  it('a running campaign whose draw job Redis lost is drawn by the sweep, with no restart', async () => {
+    const list = await createList(ctx, 'Lost draw');
+    await subscribe(ctx, list, await seedSubscribers(ctx, 'lostdraw', 50));
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    sink.messages.length = 0;
+    // Started while no worker runs: the draw job waits in Redis, and Redis loses it.
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    await flushPrefix(ctx.config.queuePrefix);
+    expect(await ctx.container.queues.campaigns.count()).toBe(0);
+    await ctx.container.services.campaigns.sweep(10 * 60_000);
+    expect(await ctx.container.queues.campaigns.count()).toBe(1);
+    // A second sweep finds the marker again: nothing more is queued.
+    await ctx.container.services.campaigns.sweep(10 * 60_000);
+    expect(await ctx.container.queues.campaigns.count()).toBe(1);
+    const workers = ctx.startWorkers();
+    try {
+      await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+        timeoutMs: 60_000,
+      });
+    } finally {
+      await workers.close();
+    }
+    expect((await ledger(ctx, campaign.id)).filter((r) => r.status === 'sent')).toHaveLength(50);
+    expect(sink.byRecipient().size).toBe(50);
+  });
+
+  it('a start-up reconcile queues the draw of a running campaign whose audience was not drawn', async () => {
+    const list = await createList(ctx, 'Reconcile draw');
+    await subscribe(ctx, list, await seedSubscribers(ctx, 'recdraw', 30));
+    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    sink.messages.length = 0;
+    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    for (const queue of ctx.container.queues.all()) await queue.obliterate({ force: true });
+    await ctx.container.reconcile();
+    const workers = ctx.startWorkers();
+    try {
+      await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+        timeoutMs: 60_000,
+      });
+    } finally {
+      await workers.close();
+    }
+    expect(sink.byRecipient().size).toBe(30);
+    expect([...sink.byRecipient().values()].every((m) => m.length === 1)).toBe(true);
+  });
+
   it('marks claims left by jobs that no longer exist as unknown, and then finishes', async () => {
     const list = await createList(ctx, 'Ghost');
     const ids = await seedSubscribers(ctx, 'ghost', 3);

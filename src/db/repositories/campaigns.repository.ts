@@ -207,6 +207,15 @@ export class CampaignsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The status alone (a cheap read between draw chunks), or undefined when deleted. */
+  async statusOf(id: number): Promise<CampaignStatus | undefined> {
+    const { rows } = await this.db.query<{ status: CampaignStatus }>(
+      'SELECT status FROM campaigns WHERE id = $1',
+      [id],
+    );
+    return rows[0]?.status;
+  }
+
   async withStatus(status: CampaignStatus): Promise<number[]> {
     const { rows } = await this.db.query<{ id: number }>(
       'SELECT id FROM campaigns WHERE status = $1 ORDER BY id',

@@ -213,6 +213,14 @@ export class ImportsRepository {
    * Ends a run, only if it is still the run in charge (running, with the progress it committed),
    * and drops the stored file with it.
    */
+  /**
+   * Fresh planner statistics for the tables an import writes. Autovacuum may be off or lagging;
+   * a campaign drawn right after a large import must not be planned on the old figures.
+   */
+  async analyzeTouched(): Promise<void> {
+    await this.db.query('ANALYZE subscribers, subscriptions, consent_records');
+  }
+
   async finish(id: number, processed: number, failure?: string): Promise<boolean> {
     const { rows } = await this.db.query<{ ended: number }>(
       `WITH ended AS (
