@@ -13,6 +13,8 @@ import { createMailTransport, type MailTransport } from './mail/transport.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { ExportsService } from './services/exports.service.js';
 import { HealthService } from './services/health.service.js';
+import { InFlight } from './queue/in-flight.js';
+import { DataRequestsService } from './services/data-requests.service.js';
 import { QueuesService } from './services/queues.service.js';
 import { ImportRunner } from './services/import-runner.service.js';
 import { ImportsService } from './services/imports.service.js';
@@ -73,6 +75,7 @@ export interface Container {
     links: PublicLinks;
     publicSubscriptions: PublicSubscriptionsService;
     publicPreferences: PublicPreferencesService;
+    dataRequests: DataRequestsService;
   };
   /** Re-queues work that PostgreSQL says is pending (after Redis lost it). */
   reconcile(): Promise<void>;
@@ -104,7 +107,8 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const feedback = new FeedbackService(pool, config);
   const audience = new AudienceService(pool, queues, log, { redis, prefix: config.queuePrefix });
-  const campaigns = new CampaignsService(pool, queues, audience, log, metrics);
+  const inFlight = new InFlight(redis, config.queuePrefix);
+  const campaigns = new CampaignsService(pool, queues, audience, log, inFlight, metrics);
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {
     webhookEvents: new WebhookEventsService(pool, queues, log, metrics),
@@ -134,10 +138,12 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
       key,
       log,
       metrics,
+      inFlight,
     ),
     links,
     publicSubscriptions: new PublicSubscriptionsService(pool, config, transport, links, log),
     publicPreferences: new PublicPreferencesService(pool, log),
+    dataRequests: new DataRequestsService(config, transport, links, redis, log),
   };
 
   return {

@@ -4,14 +4,24 @@
 // A forged, tampered or unknown token all verify to `undefined`, the same way.
 import { createHmac, timingSafeEqual, createHash } from 'node:crypto';
 
-export type LinkPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'bounce';
+export type LinkPurpose =
+  'unsubscribe' | 'preferences' | 'confirm' | 'bounce' | 'my-data' | 'erase';
 
 const PURPOSE_BYTE: Record<LinkPurpose, number> = {
   unsubscribe: 1,
   preferences: 2,
   confirm: 3,
   bounce: 4,
+  'my-data': 5,
+  erase: 6,
 };
+
+/**
+ * Links that act with the subscriber's own powers beyond their subscriptions (download their
+ * data, erase them) carry the time they were issued and expire: they are mailed to the address
+ * when asked for, so that a forwarded newsletter does not hand those powers on.
+ */
+export const TIMED_PURPOSES: ReadonlySet<LinkPurpose> = new Set(['my-data', 'erase']);
 const BYTE_PURPOSE = new Map(Object.entries(PURPOSE_BYTE).map(([k, v]) => [v, k as LinkPurpose]));
 const MAC_BYTES = 16;
 
@@ -19,6 +29,8 @@ export interface LinkPayload {
   purpose: LinkPurpose;
   subscriberUuid: string;
   campaignUuid?: string | undefined;
+  /** Unix seconds; timed purposes only (see TIMED_PURPOSES). */
+  issuedAt?: number | undefined;
 }
 
 export interface SigningKey {
@@ -58,7 +70,11 @@ export function signLink(key: SigningKey, payload: LinkPayload): string {
     throw new Error('signLink needs uuids');
   }
   const parts = [Buffer.from([PURPOSE_BYTE[payload.purpose]]), uuidBytes(payload.subscriberUuid)];
-  if (payload.campaignUuid) parts.push(uuidBytes(payload.campaignUuid));
+  if (TIMED_PURPOSES.has(payload.purpose)) {
+    const at = Buffer.alloc(4);
+    at.writeUInt32BE(payload.issuedAt ?? Math.floor(Date.now() / 1000));
+    parts.push(at);
+  } else if (payload.campaignUuid) parts.push(uuidBytes(payload.campaignUuid));
   const data = Buffer.concat(parts);
   return `${key.id}.${Buffer.concat([data, mac(key, data)]).toString('base64url')}`;
 }
@@ -85,8 +101,16 @@ export function verifyLink(
     timingSafeEqual(given, expected) &&
     key !== undefined &&
     canonical;
-  if (!genuine || (data.length !== 17 && data.length !== 33)) return undefined;
-  if (BYTE_PURPOSE.get(data[0]!) !== purpose) return undefined;
+  if (!genuine || BYTE_PURPOSE.get(data[0]!) !== purpose) return undefined;
+  if (TIMED_PURPOSES.has(purpose)) {
+    if (data.length !== 21) return undefined;
+    return {
+      purpose,
+      subscriberUuid: bytesUuid(data.subarray(1, 17)),
+      issuedAt: data.readUInt32BE(17),
+    };
+  }
+  if (data.length !== 17 && data.length !== 33) return undefined;
   return {
     purpose,
     subscriberUuid: bytesUuid(data.subarray(1, 17)),

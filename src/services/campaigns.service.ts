@@ -25,6 +25,8 @@ import type { Logger } from '../lib/logger.js';
 import { compileMessage, hasUnsubscribeLink } from '../mail/render.js';
 import { drawJobId, type Queues } from '../queue/queues.js';
 import type { AudienceService } from './audience.service.js';
+import type { InFlight } from '../queue/in-flight.js';
+import { resolveAbandoned } from './abandoned-claims.js';
 import { ListsService } from './lists.service.js';
 
 export type CampaignInput = Partial<CampaignFields>;
@@ -52,6 +54,7 @@ export class CampaignsService {
     private readonly queues: Queues,
     private readonly audience: AudienceService,
     private readonly log: Logger,
+    private readonly inFlight: InFlight,
     private readonly metrics?: Metrics,
   ) {}
 
@@ -281,8 +284,8 @@ export class CampaignsService {
    */
   async sweep(staleSendingMs: number): Promise<void> {
     for (const id of await this.repo().withStatus('running')) {
-      await this.settleStale(id, staleSendingMs);
-      await this.ensureQueued(id, { assumeLost: false });
+      const requeued = await this.settleStale(id, staleSendingMs);
+      await this.ensureQueued(id, { assumeLost: requeued });
     }
   }
 
@@ -328,12 +331,23 @@ export class CampaignsService {
     return 'requeued';
   }
 
-  private async settleStale(id: number, staleSendingMs: number): Promise<void> {
-    const stale = await new DeliveriesRepository(this.pool).markStaleSending(id, staleSendingMs);
-    if (stale > 0) {
-      this.metrics?.messages.inc({ result: 'unknown' }, stale);
+  /**
+   * Claims older than `staleSendingMs` belong to no live job: resolved from their in-flight
+   * markers. Returns whether rows went back to the queue (they then need jobs again).
+   */
+  private async settleStale(id: number, staleSendingMs: number): Promise<boolean> {
+    const rows = await new DeliveriesRepository(this.pool).staleSending(id, staleSendingMs);
+    const counts = await resolveAbandoned(this.pool, this.inFlight, id, rows);
+    if (counts.unknown > 0) this.metrics?.messages.inc({ result: 'unknown' }, counts.unknown);
+    if (counts.sent > 0) this.metrics?.messages.inc({ result: 'sent' }, counts.sent);
+    if (counts.unknown + counts.sent + counts.queued > 0) {
+      this.log.warn(
+        { event: 'deliveries_unknown', campaignId: id, count: counts.unknown, ...counts },
+        'stale claims resolved',
+      );
       await this.repo().finishIfDone(id);
     }
+    return counts.queued > 0;
   }
 
   /**

@@ -1,10 +1,13 @@
 // Sends one batch of a campaign: the heart of the exactly-once promise (PRODUCT.md §5).
 //
 // A batch job owns a range of ledger ids. It works in small windows: claim a few due, queued
-// rows ('queued' → 'sending', with this job's id), re-check that each subscriber may still be
-// mailed, send, and write every outcome in one statement. So at any moment only one window per
-// job is 'sending'; if the process dies, the next run of the same job marks exactly those rows
-// 'unknown' and never re-sends them by itself.
+// rows ('queued' → 'sending', with this run's claim `<jobId>#<run>`), re-check that each
+// subscriber may still be mailed, send, and write every outcome in one statement. Each SMTP
+// transaction begins only after an in-flight marker in Redis says so (src/queue/in-flight.ts),
+// at most SMTP_POOL_SIZE at once per process. If the process dies, the next run of the same job
+// resolves the dead run's rows from those markers: begun and unanswered → 'unknown' (never
+// re-sent by itself), accepted → 'sent', never begun → 'queued' again.
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { retryDelayMs } from '../domain/campaign.js';
@@ -29,9 +32,11 @@ import type { MailTransport } from '../mail/transport.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import { retryJobId, type DeliveryJob, type Queues } from '../queue/queues.js';
 import type { FeedbackService } from './feedback.service.js';
+import type { InFlight } from '../queue/in-flight.js';
+import { resolveAbandoned } from './abandoned-claims.js';
 
 /** `unsendable`: our side cannot build this message (render limits, unsafe header data). */
-type SendError = SmtpErrorLike & { message: string; unsendable?: boolean };
+type SendError = SmtpErrorLike & { message: string; unsendable?: boolean; revoked?: boolean };
 
 export type BatchOutcome = 'done' | 'not-running' | 'paused-by-errors' | 'stopped';
 
@@ -53,9 +58,18 @@ export class DeliveryService {
     private readonly signingKey: () => SigningKey,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    private readonly inFlight: InFlight,
   ) {
     this.messages = new CampaignMessageBuilder(config, signingKey);
+    this.connections = new Gate(Math.max(1, config.smtpPoolSize));
   }
+
+  /**
+   * SMTP transactions under way in this process: one per pooled connection. A message waits
+   * here, before its in-flight marker, rather than in nodemailer's queue, so that only messages
+   * really on a connection can be `unknown` after a crash.
+   */
+  private readonly connections: Gate;
 
   /** How many messages of one job are in flight at once. */
   get windowSize(): number {
@@ -92,13 +106,26 @@ export class DeliveryService {
           }
         },
       });
-    const abandoned = await db(() => ledger.markAbandoned(job.campaignId, jobId));
-    if (abandoned > 0) {
-      log.warn(
-        { event: 'deliveries_unknown', campaignId: job.campaignId, jobId, count: abandoned },
-        'a worker stopped mid-send: rows marked unknown',
+    // This run's claim: rows it claims carry it, and its in-flight markers name it.
+    const claim = `${jobId}#${randomBytes(4).toString('hex')}`;
+    await this.inFlight.startRun(job.campaignId, claim);
+    const left = await db(() => ledger.abandonedBy(job.campaignId, jobId, claim));
+    if (left.length > 0) {
+      const counts = await db(() =>
+        resolveAbandoned(this.pool, this.inFlight, job.campaignId, left),
       );
-      this.metrics.messages.inc({ result: 'unknown' }, abandoned);
+      log.warn(
+        {
+          event: 'deliveries_unknown',
+          campaignId: job.campaignId,
+          jobId,
+          count: counts.unknown,
+          ...counts,
+        },
+        'an earlier run of this job stopped mid-send: its rows resolved',
+      );
+      if (counts.unknown > 0) this.metrics.messages.inc({ result: 'unknown' }, counts.unknown);
+      if (counts.sent > 0) this.metrics.messages.inc({ result: 'sent' }, counts.sent);
     }
     let campaign = await db(() => campaigns.findById(job.campaignId));
     let checkedAt = Date.now();
@@ -108,9 +135,17 @@ export class DeliveryService {
     const flush = async () => {
       if (pending.length === 0) return;
       const outcomes = pending;
-      await db(() => ledger.record(outcomes));
+      await db(() => ledger.record(outcomes, claim));
+      this.forget(job.campaignId, outcomes, log);
       this.metrics.countMessages(pending.map(resultOf));
       pending = [];
+    };
+    const finish = async (outcome: BatchOutcome) => {
+      await flush();
+      this.inFlight.endRun(job.campaignId, claim).catch((error: unknown) => {
+        log.warn({ event: 'in_flight_write_failed', err: error }, 'in-flight marker not removed');
+      });
+      return outcome;
     };
     for (;;) {
       await this.windows.enter();
@@ -123,13 +158,9 @@ export class DeliveryService {
           checkedAt = Date.now();
         }
         if (!campaign || campaign.status !== 'running' || !campaign.snapshot) {
-          await flush();
-          return 'not-running';
+          return await finish('not-running');
         }
-        if (shouldStop()) {
-          await flush();
-          return 'stopped';
-        }
+        if (shouldStop()) return await finish('stopped');
         const previous = pending;
         const { claimed, recipients } = await db(() =>
           ledger.claimRecipients(
@@ -137,16 +168,18 @@ export class DeliveryService {
             job.fromId,
             job.toId,
             this.windowSize,
-            jobId,
+            claim,
             previous,
           ),
         );
+        this.forget(job.campaignId, previous, log);
         this.metrics.countMessages(pending.map(resultOf));
         pending = [];
         if (claimed.length > 0) {
           outcome = await this.sendWindow(
             db,
             log,
+            claim,
             campaign,
             claimed.map((c) => c.id),
             new Map(claimed.map((c) => [c.id, c.attempts])),
@@ -158,18 +191,33 @@ export class DeliveryService {
         this.windows.leave();
       }
       if (outcome === undefined) break;
-      if (outcome === 'paused-by-errors') return outcome;
+      if (outcome === 'paused-by-errors') return await finish(outcome);
       if (outcome !== 'ok') pending = outcome.deferred;
     }
+    await finish('done');
     if (await db(() => campaigns.finishIfDone(job.campaignId))) {
       log.info({ event: 'campaign_finished', campaignId: job.campaignId }, 'campaign finished');
     }
     return 'done';
   }
 
+  /** Markers of rows whose outcome the ledger now holds; a failed delete only leaves garbage. */
+  private forget(campaignId: number, outcomes: Outcome[], log: Logger): void {
+    if (outcomes.length === 0) return;
+    this.inFlight
+      .forget(
+        campaignId,
+        outcomes.map((o) => o.id),
+      )
+      .catch((error: unknown) => {
+        log.warn({ event: 'in_flight_write_failed', err: error }, 'in-flight markers not removed');
+      });
+  }
+
   private async sendWindow(
     db: <T>(fn: () => Promise<T>) => Promise<T>,
     log: Logger,
+    claim: string,
     campaign: CampaignRow,
     ids: number[],
     attempts: Map<number, number>,
@@ -184,7 +232,7 @@ export class DeliveryService {
     const personalizer = this.messages.personalizer(campaign);
     const from = senderOf(campaign, this.config.mailFrom);
     const results = await Promise.all(
-      recipients.map((r) => this.sendOne(campaign, personalizer, from, r)),
+      recipients.map((r) => this.sendOne(campaign, personalizer, from, r, claim, log)),
     );
     let transportErrors = 0;
     let firstTransportError: { error: SendError; reason: string } | undefined;
@@ -197,6 +245,8 @@ export class DeliveryService {
         outcomes.push({ id: r.delivery_id, status: 'sent', messageId: result.messageId });
         continue;
       }
+      // Recovery took this row back (this run was thought dead): it is another run's now.
+      if (result.error.revoked) continue;
       if (result.error.unsendable) {
         outcomes.push({
           id: r.delivery_id,
@@ -263,7 +313,8 @@ export class DeliveryService {
       if (results.some((x) => x.ok)) await this.resetSendErrors(campaign.id);
       return { deferred: outcomes };
     }
-    await db(() => ledger.record(outcomes));
+    await db(() => ledger.record(outcomes, claim));
+    this.forget(campaign.id, outcomes, log);
     // Counted once the ledger holds them, so each counter tracks the ledger's own count.
     this.metrics.countMessages(outcomes.map(resultOf));
     if (firstTransportError) {
@@ -338,6 +389,8 @@ export class DeliveryService {
     personalizer: Personalizer,
     from: Sender,
     r: Recipient,
+    claim: string,
+    log: Logger,
   ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
     let message: OutgoingMessage;
     try {
@@ -347,10 +400,23 @@ export class DeliveryService {
       // fails the same way on every attempt: permanent.
       return { ok: false, error: { message: (error as Error).message, unsendable: true } };
     }
+    await this.connections.enter();
     try {
       await this.limiter.take();
-      await this.transport.send(message);
-      return { ok: true, messageId: message.messageId };
+      // Written before MAIL FROM: from here on, a crash leaves this row `unknown`.
+      if (!(await this.inFlight.begin(campaign.id, r.delivery_id, claim))) {
+        return { ok: false, error: { message: 'taken back by recovery', revoked: true } };
+      }
+      let accepted: string | undefined;
+      try {
+        await this.transport.send(message);
+        accepted = message.messageId;
+        return { ok: true, messageId: message.messageId };
+      } finally {
+        this.inFlight.ended(campaign.id, r.delivery_id, claim, accepted).catch((error: unknown) => {
+          log.warn({ event: 'in_flight_write_failed', err: error }, 'in-flight marker not written');
+        });
+      }
     } catch (error) {
       // The transport refuses unsafe header data before any SMTP exchange (no reply code).
       const e = error as SendError;
@@ -358,6 +424,8 @@ export class DeliveryService {
         ok: false,
         error: error instanceof InvalidMessageError ? { message: e.message, unsendable: true } : e,
       };
+    } finally {
+      this.connections.leave();
     }
   }
 }

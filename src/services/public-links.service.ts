@@ -1,14 +1,17 @@
 // Turns the signed token of a public link into the subscriber (and campaign) it names, and signs
 // new links. A forged token, a token for another page and a token whose subscriber is gone all
 // come back as `undefined`, so the pages cannot tell them apart either.
-import { signLink, verifyLink, type SigningKey } from '../domain/links.js';
+import { signLink, TIMED_PURPOSES, verifyLink, type SigningKey } from '../domain/links.js';
 import type { Pool } from '../db/pool.js';
 import {
   SubscribersRepository,
   type SubscriberRow,
 } from '../db/repositories/subscribers.repository.js';
 
-export type PublicLinkPurpose = 'unsubscribe' | 'preferences' | 'confirm';
+export type PublicLinkPurpose = 'unsubscribe' | 'preferences' | 'confirm' | 'my-data' | 'erase';
+
+/** How long a mailed "download my data" or "erase me" link works. */
+export const DATA_LINK_TTL_SECONDS = 3600;
 
 export interface LinkCampaign {
   id: number;
@@ -46,7 +49,12 @@ export class PublicLinks {
   ) {}
 
   async resolve(token: string, purpose: PublicLinkPurpose): Promise<Visitor | undefined> {
-    const payload = canonical(token) ? verifyLink(this.keys(), token, purpose) : undefined;
+    let payload = canonical(token) ? verifyLink(this.keys(), token, purpose) : undefined;
+    // An expired timed link is as unknown as a forged one.
+    const age = Math.floor(Date.now() / 1000) - (payload?.issuedAt ?? 0);
+    if (TIMED_PURPOSES.has(purpose) && (age < -60 || age > DATA_LINK_TTL_SECONDS)) {
+      payload = undefined;
+    }
     const subscriber = await new SubscribersRepository(this.pool).findByUuid(
       payload?.subscriberUuid ?? NIL_UUID,
     );

@@ -242,8 +242,13 @@ export class PublicPreferencesService {
         [id],
       ),
       this.pool.query(
+        // The address and browser are the subscriber's own only when they acted themselves
+        // (the form, the preference page, a link): a record made through the API or an import
+        // holds a staff member's, which are not the subscriber's data to download.
         `SELECT c.created_at AS "createdAt", l.name AS list, c.action, c.status, c.source,
-                host(c.ip) AS ip, c.user_agent AS "userAgent", c.detail
+                CASE WHEN c.source IN ('api', 'import') THEN NULL ELSE host(c.ip) END AS ip,
+                CASE WHEN c.source IN ('api', 'import') THEN NULL ELSE c.user_agent END AS "userAgent",
+                c.detail
          FROM consent_records c LEFT JOIN lists l ON l.id = c.list_id
          WHERE c.subscriber_id = $1 ORDER BY c.id`,
         [id],

@@ -185,7 +185,7 @@ describe('the preference page', () => {
     expect(events.rowCount).toBe(1);
   });
 
-  it('downloads the data as JSON: profile, subscriptions, consent records, events', async () => {
+  it('mails a download link to the address; the link downloads the data as JSON for an hour', async () => {
     const a = await list('Export list');
     const s = await person('export@prefs.test', 'Exporter');
     await postForm(prefsPath(s.uuid), [
@@ -193,28 +193,66 @@ describe('the preference page', () => {
       ['lists', a.uuid],
     ]);
     await postForm(prefsPath(s.uuid), [['action', 'unsubscribe-all']]);
+    // A staff member added a list through the API: their address is not the subscriber's data.
+    await ctx
+      .api()
+      .put(`/api/v1/subscribers/${s.id}/lists`)
+      .set('X-Forwarded-For', '203.0.113.99')
+      .set('User-Agent', 'StaffScript/1.0')
+      .send({ add: [a.id], status: 'confirmed' });
+
+    // Whoever holds the newsletter's link gets a page, not the data.
     const res = await postForm(prefsPath(s.uuid), [['action', 'export']]);
     expect(res.status).toBe(200);
-    expect(res.type).toBe('application/json');
-    expect(res.headers['content-disposition']).toBe('attachment; filename="my-data.json"');
-    expect(res.headers['cache-control']).toBe('no-store');
-    const data = JSON.parse(res.text);
+    expect(res.type).toBe('text/html');
+    expect(res.text).toContain('Check your inbox');
+    expect(res.text).toContain('ex***@prefs.test');
+    expect(res.text).not.toContain('consentRecords');
+    const mail = await waitFor(() =>
+      Promise.resolve(sink.messages.find((m) => m.to === 'export@prefs.test')),
+    );
+    expect(mail.headers.has('list-unsubscribe-post')).toBe(false);
+    const link = /https:\/\/news\.example\.org(\/my-data\/[A-Za-z0-9_.-]+)/.exec(mail.text)![1]!;
+    // Asking again within ten minutes mails nothing more.
+    await postForm(prefsPath(s.uuid), [['action', 'export']]);
+
+    const download = await ctx.http.get(link);
+    expect(download.status).toBe(200);
+    expect(download.type).toBe('application/json');
+    expect(download.headers['content-disposition']).toBe('attachment; filename="my-data.json"');
+    expect(download.headers['cache-control']).toBe('no-store');
+    const data = JSON.parse(download.text);
     expect(data.profile).toMatchObject({
       uuid: s.uuid,
       email: 'export@prefs.test',
       name: 'Exporter',
     });
-    expect(data.subscriptions).toEqual([
-      expect.objectContaining({ list: 'Export list', listUuid: a.uuid, status: 'unsubscribed' }),
+    expect(data.consentRecords.map((c: { source: string }) => c.source)).toEqual([
+      'preferences',
+      'preferences',
+      'api',
     ]);
-    expect(data.consentRecords.map((c: { action: string }) => c.action)).toEqual([
-      'subscribe',
-      'unsubscribe',
-    ]);
-    expect(data.consentRecords[0]).toMatchObject({ source: 'preferences', ip: '198.51.100.7' });
+    expect(data.consentRecords[0]).toMatchObject({ ip: '198.51.100.7' });
+    expect(data.consentRecords[2]).toMatchObject({ ip: null, userAgent: null });
+    expect(download.text).not.toContain('StaffScript');
     expect(data.events).toEqual([
       expect.objectContaining({ type: 'unsubscribe', source: 'preferences' }),
     ]);
+    expect(sink.messages.filter((m) => m.to === 'export@prefs.test')).toHaveLength(1);
+
+    // The preference link itself never downloads; an hour-old link is like a forged one.
+    const { signLink } = await import('../../src/domain/links.js');
+    const old = signLink(ctx.container.signingKeys[0]!, {
+      purpose: 'my-data',
+      subscriberUuid: s.uuid,
+      issuedAt: Math.floor(Date.now() / 1000) - 3601,
+    });
+    const expired = await ctx.http.get(`/my-data/${old}`);
+    const forged = await ctx.http.get('/my-data/forged.token');
+    expect(expired.status).toBe(404);
+    expect(expired.text).toBe(forged.text);
+    const wrongKind = await ctx.http.get(link.replace('/my-data/', '/erase/'));
+    expect(wrongKind.status).toBe(404);
   });
 });
 
@@ -247,8 +285,30 @@ describe('erasure', () => {
       ['action', 'erase'],
       ['confirm', 'erase'],
     ]);
+    // The page only mails a confirmation link: nothing is erased yet.
     expect(res.status).toBe(200);
-    expect(res.text).toContain('Your data is erased');
+    expect(res.text).toContain('Check your inbox');
+    expect((await ctx.db.query('SELECT 1 FROM subscribers WHERE id = $1', [s.id])).rowCount).toBe(
+      1,
+    );
+    const eraseMail = await waitFor(() =>
+      Promise.resolve(
+        sink.messages.find(
+          (m) => m.to.toLowerCase() === email.toLowerCase() && /erasure/.test(m.subject),
+        ),
+      ),
+    );
+    const link = /https:\/\/news\.example\.org(\/erase\/[A-Za-z0-9_.-]+)/.exec(eraseMail.text)![1]!;
+    // Following the link (as a mail scanner would) only shows the confirmation.
+    const confirmPage = await ctx.http.get(link);
+    expect(confirmPage.status).toBe(200);
+    expect(confirmPage.text).toContain('Erase my data');
+    expect((await ctx.db.query('SELECT 1 FROM subscribers WHERE id = $1', [s.id])).rowCount).toBe(
+      1,
+    );
+    const erased = await postForm(link, [['confirm', 'erase']]);
+    expect(erased.status).toBe(200);
+    expect(erased.text).toContain('Your data is erased');
     for (const table of [
       'subscribers WHERE id = $1',
       'subscriptions WHERE subscriber_id = $1',
@@ -305,7 +365,11 @@ describe('erasure', () => {
     );
     expect(await statuses(back[0]!.id)).toEqual({ [target.id]: 'unconfirmed' });
     const mail = await waitFor(() =>
-      Promise.resolve(sink.messages.find((m) => m.to === email.toLowerCase())),
+      Promise.resolve(
+        sink.messages.find(
+          (m) => m.to.toLowerCase() === email.toLowerCase() && m.text.includes('/confirm/'),
+        ),
+      ),
     );
     const confirm = new URL(
       /https:\/\/news\.example\.org\/confirm\/[A-Za-z0-9._-]+/.exec(mail.text)![0],

@@ -35,7 +35,11 @@ const OUTSIDE_API: Record<string, string> = {
   'POST /unsubscribe/:token': 'signed token',
   'GET /preferences/:token': 'signed token',
   'POST /preferences/:token': 'signed token',
-  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest}': 'open: the 404 page',
+  'GET /my-data/:token': 'signed token, one hour (public-preferences.test.ts)',
+  'GET /erase/:token': 'signed token, one hour: a confirmation page',
+  'POST /erase/:token': 'signed token, one hour',
+  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest},/my-data{/*rest},/erase{/*rest}':
+    'open: the 404 page',
 };
 
 interface Layer {

@@ -293,7 +293,8 @@ export function preferencesPage(state: PreferencesState): Page {
         <h2 id="data-heading">Your data</h2>
         <p>
           Download everything we keep about you: your profile, your subscriptions, the record of
-          your consent and the messages we sent you (a JSON file).
+          your consent and the messages we sent you (a JSON file). We first email a download link to
+          your address; it works for one hour.
         </p>
         <form method="post" action="${action}">
           <input type="hidden" name="action" value="export" />
@@ -305,7 +306,8 @@ export function preferencesPage(state: PreferencesState): Page {
         <h2 id="erase-heading">Erase me</h2>
         <p>
           Deletes your address, your name and your history for good. We keep only a one-way
-          fingerprint of your address, so that nobody can add you back without your confirmation.
+          fingerprint of your address, so that nobody can add you back without your confirmation. We
+          first email a confirmation link to your address; it works for one hour.
         </p>
         <form method="post" action="${action}">
           <input type="hidden" name="action" value="erase" />

@@ -25,9 +25,18 @@ import {
   type PreferencesState,
 } from './pages.js';
 import { SUBSCRIBE_LIMIT, TOKEN_LIMIT, formRateLimit } from './rate-limit.js';
+import { dataLinkSentPage, eraseConfirmPage } from './data-pages.js';
 import { ICON_PATH, STYLESHEET_PATH, serveIcon, serveStylesheet } from './styles.js';
 
-const PATHS = ['/subscribe', '/confirm', '/unsubscribe', '/preferences', '/assets'];
+const PATHS = [
+  '/subscribe',
+  '/confirm',
+  '/unsubscribe',
+  '/preferences',
+  '/my-data',
+  '/erase',
+  '/assets',
+];
 
 const show = (res: Response, page: Page, status = 200) =>
   sendPage(res, status, page.title, page.body);
@@ -41,6 +50,7 @@ export function publicRouter(container: Container): express.Router {
     links,
     publicSubscriptions: subscriptions,
     publicPreferences: preferences,
+    dataRequests,
   } = container.services;
   const log = container.log;
   const router = express.Router();
@@ -187,14 +197,14 @@ export function publicRouter(container: Container): express.Router {
         return;
       }
       case 'export': {
-        const data = await preferences.exportData(visitor);
-        if (!data) return sendNotFound(res);
-        res
-          .status(200)
-          .set('Cache-Control', 'no-store')
-          .set('Content-Disposition', 'attachment; filename="my-data.json"')
-          .type('application/json; charset=utf-8')
-          .send(JSON.stringify(data, null, 2));
+        // The page's link travels in every newsletter: the download link goes to the address.
+        await dataRequests.request(visitor, 'my-data');
+        const page = dataLinkSentPage(
+          visitor.subscriber.email,
+          'my-data',
+          preferencesPath(visitor),
+        );
+        show(res, page);
         return;
       }
       case 'erase': {
@@ -203,8 +213,8 @@ export function publicRouter(container: Container): express.Router {
           show(res, preferencesPage(await preferencesState(visitor, { errors })), 400);
           return;
         }
-        if (!(await preferences.erase(visitor))) return sendNotFound(res);
-        show(res, erasedPage());
+        await dataRequests.request(visitor, 'erase');
+        show(res, dataLinkSentPage(visitor.subscriber.email, 'erase', preferencesPath(visitor)));
         return;
       }
       default:
@@ -212,10 +222,50 @@ export function publicRouter(container: Container): express.Router {
     }
   });
 
+  // ---- the links mailed by "download my data" and "erase me" (an hour each) ----------------
+
+  router.get('/my-data/:token', tokenLimit, async (req, res) => {
+    const visitor = await visitorOf(req, res, 'my-data');
+    if (!visitor) return;
+    const data = await preferences.exportData(visitor);
+    if (!data) return sendNotFound(res);
+    res
+      .status(200)
+      .set('Cache-Control', 'no-store')
+      .set('Content-Disposition', 'attachment; filename="my-data.json"')
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(data, null, 2));
+  });
+
+  // A GET shows the confirmation (mail scanners follow links); only the button's POST erases.
+  router.get('/erase/:token', tokenLimit, async (req, res) => {
+    const visitor = await visitorOf(req, res, 'erase');
+    if (!visitor) return;
+    show(res, eraseConfirmPage(visitor.subscriber.email, visitor.token));
+  });
+
+  router.post('/erase/:token', tokenLimit, readRawBody, async (req, res) => {
+    const visitor = await visitorOf(req, res, 'erase');
+    if (!visitor) return;
+    if (formFields(req).get('confirm') !== 'erase') {
+      show(res, eraseConfirmPage(visitor.subscriber.email, visitor.token), 400);
+      return;
+    }
+    if (!(await preferences.erase(visitor))) return sendNotFound(res);
+    show(res, erasedPage());
+  });
+
   // Bare paths without a token, and tokens with a "/" in them (the standard base64 alphabet, a
   // traversal attempt): the same page as a bad token, not the API's JSON 404.
-  router.all(['/confirm{/*rest}', '/unsubscribe{/*rest}', '/preferences{/*rest}'], (_req, res) =>
-    sendNotFound(res),
+  router.all(
+    [
+      '/confirm{/*rest}',
+      '/unsubscribe{/*rest}',
+      '/preferences{/*rest}',
+      '/my-data{/*rest}',
+      '/erase{/*rest}',
+    ],
+    (_req, res) => sendNotFound(res),
   );
 
   // Errors of the public pages become pages; everyone else's go on to the JSON error handler.

@@ -50,6 +50,7 @@ const ELIGIBLE = `s.status = 'active' AND EXISTS (
 /**
  * One chunk of the audience draw. The subscriptions side carries the chunk's id range itself,
  * so the (list_id, status, subscriber_id) index reads only the chunk's rows, whatever the plan.
+ * Ledger ids follow subscriber ids (the order of the sends), as a plan with a hash would not.
  */
 export const DRAW_CHUNK_SQL = `INSERT INTO deliveries (campaign_id, subscriber_id)
   SELECT $1, s.id FROM subscribers s
@@ -57,6 +58,7 @@ export const DRAW_CHUNK_SQL = `INSERT INTO deliveries (campaign_id, subscriber_i
     SELECT 1 FROM subscriptions x JOIN campaign_lists cl ON cl.list_id = x.list_id
     WHERE cl.campaign_id = $1 AND x.subscriber_id = s.id AND x.status = 'confirmed'
       AND x.subscriber_id > $2 AND x.subscriber_id <= $3)
+  ORDER BY s.id
   ON CONFLICT (campaign_id, subscriber_id) DO NOTHING`;
 
 /**
@@ -123,25 +125,79 @@ export class DeliveriesRepository {
    * Rows a previous run of this same job left in 'sending': that run died (the job lock makes
    * runs of one job exclusive), so whether the SMTP transaction completed is unknown.
    */
-  async markAbandoned(campaignId: number, claimedBy: string): Promise<number> {
-    const result = await this.db.query(
-      `UPDATE deliveries SET status = 'unknown', last_error = 'worker stopped during the SMTP transaction',
-         claimed_by = NULL, updated_at = now()
-       WHERE campaign_id = $1 AND status = 'sending' AND claimed_by = $2`,
-      [campaignId, claimedBy],
+  /**
+   * Rows left `sending` by earlier runs of a job (claims `<jobId>#<run>`; a bare `<jobId>` is a
+   * claim from before runs had their own token), not by the current run.
+   */
+  async abandonedBy(
+    campaignId: number,
+    jobId: string,
+    currentClaim: string,
+  ): Promise<{ id: number; claimedBy: string }[]> {
+    const { rows } = await this.db.query<{ id: number; claimed_by: string }>(
+      `SELECT id, claimed_by FROM deliveries
+       WHERE campaign_id = $1 AND status = 'sending' AND claimed_by <> $3
+         AND (claimed_by = $2 OR left(claimed_by, length($2) + 1) = $2 || '#')
+       ORDER BY id`,
+      [campaignId, jobId, currentClaim],
     );
-    return result.rowCount ?? 0;
+    return rows.map((r) => ({ id: r.id, claimedBy: r.claimed_by }));
   }
 
   /** After Redis lost the jobs: claims older than `olderThanMs` belong to no live job. */
-  async markStaleSending(campaignId: number, olderThanMs: number): Promise<number> {
-    const result = await this.db.query(
-      `UPDATE deliveries SET status = 'unknown', last_error = 'worker stopped during the SMTP transaction',
-         claimed_by = NULL, updated_at = now()
-       WHERE campaign_id = $1 AND status = 'sending' AND claimed_at < now() - ($2 || ' milliseconds')::interval`,
+  async staleSending(
+    campaignId: number,
+    olderThanMs: number,
+  ): Promise<{ id: number; claimedBy: string }[]> {
+    const { rows } = await this.db.query<{ id: number; claimed_by: string | null }>(
+      `SELECT id, claimed_by FROM deliveries
+       WHERE campaign_id = $1 AND status = 'sending'
+         AND claimed_at < now() - ($2 || ' milliseconds')::interval
+       ORDER BY id`,
       [campaignId, String(olderThanMs)],
     );
-    return result.rowCount ?? 0;
+    return rows.map((r) => ({ id: r.id, claimedBy: r.claimed_by ?? '' }));
+  }
+
+  /**
+   * Writes what became of rows a dead run left `sending` (see src/queue/in-flight.ts): sent,
+   * unknown, or queued again with its attempt given back. Only rows still held by that claim.
+   */
+  async resolveAbandoned(
+    rows: {
+      id: number;
+      claimedBy: string;
+      status: 'sent' | 'unknown' | 'queued';
+      messageId?: string;
+    }[],
+  ): Promise<Record<'sent' | 'unknown' | 'queued', number>> {
+    const counts = { sent: 0, unknown: 0, queued: 0 };
+    if (rows.length === 0) return counts;
+    const result = await this.db.query<{ status: 'sent' | 'unknown' | 'queued' }>(
+      `UPDATE deliveries d SET
+         status = o.status,
+         message_id = COALESCE(o.message_id, d.message_id),
+         sent_at = CASE WHEN o.status = 'sent' THEN now() ELSE d.sent_at END,
+         last_error = CASE o.status
+           WHEN 'unknown' THEN 'worker stopped during the SMTP transaction'
+           WHEN 'queued' THEN 'worker stopped before sending: queued again'
+           ELSE NULL END,
+         attempts = d.attempts - CASE WHEN o.status = 'queued' THEN 1 ELSE 0 END,
+         next_attempt_at = NULL,
+         claimed_by = NULL,
+         updated_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS o(id, claimed_by, status, message_id)
+       WHERE d.id = o.id AND d.status = 'sending' AND d.claimed_by IS NOT DISTINCT FROM NULLIF(o.claimed_by, '')
+       RETURNING d.status`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.claimedBy),
+        rows.map((r) => r.status),
+        rows.map((r) => r.messageId ?? null),
+      ],
+    );
+    for (const r of result.rows) counts[r.status]++;
+    return counts;
   }
 
   /**
@@ -160,7 +216,7 @@ export class DeliveriesRepository {
   ): Promise<{ claimed: ClaimedDelivery[]; recipients: Recipient[] }> {
     // Data-modifying CTEs all run, referenced or not. The rows recorded are this job's
     // `sending` rows; the claim takes `queued` ones: the two never touch the same row.
-    const recorded = record.length > 0 ? `recorded AS (${recordSql(6)}), ` : '';
+    const recorded = record.length > 0 ? `recorded AS (${recordSql(6, 5)}), ` : '';
     const { rows } = await this.db.query<
       ClaimedDelivery & Partial<Omit<Recipient, 'subscriber_id'>> & { eligible: boolean }
     >(
@@ -213,10 +269,10 @@ export class DeliveriesRepository {
     };
   }
 
-  /** Writes the outcomes of one window in one statement. */
-  async record(outcomes: Outcome[]): Promise<void> {
+  /** Writes the outcomes of one window in one statement: rows still held by `claimedBy`. */
+  async record(outcomes: Outcome[], claimedBy: string): Promise<void> {
     if (outcomes.length === 0) return;
-    await this.db.query(recordSql(1), recordParams(outcomes));
+    await this.db.query(recordSql(1, 7), [...recordParams(outcomes), claimedBy]);
   }
 
   async statusCounts(campaignId: number): Promise<Record<DeliveryStatus, number>> {
@@ -273,8 +329,12 @@ export class DeliveriesRepository {
   }
 }
 
-/** The UPDATE that writes a window's outcomes, its six array parameters from $first on. */
-function recordSql(first: number): string {
+/**
+ * The UPDATE that writes a window's outcomes, its six array parameters from $first on and the
+ * claim in $claim: a row another run took back meanwhile (this one was thought dead) is left
+ * to that run.
+ */
+function recordSql(first: number, claim: number): string {
   const p = (i: number) => `$${first + i}`;
   return `UPDATE deliveries d SET
          status = o.status,
@@ -287,7 +347,7 @@ function recordSql(first: number): string {
          updated_at = now()
        FROM unnest(${p(0)}::bigint[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::timestamptz[], ${p(5)}::boolean[])
          AS o(id, status, message_id, error, retry_at, refund)
-       WHERE d.id = o.id`;
+       WHERE d.id = o.id AND d.status = 'sending' AND d.claimed_by = $${claim}`;
 }
 
 function recordParams(outcomes: Outcome[]): unknown[] {

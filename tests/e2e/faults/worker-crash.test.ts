@@ -68,7 +68,12 @@ describe('a worker process killed mid-campaign', () => {
   it('SIGKILL: another process finishes it; cut-short messages are unknown, nothing lost or sent twice', async () => {
     const audience = 1000;
     const campaign = await campaignFor(audience);
-    const first = await startWorkerProcess(ctx, workerSettings('first'));
+    // The default concurrency: ten jobs, four windows of five claimed at once (twenty rows
+    // `sending`), five SMTP connections.
+    const first = await startWorkerProcess(ctx, {
+      ...workerSettings('first'),
+      WORKER_CONCURRENCY: '10',
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
 
     // Some hundreds out, and a window in flight: then the process dies without a word.
@@ -85,7 +90,8 @@ describe('a worker process killed mid-campaign', () => {
     const inFlight = await sendingRows(campaign.id);
     const receivedBeforeKill = messagesOf(sink, campaign.uuid).length;
     expect(inFlight.length).toBeGreaterThan(0);
-    expect(inFlight.length).toBeLessThanOrEqual(2 * 5); // WORKER_CONCURRENCY × SMTP_POOL_SIZE
+    // Each job holds one window of rows `sending` at most: claimed, or sent and not yet recorded.
+    expect(inFlight.length).toBeLessThanOrEqual(10 * 5); // WORKER_CONCURRENCY × SMTP_POOL_SIZE
     expect(await campaignStatus(ctx, campaign.id)).toBe('running');
 
     const second = await startWorkerProcess(ctx, workerSettings('second'));
@@ -95,15 +101,21 @@ describe('a worker process killed mid-campaign', () => {
     });
     const recoveryMs = Date.now() - killedAt;
     console.info(
-      `SIGKILL after ${receivedBeforeKill} messages with ${inFlight.length} in flight; ` +
+      `SIGKILL after ${receivedBeforeKill} messages with ${inFlight.length} rows sending; ` +
         `finished ${(recoveryMs / 1000).toFixed(1)} s after the kill`,
     );
 
     const rows = await ledger(ctx, campaign.id);
     expect(rows).toHaveLength(audience);
     const unknown = rows.filter((r) => r.status === 'unknown');
-    // Exactly the rows whose SMTP transaction the kill cut short are unknown; all else is sent.
-    expect(unknown.map((r) => r.id)).toEqual(inFlight);
+    console.info(
+      `${unknown.length} of the ${inFlight.length} rows sending at the kill are unknown`,
+    );
+    // Only rows whose SMTP transaction had begun can be unknown: at most one per connection of
+    // the killed process (SMTP_POOL_SIZE), however many rows it had claimed. The rows it had
+    // claimed but not begun went back to the queue and were sent once; all else is sent.
+    expect(unknown.length).toBeLessThanOrEqual(5);
+    expect(unknown.every((r) => inFlight.includes(r.id))).toBe(true);
     expect(rows.filter((r) => r.status !== 'sent' && r.status !== 'unknown')).toEqual([]);
 
     const received = byRecipient(messagesOf(sink, campaign.uuid));
@@ -131,7 +143,7 @@ describe('a worker process killed mid-campaign', () => {
       .logs()
       .filter((l) => l.event === 'deliveries_unknown')
       .reduce((n, l) => n + Number(l.count), 0);
-    expect(noticed).toBe(inFlight.length);
+    expect(noticed).toBe(unknown.length);
     // Those lines come from the job's own logger: they name the queue, the job and the campaign.
     for (const line of second.logs().filter((l) => l.event === 'deliveries_unknown')) {
       expect(line).toMatchObject({
@@ -143,19 +155,22 @@ describe('a worker process killed mid-campaign', () => {
 
     await verifyCampaign({ ctx, sink }, campaign, {
       status: 'finished',
-      counts: { unknown: inFlight.length, sent: audience - inFlight.length },
+      counts: { unknown: unknown.length, sent: audience - unknown.length },
     });
     const shown = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;
     expect(shown.stats).toMatchObject({
       recipients: audience,
-      unknown: inFlight.length,
-      sent: audience - inFlight.length,
+      unknown: unknown.length,
+      sent: audience - unknown.length,
       queued: 0,
       sending: 0,
     });
 
-    // Re-sending the unknown ones is a deliberate act: POST …/retry.
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/retry`).expect(200);
+    // Re-sending the unknown ones is a deliberate act: POST …/retry (a 409 when there are none).
+    await ctx
+      .api()
+      .post(`/api/v1/campaigns/${campaign.id}/retry`)
+      .expect(unknown.length > 0 ? 200 : 409);
     await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
       timeoutMs: 30_000,
     });
