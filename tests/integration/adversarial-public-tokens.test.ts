@@ -136,6 +136,17 @@ const REQUESTS: [
         .send('action=unsubscribe-all'),
   ],
   ['GET /confirm', (t) => ctx.http.get(`/confirm/${t}`).set('X-Forwarded-For', nextIp())],
+  ['GET /my-data', (t) => ctx.http.get(`/my-data/${t}`).set('X-Forwarded-For', nextIp())],
+  ['GET /erase', (t) => ctx.http.get(`/erase/${t}`).set('X-Forwarded-For', nextIp())],
+  [
+    'POST /erase',
+    (t) =>
+      ctx.http
+        .post(`/erase/${t}`)
+        .set('X-Forwarded-For', nextIp())
+        .type('form')
+        .send('confirm=erase'),
+  ],
 ];
 
 const PAGE_PURPOSE: Record<string, Purpose> = {
