@@ -1,5 +1,5 @@
 // One message the sink received, parsed with postal-mime: the benchmark's proof that speed did
-// not cost correctness (headers of PRODUCT.md §6, both parts, multipart/alternative, CRLF).
+// not cost correctness (headers of docs/contract.md §6, both parts, multipart/alternative, CRLF).
 import PostalMime from 'postal-mime';
 
 export interface MimeCheck {

@@ -1,5 +1,5 @@
 // The newsletter the benchmark sends: the quarterly template and sample content from
-// templates/, the same a real user sends (PRODUCT.md's samples), compiled like a campaign.
+// templates/, the same a real user sends (the quarterly newsletter sample in templates/samples), compiled like a campaign.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packageRoot } from '../src/lib/paths.js';

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { hasControlCharacters } from './domain/text.js';
 import { packageRoot } from './lib/paths.js';
 
 // Number('') and Number('  ') are 0: a blank value must be refused, never read as zero.
@@ -113,6 +114,22 @@ const rawSchema = z.object({
   // DATA) before the attempt counts as a transient failure and the message is retried.
   SMTP_TIMEOUT_MS: int(100),
   OUTBOX_DIR: z.string().default('var/outbox'),
+  // Who sends: named on the public pages, in the confirmation mail and the default footer.
+  ORG_NAME: z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .refine((v) => !hasControlCharacters(v), { error: 'must be one line of text' }),
+  ORG_ADDRESS: optionalString.pipe(
+    z
+      .string()
+      .max(500, { error: 'must be at most 500 characters' })
+      .refine((v) => !hasControlCharacters(v), {
+        error: 'must be one line of text (separate the parts with commas)',
+      })
+      .optional(),
+  ),
   HOST: optionalString.pipe(
     z
       .string()
@@ -195,6 +212,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   smtpTimeoutMs: number;
   outboxDir: string;
+  /** Who sends the newsletters: shown on public pages, in the confirmation mail and footers. */
+  org: { name: string; address: string | undefined };
   /** Interface the HTTP servers listen on: loopback in development, all in production. */
   host: string;
   /** Express `trust proxy`: false (the socket's address) unless TRUST_PROXY names proxies. */
@@ -346,6 +365,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     smtpTimeoutMs: raw.SMTP_TIMEOUT_MS,
     outboxDir: path.resolve(packageRoot(), raw.OUTBOX_DIR),
+    org: { name: raw.ORG_NAME, address: raw.ORG_ADDRESS },
     host: raw.HOST ?? (raw.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     trustProxy: raw.TRUST_PROXY ?? false,
     http: {

@@ -125,7 +125,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     feedback,
     audience,
     campaigns,
-    campaignReport: new CampaignReportService(pool, campaigns, config.publicUrl),
+    campaignReport: new CampaignReportService(pool, campaigns, config.publicUrl, config.org),
     testSend: new TestSendService(pool, config, transport, campaigns, key),
     delivery: new DeliveryService(
       pool,

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { migrate } from './db/migrate.js';
-import { createLogger, type Logger } from './lib/logger.js';
+import { createLogger, prettyDestination, type Logger } from './lib/logger.js';
 import { createApp } from './api/app.js';
 import { createOpsApp } from './api/ops-app.js';
 import { listen } from './api/http-server.js';
@@ -43,7 +43,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel, { role });
+  // JSON lines, except for a developer watching a terminal (docs/operations.md, logs).
+  const pretty = process.stdout.isTTY && config.nodeEnv !== 'production';
+  const log = pretty
+    ? createLogger(config.logLevel, { role }, prettyDestination())
+    : createLogger(config.logLevel, { role });
   const running: Running = {};
 
   // Signals are handled from the first moment, not once start-up is over: an orchestrator that

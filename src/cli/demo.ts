@@ -61,22 +61,35 @@ export async function runDemo(
       listIds: [list.id],
       content,
       contentType: 'markdown',
-      fromName: 'The Secretariat',
+      // One organisation everywhere: the same ORG_NAME and ORG_ADDRESS the public pages and
+      // the confirmation mail show (the template's masthead and footer default to them).
+      fromName: config.org.name,
       fromEmail: 'newsletter@example.org',
       replyTo: null,
       data: {
         title: 'Quarterly Newsletter',
         period: '2027 — 2nd quarter',
-        organisation: 'The Secretariat',
-        contactName: 'The Secretariat',
-        contactAddress: '1 Example Street, 1200 Geneva, Switzerland',
+        contactName: config.org.name,
         contactEmail: 'info@example.org',
         contactWebsite: 'https://www.example.org',
       },
     });
+    // A public double opt-in list: /subscribe offers it, and subscribing sends the confirmation.
+    const updates = await services.lists.create({
+      name: 'News and events (demo)',
+      description: 'Occasional news; double opt-in',
+      visibility: 'public',
+      optin: 'double',
+    });
     out(
       `Created list ${list.id} with ${READERS.length} subscribers, template ${rows[0]!.id} and campaign ${campaign.id}.`,
     );
+    out(
+      `Created list ${updates.id}, public with double opt-in: subscribe at ${config.publicUrl}/subscribe to get its confirmation mail.`,
+    );
+    if (!config.org.address) {
+      out('Set ORG_NAME and ORG_ADDRESS to name your organisation on the pages and in the mail.');
+    }
     if (send) {
       await services.campaigns.start(campaign.id);
       out(`Campaign ${campaign.id} started: a running worker (npm start) delivers it.`);

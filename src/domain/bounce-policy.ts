@@ -1,4 +1,4 @@
-// What a feedback event does to a subscriber's global status (PRODUCT.md §4.3). Statuses only
+// What a feedback event does to a subscriber's global status (docs/contract.md §4.3). Statuses only
 // ever get stricter through events: nothing here turns a suppressed subscriber active again,
 // so events arriving out of order cannot undo a suppression.
 import type { SubscriberStatus } from './subscriber-status.js';

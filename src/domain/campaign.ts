@@ -37,7 +37,7 @@ export function canTransition(from: CampaignStatus, action: CampaignAction): boo
   return TRANSITIONS[action].from.includes(from);
 }
 
-/** Which fields may change in which status (PRODUCT.md §4.1). */
+/** Which fields may change in which status (docs/contract.md §4.1). */
 export function canEdit(status: CampaignStatus, field: 'content' | 'other'): boolean {
   if (field === 'content') return status === 'draft' || status === 'scheduled';
   return status === 'draft' || status === 'scheduled' || status === 'paused';

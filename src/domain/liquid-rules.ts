@@ -1,4 +1,4 @@
-// Pure rules about MJML templates with Liquid merge tags (PRODUCT.md §3). MJML lays the message
+// Pure rules about MJML templates with Liquid merge tags (docs/contract.md §3). MJML lays the message
 // out once per campaign; Liquid runs afterwards, once per recipient, on the compiled HTML. So
 // Liquid control flow must stay inside text and attribute values: an `{% if %}` around an
 // MJML tag would be silently dropped by MJML and the section would always be shown.
@@ -262,11 +262,12 @@ export function contentSlots(source: string, endingTags: ReadonlySet<string>): C
 export type Segment = string | number | Segment[];
 
 const LEAF_PROPERTIES = new Set(['size', 'first', 'last']);
-/** The merge variables of PRODUCT.md §3; `*` = any key below (free-form JSON). */
+/** The merge variables of docs/contract.md §3; `*` = any key below (free-form JSON). */
 const KNOWN: Record<string, Record<string, '*' | 'leaf'> | 'leaf'> = {
   subscriber: { email: 'leaf', name: 'leaf', uuid: 'leaf', attributes: '*' },
   campaign: { name: 'leaf', subject: 'leaf', uuid: 'leaf', data: '*' },
   list: { name: 'leaf' },
+  org: { name: 'leaf', address: 'leaf' },
   unsubscribe_url: 'leaf',
   preferences_url: 'leaf',
   archive_url: 'leaf',

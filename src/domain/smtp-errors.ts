@@ -1,4 +1,4 @@
-// Classifies an SMTP outcome for one recipient (PRODUCT.md §4.3, §5). The rules:
+// Classifies an SMTP outcome for one recipient (docs/contract.md §4.3, §5). The rules:
 // - 4xx, or a connection lost / timed out before the reply to the end of DATA: transient, retry.
 // - 5xx blaming the sender (5.7.x policy, blocklists, authentication): permanent for this
 //   message but never held against the recipient.

@@ -1,4 +1,4 @@
-// How a bounce reported by a provider counts against the recipient (PRODUCT.md §4.3), from
+// How a bounce reported by a provider counts against the recipient (docs/contract.md §4.3), from
 // what the provider knows: its own permanent/temporary verdict, the enhanced status code
 // (RFC 3463) and the diagnostic text. The rules, in order:
 // - x.7.x (policy, authentication, reputation) or blocklist wording: the receiver objects to

@@ -1,4 +1,4 @@
-// What every provider webhook is normalised into before it is stored (PRODUCT.md §2 Event,
+// What every provider webhook is normalised into before it is stored (docs/contract.md §2 Event,
 // §4.3). Parsers are pure: they turn a verified provider payload into these records and never
 // decide anything about subscribers; the worker applies the stored events with the policy.
 import { normalizeEmail } from './email.js';

@@ -1,4 +1,4 @@
-// The generic webhook (PRODUCT.md §4.3): any system can report bounces, complaints and
+// The generic webhook (docs/contract.md §4.3): any system can report bounces, complaints and
 // unsubscribes with a Stripe-style signed request.
 //   Bulletin-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(WEBHOOK_SECRET, t + "." + body)>
 // Several v1 entries are allowed (a sender rotating its secret signs with both).

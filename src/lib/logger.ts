@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 import { maskLogLine } from './mask.js';
 
 export type { Logger };
@@ -24,6 +25,20 @@ export const REDACT_PATHS = [
 
 export interface LogDestination {
   write(line: string): unknown;
+}
+
+/**
+ * Readable lines for a developer at a terminal (`npm start` in development): time, level,
+ * message and the fields, coloured. Production and anything piped (a log collector, a file)
+ * keep JSON lines. The lines are masked before they are pretty-printed.
+ */
+export function prettyDestination(): LogDestination {
+  return PinoPretty({
+    sync: true,
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 // The two Liquid engines: one for the HTML part (every output HTML-escaped), one for the text
 // part and the subject (nothing escaped: they are not HTML). Both are locked down the same way
-// (PRODUCT.md §3): no file system, no include/render/layout, own properties only, unknown
+// (docs/contract.md §3): no file system, no include/render/layout, own properties only, unknown
 // filters refused when the template is parsed, and limits on parse size, render time and
 // memory so a template cannot stall a worker.
 import { Liquid, type FS, type Template } from 'liquidjs';

@@ -1,4 +1,4 @@
-// One outgoing message and the headers of PRODUCT.md §6. Every value that reaches a header
+// One outgoing message and the headers of docs/contract.md §6. Every value that reaches a header
 // passes through here: names and subjects lose CR/LF and control characters, addresses and
 // URLs with anything that could end a header or add a recipient are refused outright.
 import { randomUUID } from 'node:crypto';

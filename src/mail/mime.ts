@@ -189,7 +189,7 @@ function appendRaw(encoded: string, pos: number): number {
 }
 
 /**
- * The complete message for `message` and its envelope: the header fields of PRODUCT.md §6
+ * The complete message for `message` and its envelope: the header fields of docs/contract.md §6
  * (the same values and rules as toMailOptions) and a multipart/alternative body with the text
  * part first, both quoted-printable. Throws InvalidMessageError where toMailOptions would, and
  * when a header value cannot fit the 998-octet line limit.

@@ -161,6 +161,7 @@ function toScope(vars: MergeVars): Record<string, unknown> {
       data: vars.campaign.data ?? {},
     },
     list: { name: vars.list.name },
+    org: { name: vars.org?.name ?? '', address: vars.org?.address ?? '' },
     unsubscribe_url: vars.unsubscribe_url,
     preferences_url: vars.preferences_url,
     archive_url: vars.archive_url,

@@ -16,8 +16,13 @@ function currentQuarter(now: Date): string {
   return `${now.getUTCFullYear()} — ${ordinal} quarter`;
 }
 
-export function sampleMergeVars(publicUrl: string, now = new Date()): MergeVars {
+export function sampleMergeVars(
+  publicUrl: string,
+  now = new Date(),
+  org: { name: string; address?: string | undefined } = { name: 'Bulletin' },
+): MergeVars {
   return {
+    org: { name: org.name, address: org.address ?? '' },
     subscriber: {
       email: 'reader@example.org',
       name: 'Alex Example',

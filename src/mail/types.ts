@@ -12,11 +12,13 @@ export interface CompiledMessage {
   warnings: string[];
 }
 
-/** Everything a template can use (PRODUCT.md §3). */
+/** Everything a template can use (docs/contract.md §3). */
 export interface MergeVars {
   subscriber: { email: string; name: string; uuid: string; attributes: Record<string, unknown> };
   campaign: { name: string; subject: string; uuid: string; data: Record<string, unknown> };
   list: { name: string };
+  /** Who sends (ORG_NAME, ORG_ADDRESS; the address is '' when unset). */
+  org?: { name: string; address: string };
   unsubscribe_url: string;
   preferences_url: string;
   archive_url?: string;

@@ -1,4 +1,4 @@
-// Prometheus metrics of one process (PRODUCT.md §4.4), in a registry of its own: the global
+// Prometheus metrics of one process (docs/contract.md §4.4), in a registry of its own: the global
 // default registry would mix the metrics of every container a test process builds. Counters
 // are incremented where the outcome is recorded; queue depths and campaign progress are read
 // at scrape time, so they are never stale and cost nothing between scrapes. docs/metrics.md

@@ -36,6 +36,7 @@ export class CampaignMessageBuilder {
         data: campaign.data,
       },
       list: { name: r.list_name ?? '' },
+      org: { name: this.config.org.name, address: this.config.org.address ?? '' },
       unsubscribe_url: unsubscribeUrl,
       preferences_url: link('preferences'),
     });

@@ -36,6 +36,7 @@ export class CampaignReportService {
     private readonly pool: Pool,
     private readonly campaigns: CampaignsService,
     private readonly publicUrl: string,
+    private readonly org: { name: string; address?: string | undefined },
   ) {}
 
   async report(campaign: CampaignRow, now = new Date()): Promise<CampaignReport> {
@@ -115,7 +116,7 @@ export class CampaignReportService {
    * every recipient, and staff must hear it before they send. The error, or null.
    */
   private sampleRender(campaign: CampaignRow, compiled: CompiledMessage): string | null {
-    const sample = sampleMergeVars(this.publicUrl);
+    const sample = sampleMergeVars(this.publicUrl, new Date(), this.org);
     try {
       new Personalizer(compiled).render({
         ...sample,

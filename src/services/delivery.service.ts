@@ -1,4 +1,4 @@
-// Sends one batch of a campaign: the heart of the exactly-once promise (PRODUCT.md §5).
+// Sends one batch of a campaign: the heart of the exactly-once promise (docs/contract.md §5).
 //
 // A batch job owns a range of ledger ids. It works in small windows: claim a few due, queued
 // rows ('queued' → 'sending', with this run's claim `<jobId>#<run>`), re-check that each
@@ -94,7 +94,7 @@ export class DeliveryService {
     const campaigns = new CampaignsRepository(this.pool);
     const ledger = new DeliveriesRepository(this.pool);
     // Every statement of a batch rides out a database restart: outcomes of messages already
-    // handed to SMTP wait in memory until PostgreSQL answers again (PRODUCT.md §5).
+    // handed to SMTP wait in memory until PostgreSQL answers again (docs/contract.md §5).
     const db = <T>(fn: () => Promise<T>) =>
       retryOnConnectionLoss(fn, {
         onRetry: (error, attempt) => {

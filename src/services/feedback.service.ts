@@ -1,5 +1,5 @@
 // Applies feedback events (bounces, complaints, unsubscribes) to subscribers with the policy of
-// PRODUCT.md §4.3. Storing and applying happen in one transaction, once per provider event id,
+// docs/contract.md §4.3. Storing and applying happen in one transaction, once per provider event id,
 // so a replayed event changes nothing.
 import { statusAfter } from '../domain/bounce-policy.js';
 import type { SubscriberStatus } from '../domain/subscriber-status.js';

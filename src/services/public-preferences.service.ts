@@ -1,4 +1,4 @@
-// What a subscriber can do from the links in their mail (PRODUCT.md §4.2): unsubscribe (the
+// What a subscriber can do from the links in their mail (docs/contract.md §4.2): unsubscribe (the
 // footer link's page and the RFC 8058 one-click POST), pick lists, change their name, download
 // their data, erase themselves. Every change is recorded as consent, and unsubscribes as events
 // linked to the campaign the link came in, so the campaign's stats count them.

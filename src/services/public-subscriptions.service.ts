@@ -1,4 +1,4 @@
-// The public subscribe form and double opt-in (PRODUCT.md §2, §4.2).
+// The public subscribe form and double opt-in (docs/contract.md §2, §4.2).
 //
 // The form's answer never depends on whether the address is known: the same page, and the
 // confirmation mail goes out after the answer so its SMTP time cannot be measured either. What
@@ -206,13 +206,15 @@ export class PublicSubscriptionsService {
         },
         campaign: { name: '', subject: '', uuid: '', data: {} },
         list: { name: listNames.join(', ') },
+        org: { name: this.config.org.name, address: this.config.org.address ?? '' },
         unsubscribe_url: '',
         preferences_url: '',
         confirm_url: this.links.url('confirm', subscriber.uuid),
       });
+      // MAIL_FROM's address, with the organisation as the name: who the reader subscribed to.
       const from = parseMailbox(this.config.mailFrom);
       await this.transport.send({
-        from: { ...(from.name ? { name: from.name } : {}), address: from.address },
+        from: { name: this.config.org.name, address: from.address },
         to: { ...(subscriber.name ? { name: subscriber.name } : {}), address: subscriber.email },
         subject: rendered.subject,
         html: rendered.html,

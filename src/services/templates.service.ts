@@ -35,7 +35,10 @@ export interface Preview {
 export class TemplatesService {
   constructor(
     private readonly templates: TemplatesRepository,
-    private readonly options: { publicUrl: string },
+    private readonly options: {
+      publicUrl: string;
+      org: { name: string; address?: string | undefined };
+    },
   ) {}
 
   async create(fields: TemplateFields): Promise<TemplateWithWarnings> {
@@ -79,7 +82,7 @@ export class TemplatesService {
    */
   async preview(id: number, input: PreviewInput): Promise<Preview> {
     const template = await this.get(id);
-    const sample = sampleMergeVars(this.options.publicUrl);
+    const sample = sampleMergeVars(this.options.publicUrl, new Date(), this.options.org);
     const vars: MergeVars = {
       ...sample,
       subscriber: { ...sample.subscriber, ...input.subscriber },

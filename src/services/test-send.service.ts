@@ -60,6 +60,7 @@ export class TestSendService {
           data: campaign.data,
         },
         list: { name: 'Test' },
+        org: { name: this.config.org.name, address: this.config.org.address ?? '' },
         unsubscribe_url: link('unsubscribe'),
         preferences_url: link('preferences'),
       });

@@ -1,5 +1,5 @@
 // Stores verified, normalised webhook events and queues them for the events worker
-// (PRODUCT.md §4.3: verify, normalise, store, acknowledge; a worker applies). The webhook
+// (docs/contract.md §4.3: verify, normalise, store, acknowledge; a worker applies). The webhook
 // answers 2xx only after this transaction committed, so an acknowledged event is never lost:
 // if queueing fails afterwards, the periodic sweep finds the event still unapplied.
 import { inTransaction, type Pool } from '../db/pool.js';

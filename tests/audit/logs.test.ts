@@ -1,4 +1,4 @@
-// The log audit (PRODUCT.md §5 spirit, issue 7): after `npm test` and `npm run test:faults` ran
+// The log audit (docs/contract.md §5, docs/security.md#logs): after `npm test` and `npm run test:faults` ran
 // with TEST_LOG_DIR set (.ci/run does), every JSON log line those suites wrote (in-process
 // services at `info`, every spawned API and worker process) must be free of tokens, secrets
 // and full email addresses. Run alone, with no logs to read, it fails and says why.

@@ -1,5 +1,5 @@
 // `npm run bench -- --quick` as CI runs it: the benchmark completes on this machine and writes
-// the JSON it promises (PRODUCT.md §8). Only completion and shape are checked, never a timing:
+// the JSON it promises (docs/contract.md §8). Only completion and shape are checked, never a timing:
 // speed is the benchmark's to report, not a test's to assert.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // The fault-injection suite's common ground: a world (a test context, a programmable SMTP sink,
 // a template), campaigns seeded by SQL, and the one check every scenario ends with
-// (PRODUCT.md §5): the sink's messages, counted by Message-ID, are exactly the ledger's `sent`
+// (docs/contract.md §5): the sink's messages, counted by Message-ID, are exactly the ledger's `sent`
 // rows; nobody got two copies (rows marked `unknown` may have arrived once, never twice);
 // nobody outside the audience got anything; the campaign's status and stats say the same.
 import { expect } from 'vitest';

@@ -1,4 +1,4 @@
-// Adversarial input against the admin API (issue 7): malformed and oversized JSON, wrong types,
+// Adversarial input against the admin API: malformed and oversized JSON, wrong types,
 // unknown fields, junk and path traversal in every id parameter, bad query parameters. Each
 // gets a clear 4xx problem document, and nothing in the database changes.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Adversarial CSV files (issue 7), beyond tests/integration/imports.test.ts: invalid UTF-8,
+// Adversarial CSV files, beyond tests/integration/imports.test.ts: invalid UTF-8,
 // UTF-16, addresses built to smuggle a second recipient, attribute keys that would pollute
 // JavaScript objects. A bad line is reported with its number and its neighbours import; a file
 // that cannot be read at all is refused and stores nothing.

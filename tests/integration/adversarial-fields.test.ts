@@ -1,4 +1,4 @@
-// Adversarial values in fields (issue 7): CR/LF and other control characters in every text
+// Adversarial values in fields: CR/LF and other control characters in every text
 // field that can reach a mail header or a log, addresses built to smuggle a second recipient or
 // pass for another domain, and Liquid or MJML hidden in subscriber data. Refused with a problem
 // naming the field, or rendered inert; nothing changes.

@@ -1,4 +1,4 @@
-// Forged link tokens on every public page and method (issue 7), beyond public-unsubscribe's
+// Forged link tokens on every public page and method, beyond public-unsubscribe's
 // "bad links": truncations, padding, the standard base64 alphabet, slack bits, key ids, a
 // swapped purpose byte, genuine tokens posted to the wrong page's destructive actions. Each
 // answer must be byte for byte the answer to an unknown token, and nothing may change. Then

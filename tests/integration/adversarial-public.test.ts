@@ -1,4 +1,4 @@
-// Adversarial input on the public pages (issue 7), beyond the public-*.test.ts files: control
+// Adversarial input on the public pages, beyond the public-*.test.ts files: control
 // characters in form fields, private lists smuggled into a preferences form, oversized forms,
 // and token segments that try path traversal or overflow. Each answer is a clear page with the
 // right status, and nothing changes.

@@ -1,4 +1,4 @@
-// Hostile events inside correctly signed webhook bodies (issue 7): wrong types, unknown types,
+// Hostile events inside correctly signed webhook bodies: wrong types, unknown types,
 // missing or invalid addresses, and reasons with line breaks, NUL and lone surrogates.
 // The generic webhook is Bulletin's own format: one bad event refuses the whole batch with a
 // 400 naming it by index. A provider's batch is never refused for one event it cannot use (the

@@ -1,4 +1,4 @@
-// Adversarial requests on the webhooks (issue 7), beyond the webhooks-*.test.ts files: bit flips
+// Adversarial requests on the webhooks, beyond the webhooks-*.test.ts files: bit flips
 // and smuggled timestamps in the generic signature, events re-signed for a replay, bodies over
 // the size limit or nested past any provider's payload, signed bodies that are not JSON. Every
 // refusal is a 4xx problem+json and nothing changes; a replay answers 200 and changes nothing.

@@ -1,4 +1,4 @@
-// The campaign admin API (PRODUCT.md §4.1): CRUD and validation, edit rules by status,
+// The campaign admin API (docs/contract.md §4.1): CRUD and validation, edit rules by status,
 // preflight, test sends, the ledger endpoint, retry of failed deliveries, live and final stats,
 // and token scopes — against a real SMTP server.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

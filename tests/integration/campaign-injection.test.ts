@@ -1,4 +1,4 @@
-// Hostile data in a real send (PRODUCT.md §3 and §6): CR/LF never reaches a header, Liquid cannot
+// Hostile data in a real send (docs/contract.md §3 and §6): CR/LF never reaches a header, Liquid cannot
 // reach past a variable's own properties, a template cannot read a file, and HTML in a name is
 // shown as text. Everything is checked in what the SMTP server actually received.
 import PostalMime from 'postal-mime';

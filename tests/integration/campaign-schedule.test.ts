@@ -1,4 +1,4 @@
-// Scheduling through the API (PRODUCT.md §4.1): a wall-clock time in a named zone across the
+// Scheduling through the API (docs/contract.md §4.1): a wall-clock time in a named zone across the
 // daylight-saving change, refusals, a scheduled campaign that starts when its time comes, and a
 // schedule that survives every process stopping and Redis losing its data (§5: PostgreSQL is
 // the source of truth).

@@ -60,7 +60,7 @@ function rawHeaders(raw: string): [string, string][] {
     });
 }
 
-/** Every header a campaign message must carry (PRODUCT.md §6), checked on a parsed message. */
+/** Every header a campaign message must carry (docs/contract.md §6), checked on a parsed message. */
 async function expectCampaignMessage(raw: string, message: OutgoingMessage) {
   const headers = rawHeaders(raw);
   const one = (name: string) => {

@@ -1,4 +1,4 @@
-// Tokens are kept only as hashes (PRODUCT.md §4): after tokens are made and used, no column of
+// Tokens are kept only as hashes (docs/contract.md §4): after tokens are made and used, no column of
 // any table, no Redis key or value of this deployment, and no API answer holds one in clear.
 // Configured secrets (SMTP password, webhook keys, METRICS_TOKEN, SECRET_KEY) are never stored;
 // only a generated SECRET_KEY is, by design, so that every process signs links alike.

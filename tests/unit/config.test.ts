@@ -270,3 +270,18 @@ describe('HOST and TRUST_PROXY', () => {
     expect(variables(configError({ HOST: 'http://0.0.0.0' }))).toEqual(['HOST']);
   });
 });
+
+describe('ORG_NAME and ORG_ADDRESS', () => {
+  it('name the sender: Bulletin by default, no address', () => {
+    expect(loadConfig({ env: {} }).org).toEqual({ name: 'Bulletin', address: undefined });
+    const org = loadConfig({
+      env: { ORG_NAME: 'The Secretariat', ORG_ADDRESS: '1 Main St, Geneva' },
+    }).org;
+    expect(org).toEqual({ name: 'The Secretariat', address: '1 Main St, Geneva' });
+  });
+
+  it('refuse line breaks, which would reach headers and pages', () => {
+    expect(variables(configError({ ORG_NAME: 'Evil\r\nBcc: x@y.z' }))).toEqual(['ORG_NAME']);
+    expect(variables(configError({ ORG_ADDRESS: 'Line 1\nLine 2' }))).toEqual(['ORG_ADDRESS']);
+  });
+});

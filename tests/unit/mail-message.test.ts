@@ -39,7 +39,7 @@ describe('newMessageId', () => {
 });
 
 describe('toMailOptions', () => {
-  it('builds the campaign headers of PRODUCT.md §6', () => {
+  it('builds the campaign headers of docs/contract.md §6', () => {
     const options = toMailOptions(
       base({
         listUnsubscribe: {

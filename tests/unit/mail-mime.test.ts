@@ -396,7 +396,7 @@ describe('composeMessage', () => {
     }
   });
 
-  it('carries every header of PRODUCT.md §6, folded to short lines', () => {
+  it('carries every header of docs/contract.md §6, folded to short lines', () => {
     const message = base({
       from: { name: 'Secrétariat du bulletin', address: 'news@bulletin.example.org' },
       replyTo: 'contact@bulletin.example.org',

@@ -1,4 +1,4 @@
-// Property-based tests of the SMTP error classifier (fast-check), the rules of PRODUCT.md §4.3
+// Property-based tests of the SMTP error classifier (fast-check), the rules of docs/contract.md §4.3
 // and §5 for every code and text: 4xx retries, authentication trouble counts toward the
 // auto-pause, x.2.2 is soft, 5.7.x blames the sender, other 5xx bounce hard; never a throw.
 import fc from 'fast-check';

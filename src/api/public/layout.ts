@@ -14,7 +14,13 @@ export const PUBLIC_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-export function layout(title: string, body: SafeHtml): SafeHtml {
+/** Who sends the newsletters (ORG_NAME, ORG_ADDRESS): named on every public page. */
+export interface Organisation {
+  name: string;
+  address: string | undefined;
+}
+
+export function layout(title: string, body: SafeHtml, org: Organisation): SafeHtml {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -26,9 +32,18 @@ export function layout(title: string, body: SafeHtml): SafeHtml {
         <link rel="icon" type="image/svg+xml" href="${ICON_PATH}" />
       </head>
       <body>
+        <header class="org">${org.name}</header>
         <main>${body}</main>
+        <footer class="org-footer">
+          <p>${org.name}${org.address ? html` · ${org.address}` : ''}</p>
+        </footer>
       </body>
     </html> `;
+}
+
+/** The organisation the public router put on the response (see public.routes.ts). */
+function orgOf(res: Response): Organisation {
+  return (res.locals.org as Organisation | undefined) ?? { name: 'Bulletin', address: undefined };
 }
 
 /** Sends a page. Pages behind tokens show personal data: never cached, never indexed. */
@@ -39,7 +54,7 @@ export function sendPage(res: Response, status: number, title: string, body: Saf
     .set('Cache-Control', 'no-store')
     .set('X-Robots-Tag', 'noindex, nofollow')
     .type('text/html; charset=utf-8')
-    .send(layout(title, body).value);
+    .send(layout(title, body, orgOf(res)).value);
 }
 
 /**

@@ -1,4 +1,4 @@
-// The public pages (PRODUCT.md §4.2): no admin auth, HTML rendered here, a strict CSP, no
+// The public pages (docs/contract.md §4.2): no admin auth, HTML rendered here, a strict CSP, no
 // JavaScript needed. A link whose token is forged, tampered with, meant for another page or
 // names a subscriber who is gone always gets the same 404 page.
 //
@@ -59,6 +59,7 @@ export function publicRouter(container: Container): express.Router {
   // also on answers that are not pages (the data download, errors from the body reader).
   router.use(PATHS, (_req, res, next) => {
     res.locals.publicPage = true;
+    res.locals.org = container.config.org;
     res.set('Content-Security-Policy', PUBLIC_CSP);
     next();
   });

@@ -48,13 +48,19 @@ button.danger:hover { background: #fbeceb; }
 .alert { border-left: 4px solid #b3261e; background: #fbeceb; padding: .6rem .9rem; margin: 0 0 1.25rem; }
 .actions { border-top: 1px solid #dde3e9; margin-top: 2rem; padding-top: .5rem; }
 .muted { color: #4a5561; font-size: .9rem; }
+.org { max-width: 40rem; margin: 1.5rem auto -1rem; padding: 0 1.25rem; font-weight: 600;
+  color: #123a5e; letter-spacing: .02em; }
+.org-footer { max-width: 40rem; margin: 0 auto 2rem; padding: 0 1.25rem; color: #4a5561;
+  font-size: .85rem; }
+@media (max-width: 42rem) { .org { margin: 1rem auto .5rem; } .org-footer { margin: 1rem auto; } }
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 @media (prefers-color-scheme: dark) {
   body { background: #111820; color: #e6eaee; }
   main { background: #1a232d; box-shadow: none; }
   h1, h2 { color: #9cc8f0; }
   a { color: #9cc8f0; }
-  .hint, .muted { color: #b8c2cc; }
+  .hint, .muted, .org-footer { color: #b8c2cc; }
+  .org { color: #9cc8f0; }
   input[type="email"], input[type="text"] { background: #111820; color: #e6eaee; border-color: #8a96a3; }
   fieldset { border-color: #3a4653; }
   .notice { background: #15301f; border-color: #4cbb7f; }

@@ -1,4 +1,4 @@
-// Queue visibility for operators (PRODUCT.md §4.1): counts per state, failed jobs, retry and
+// Queue visibility for operators (docs/contract.md §4.1): counts per state, failed jobs, retry and
 // discard. Reading needs `read` or `ops`; acting on jobs needs `ops`.
 import type { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';

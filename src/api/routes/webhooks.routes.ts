@@ -1,4 +1,4 @@
-// Provider webhooks (PRODUCT.md §4.3): verify, normalise, store, acknowledge. Nothing here
+// Provider webhooks (docs/contract.md §4.3): verify, normalise, store, acknowledge. Nothing here
 // changes a subscriber: the events worker applies what was stored. Each route answers 404
 // while its credential is unset, and reads the raw body itself (signatures cover raw bytes).
 import express, { type Request, type RequestHandler, type Response } from 'express';

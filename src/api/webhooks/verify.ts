@@ -1,5 +1,5 @@
 // Shared pieces of webhook verification. Every comparison of a secret or a MAC is constant
-// time; every failure is a 401 with nothing stored (PRODUCT.md §4.3).
+// time; every failure is a 401 with nothing stored (docs/contract.md §4.3).
 import { createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError } from '../../domain/errors.js';

@@ -1,4 +1,4 @@
-// The built-in receiver for mail sent back to the VERP return path (PRODUCT.md §6, §7): an SMTP
+// The built-in receiver for mail sent back to the VERP return path (docs/contract.md §6, §7): an SMTP
 // listener on BOUNCE_SMTP_PORT that takes RFC 3464 delivery status notifications and RFC 5965
 // (ARF) complaints for `bounce+<signed token>@BOUNCE_DOMAIN` and feeds them to the feedback
 // policy with source `dsn`. The signed token names the subscriber and the campaign, so a report

@@ -1,4 +1,4 @@
-// Fault injection: an operator pauses and resumes a running campaign three times (PRODUCT.md
+// Fault injection: an operator pauses and resumes a running campaign three times (docs/contract.md
 // §5: pause stops new SMTP transactions within seconds; resume continues without re-sending).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';

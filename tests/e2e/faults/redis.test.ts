@@ -1,6 +1,6 @@
 // Fault injection: Redis goes away under a running campaign. A private Redis server (configured
 // as docs/operations.md recommends: append-only file, noeviction) is restarted, then another
-// one loses all its data. PostgreSQL is the source of truth (PRODUCT.md §5): nothing is lost,
+// one loses all its data. PostgreSQL is the source of truth (docs/contract.md §5): nothing is lost,
 // nothing is sent twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';

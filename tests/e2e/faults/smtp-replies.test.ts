@@ -1,4 +1,4 @@
-// Fault injection: the receiving server answers with the errors real servers give (PRODUCT.md
+// Fault injection: the receiving server answers with the errors real servers give (docs/contract.md
 // §4.3, §5). A real worker process sends; the sink decides per recipient and attempt. Every
 // scenario ends with the ledger-equals-sink check of tests/helpers/faults.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

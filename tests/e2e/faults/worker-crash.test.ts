@@ -1,5 +1,5 @@
 // A worker process dies mid-campaign (SIGKILL) or is stopped (SIGTERM), and a new worker process
-// takes over (PRODUCT.md §5): nothing is lost, the campaign finishes, a message whose SMTP
+// takes over (docs/contract.md §5): nothing is lost, the campaign finishes, a message whose SMTP
 // transaction was cut short is `unknown` and never re-sent by itself, and a graceful stop
 // duplicates nothing at all.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
