@@ -156,6 +156,15 @@ const rawSchema = z.object({
   HTTP_MAX_CONNECTIONS: int(1),
 });
 
+/**
+ * Whether links under this base can be one-click unsubscribe links: RFC 8058 wants https. A
+ * trial on this machine (localhost, 127.0.0.1, ::1) reaches no mail client, so http is allowed.
+ */
+export function oneClickCapable(publicUrl: string): boolean {
+  const url = new URL(publicUrl);
+  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /** One item of TRUST_PROXY: what Express's `trust proxy` takes, minus "trust everybody". */
 function isProxyItem(item: string): boolean {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
@@ -308,6 +317,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const raw = result.data;
   const problems: { variable: string; message: string }[] = [];
+  if (raw.NODE_ENV === 'production' && !oneClickCapable(raw.PUBLIC_URL)) {
+    problems.push({
+      variable: 'PUBLIC_URL',
+      message:
+        'must be an https:// URL when NODE_ENV=production: mail clients offer one-click ' +
+        'unsubscribe (RFC 8058) only for https links (http is accepted for localhost only)',
+    });
+  }
   if (raw.NODE_ENV === 'production' && !raw.SMTP_URL) {
     problems.push({
       variable: 'SMTP_URL',

@@ -10,6 +10,22 @@ import { ENDING_TAGS } from './mjml-sync.js';
 import type { CompiledMessage } from './types.js';
 import { checkSource, formatIssue, GMAIL_CLIP_BYTES } from './validate.js';
 
+/** What mj-preview writes: white 1 px text, which spam filters read as hidden text. */
+const MJML_PREVIEW =
+  /<div style="display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;max-width:0px;opacity:0;overflow:hidden;">/;
+
+/**
+ * The inbox preview line, hidden without a colour or a tiny font: SpamAssassin's
+ * HTML_FONT_LOW_CONTRAST scores text coloured like its background (+0.7), which is what MJML's
+ * own markup is. display:none and mso-hide keep it out of the message body in every client.
+ */
+export function hidePreviewText(html: string): string {
+  return html.replace(
+    MJML_PREVIEW,
+    '<div style="display:none;max-height:0;max-width:0;overflow:hidden;mso-hide:all;" aria-hidden="true">',
+  );
+}
+
 export interface CompileInput {
   mjml: string;
   content?: string | null;
@@ -129,6 +145,7 @@ export async function compileMessage(input: CompileInput): Promise<CompiledMessa
       { path: 'mjml', message: `MJML could not compile the template: ${(error as Error).message}` },
     ]);
   }
+  html = hidePreviewText(html);
 
   const text = htmlToTextTemplate(html);
   for (const [engine, source, part] of [

@@ -7,7 +7,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { type DKIMOptions, type SendMailOptions } from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { dkimSign, type DkimKey } from './dkim.js';
 import type { Config } from '../config.js';
 import type { OutgoingMessage } from './message.js';
 import { composeMessage, type ComposedMessage } from './mime.js';
@@ -20,57 +21,28 @@ export interface MailTransport {
   close(): void;
 }
 
-/**
- * Signed header fields. RFC 8058 requires List-Unsubscribe and List-Unsubscribe-Post to be
- * covered for one-click to be honoured; the rest are what a forger would want to change.
- */
-export const DKIM_HEADER_FIELDS = [
-  'From',
-  'Sender',
-  'Reply-To',
-  'To',
-  'Cc',
-  'Subject',
-  'Date',
-  'Message-ID',
-  'MIME-Version',
-  'Content-Type',
-  'List-Id',
-  'List-Unsubscribe',
-  'List-Unsubscribe-Post',
-  'Feedback-ID',
-  'Precedence',
-  'X-Bulletin-Campaign',
-].join(':');
-
-function dkimOptions(config: Config): DKIMOptions | undefined {
-  if (!config.dkim) return undefined;
-  return {
-    domainName: config.dkim.domain,
-    keySelector: config.dkim.selector,
-    // Keys given in one environment variable often carry literal "\n".
-    privateKey: config.dkim.privateKey.replace(/\\n/g, '\n'),
-    headerFieldNames: DKIM_HEADER_FIELDS,
-  };
-}
-
 /** Never lets nodemailer read a file or fetch a URL named in message data. */
 const SAFE = { disableFileAccess: true, disableUrlAccess: true } as const;
 
 /**
- * The message built by composeMessage, handed over as it is: nodemailer only adds the DKIM
- * signature (its `dkim` option signs raw messages too) and takes the envelope as given.
+ * The message built by composeMessage, DKIM-signed by us when configured (src/mail/dkim.ts
+ * oversigns; nodemailer's signer cannot), and handed to nodemailer as it is, with its envelope.
  */
-function rawMail(message: OutgoingMessage): { mail: SendMailOptions } & ComposedMessage {
+function rawMail(
+  message: OutgoingMessage,
+  dkim: DkimKey | undefined,
+): { mail: SendMailOptions } & ComposedMessage {
   const composed = composeMessage(message);
+  const raw = dkim ? dkimSign(composed.raw, dkim) : composed.raw;
   return {
     ...composed,
-    mail: { envelope: composed.envelope, raw: composed.raw, messageId: message.messageId },
+    raw,
+    mail: { envelope: composed.envelope, raw, messageId: message.messageId },
   };
 }
 
 export function createMailTransport(config: Config): MailTransport {
-  const dkim = dkimOptions(config);
+  const dkim = config.dkim;
   if (!config.smtpUrl) return createOutbox(config, dkim);
   const transporter = nodemailer.createTransport({
     url: config.smtpUrl,
@@ -86,7 +58,6 @@ export function createMailTransport(config: Config): MailTransport {
     greetingTimeout: Math.min(10_000, config.smtpTimeoutMs),
     socketTimeout: config.smtpTimeoutMs,
     ...SAFE,
-    ...(dkim ? { dkim } : {}),
   } as Parameters<typeof nodemailer.createTransport>[0]);
   return {
     kind: 'smtp',
@@ -94,7 +65,7 @@ export function createMailTransport(config: Config): MailTransport {
       await transporter.verify();
     },
     async send(message) {
-      const { mail } = rawMail(message);
+      const { mail } = rawMail(message, dkim);
       const info = (await transporter.sendMail(mail)) as { response?: string };
       return { messageId: message.messageId, response: info.response };
     },
@@ -114,13 +85,12 @@ export function outboxFileName(messageId: string, now = new Date()): string {
   return `${stamp}-${id}.eml`;
 }
 
-function createOutbox(config: Config, dkim: DKIMOptions | undefined): MailTransport {
+function createOutbox(config: Config, dkim: DkimKey | undefined): MailTransport {
   const transporter = nodemailer.createTransport({
     streamTransport: true,
     buffer: true,
     newline: 'windows',
     ...SAFE,
-    ...(dkim ? { dkim } : {}),
   });
   return {
     kind: 'outbox',
@@ -129,7 +99,7 @@ function createOutbox(config: Config, dkim: DKIMOptions | undefined): MailTransp
       await access(config.outboxDir, constants.W_OK);
     },
     async send(message) {
-      const { mail, envelope } = rawMail(message);
+      const { mail, envelope } = rawMail(message, dkim);
       const info = await transporter.sendMail(mail);
       const envelopeFrom = envelope.from;
       await mkdir(config.outboxDir, { recursive: true });

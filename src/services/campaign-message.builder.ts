@@ -5,7 +5,7 @@ import type { Sender } from '../domain/sender.js';
 import { signLink, type SigningKey } from '../domain/links.js';
 import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
 import type { Recipient } from '../db/repositories/deliveries.repository.js';
-import { newMessageId, type OutgoingMessage } from '../mail/message.js';
+import { formatListId, newMessageId, type OutgoingMessage } from '../mail/message.js';
 import { Personalizer } from '../mail/render.js';
 
 export class CampaignMessageBuilder {
@@ -40,7 +40,9 @@ export class CampaignMessageBuilder {
       unsubscribe_url: unsubscribeUrl,
       preferences_url: link('preferences'),
     });
-    const firstList = campaign.list_ids[0] ?? 0;
+    // The list this recipient is on (the campaign's first one they are confirmed on), named:
+    // RFC 2919 lets mail clients show and filter by the phrase.
+    const firstList = r.list_id ?? campaign.list_ids[0] ?? 0;
     return {
       from: { ...(from.name ? { name: from.name } : {}), address: from.address },
       to: { ...(r.name ? { name: r.name } : {}), address: r.email },
@@ -55,7 +57,7 @@ export class CampaignMessageBuilder {
         ...(this.config.unsubscribeMailto ? { mailto: this.config.unsubscribeMailto } : {}),
       },
       oneClick: true,
-      listId: `<list-${firstList}.${from.domain}>`,
+      listId: formatListId(r.list_name ?? '', firstList, from.domain),
       bulk: true,
       feedbackId: `${campaign.id}:${firstList}:newsletter:bulletin`,
       campaignUuid: campaign.uuid,

@@ -98,9 +98,18 @@ export class CampaignReportService {
     if (unknown.length > 0) problems.push(`unknown merge tags render empty: ${unknown.join(', ')}`);
     const renderError = compiled ? this.sampleRender(campaign, compiled) : null;
     if (renderError) problems.push(`every message would fail: ${renderError}`);
+    // Not a reason to hold the send (development), but the reader's mail client will not show
+    // its unsubscribe button.
+    const warnings = this.publicUrl.startsWith('https://')
+      ? []
+      : [
+          `PUBLIC_URL (${this.publicUrl}) is not https: mail clients offer one-click unsubscribe ` +
+            '(RFC 8058) only for https links',
+        ];
     return {
       ok: problems.length === 0,
       renderError,
+      warnings,
       audience,
       unknownMergeTags: unknown,
       missingUnsubscribeLink: compiled ? !hasUnsubscribeLink(compiled) : true,

@@ -94,7 +94,8 @@ describe('sending a campaign', () => {
     expect(h.get('to')).toContain('reader900@example.test');
     expect(h.get('list-unsubscribe')).toMatch(/^<http:\/\/localhost:3000\/unsubscribe\/[\w.-]+>$/);
     expect(h.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
-    expect(h.get('list-id')).toBeTruthy();
+    // The list the reader is on, named (RFC 2919): mail clients show and filter by it.
+    expect(h.get('list-id')).toMatch(/^"Members" <list-\d+\.bulletin\.test>$/);
     expect(h.get('precedence')).toBe('bulk');
     expect(h.get('feedback-id')).toBeTruthy();
     expect(h.get('x-bulletin-campaign')).toBe(campaign.uuid);

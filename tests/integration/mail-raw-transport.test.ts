@@ -188,5 +188,27 @@ describe('the SMTP transport sending pre-built messages', () => {
     expect(ok).toBe(true);
     const tampered = received.raw.replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Other');
     expect(verifyDkim(tampered, publicPem).ok).toBe(false);
+    // Oversigned: a second From, Subject or List-Unsubscribe added in transit breaks the
+    // signature, wherever it is added; a field we never sign (a relay's trace) does not.
+    for (const name of ['From', 'Subject', 'List-Unsubscribe', 'List-Unsubscribe-Post']) {
+      expect(
+        covered.filter((f) => f === name.toLowerCase()),
+        name,
+      ).toHaveLength(2);
+    }
+    const head = received.raw.indexOf('\r\n\r\n');
+    const addField = (field: string) =>
+      `${received.raw.slice(0, head)}\r\n${field}${received.raw.slice(head)}`;
+    for (const field of [
+      'From: Someone Else <ceo@elsewhere.example>',
+      'Subject: Urgent: verify your account',
+      'List-Unsubscribe: <https://attacker.example/u>',
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    ]) {
+      expect(verifyDkim(addField(field), publicPem).ok, field).toBe(false);
+    }
+    expect(verifyDkim(addField('Received: from relay.example by mx.example'), publicPem).ok).toBe(
+      true,
+    );
   });
 });

@@ -78,5 +78,7 @@ describe('a render that hits its limit', () => {
     const small = await createCampaign(ctx, { templateId: id, listIds: [list], data: { n: 3 } });
     const good = (await ctx.api().get(`/api/v1/campaigns/${small.id}/preflight`)).body;
     expect(good).toMatchObject({ ok: true, renderError: null, audience: 3 });
+    // http://localhost here: the send may go, but the preflight says what it costs.
+    expect(good.warnings).toEqual([expect.stringMatching(/is not https: .*one-click/)]);
   });
 });

@@ -285,3 +285,22 @@ describe('ORG_NAME and ORG_ADDRESS', () => {
     expect(variables(configError({ ORG_ADDRESS: 'Line 1\nLine 2' }))).toEqual(['ORG_ADDRESS']);
   });
 });
+
+describe('PUBLIC_URL in production', () => {
+  const prod = { NODE_ENV: 'production', SMTP_URL: 'smtp://relay.example.org:587' };
+
+  it('must be https: one-click unsubscribe (RFC 8058) needs https links', () => {
+    const error = configError({ ...prod, PUBLIC_URL: 'http://news.example.org' });
+    expect(variables(error)).toEqual(['PUBLIC_URL']);
+    expect(error.problems[0]!.message).toMatch(/https/);
+    expect(loadConfig({ env: { ...prod, PUBLIC_URL: 'https://news.example.org' } }).publicUrl).toBe(
+      'https://news.example.org',
+    );
+  });
+
+  it('may be http on this machine only (a local trial)', () => {
+    for (const url of ['http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000']) {
+      expect(loadConfig({ env: { ...prod, PUBLIC_URL: url } }).publicUrl).toBe(url);
+    }
+  });
+});

@@ -339,3 +339,18 @@ describe('unknownVariables and hasUnsubscribeLink', () => {
     expect(hasUnsubscribeLink(compiled('unsubscribe_url', '{{ unsubscribe_url }}'))).toBe(false);
   });
 });
+
+describe('the inbox preview line', () => {
+  it('is hidden without low-contrast text (SpamAssassin HTML_FONT_LOW_CONTRAST)', async () => {
+    const compiled = await compileMessage({
+      mjml: '<mjml><mj-head><mj-preview>In this issue: the new office</mj-preview></mj-head><mj-body><mj-section><mj-column><mj-text>{{ content }}<a href="{{ unsubscribe_url }}">Unsubscribe</a></mj-text></mj-column></mj-section></mj-body></mjml>',
+      subject: 's',
+    });
+    const at = compiled.html.indexOf('In this issue: the new office');
+    expect(at).toBeGreaterThan(0);
+    const div = compiled.html.slice(compiled.html.lastIndexOf('<div', at), at);
+    expect(div).toMatch(/display:none/);
+    expect(div).toMatch(/mso-hide:all/);
+    expect(div).not.toMatch(/color|font-size/);
+  });
+});

@@ -119,6 +119,9 @@ export const preflightSchema = z
   .object({
     ok: z.boolean(),
     audience: z.number().int(),
+    warnings: z.array(z.string()).openapi({
+      description: 'what does not stop the send but should be fixed (e.g. PUBLIC_URL not https)',
+    }),
     renderError: z.string().nullable().openapi({
       description: 'why a sample recipient cannot be rendered (every message would fail), or null',
     }),

@@ -16,6 +16,8 @@ export interface Recipient {
   email: string;
   name: string;
   attributes: Record<string, unknown>;
+  /** The first list of the campaign (by position) the subscriber is confirmed on. */
+  list_id: number | null;
   list_name: string;
 }
 
@@ -232,13 +234,14 @@ export class DeliveriesRepository {
        )
        SELECT c.id, c.subscriber_id, c.attempts, c.id AS delivery_id,
               (s.id IS NOT NULL AND ${ELIGIBLE}) AS eligible,
-              s.uuid, s.email, s.name, s.attributes,
-              (SELECT l.name FROM campaign_lists cl
-                 JOIN subscriptions x ON x.list_id = cl.list_id AND x.subscriber_id = s.id
-                                     AND x.status = 'confirmed'
-                 JOIN lists l ON l.id = cl.list_id
-               WHERE cl.campaign_id = $1 ORDER BY cl.position LIMIT 1) AS list_name
+              s.uuid, s.email, s.name, s.attributes, fl.id AS list_id, fl.name AS list_name
        FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id
+       LEFT JOIN LATERAL (
+         SELECT l.id, l.name FROM campaign_lists cl
+           JOIN subscriptions x ON x.list_id = cl.list_id AND x.subscriber_id = s.id
+                               AND x.status = 'confirmed'
+           JOIN lists l ON l.id = cl.list_id
+         WHERE cl.campaign_id = $1 ORDER BY cl.position LIMIT 1) fl ON true
        ORDER BY c.id`,
       [
         campaignId,
@@ -264,6 +267,7 @@ export class DeliveriesRepository {
           email: r.email!,
           name: r.name!,
           attributes: r.attributes!,
+          list_id: r.list_id ?? null,
           list_name: r.list_name!,
         })),
     };
