@@ -48,6 +48,13 @@ const count = z.number().int();
 export const campaign = z.looseObject({
   id: z.number(),
   name: z.string(),
+  subject: z.string().optional(),
+  templateId: z.number().nullable().optional(),
+  listIds: z.array(z.number()).optional(),
+  fromName: z.string().nullable().optional(),
+  fromEmail: z.string().nullable().optional(),
+  sendAt: z.string().nullable().optional(),
+  timezone: z.string().nullable().optional(),
   status: z.string(),
   statusReason: z.string().nullable().optional(),
   startedAt: z.string().nullable().optional(),

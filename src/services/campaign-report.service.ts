@@ -64,7 +64,13 @@ export class CampaignReportService {
     const sinceStart = campaign.started_at
       ? (now.getTime() - campaign.started_at.getTime()) / 1000
       : 60;
-    const rate = lastMinute / Math.min(60, Math.max(1, sinceStart));
+    // A finished send reports what it achieved on average, not a last-minute figure that
+    // decays to 0 once it stops.
+    const rate =
+      campaign.status === 'finished' && campaign.started_at && campaign.finished_at
+        ? counts.sent /
+          Math.max(1, (campaign.finished_at.getTime() - campaign.started_at.getTime()) / 1000)
+        : lastMinute / Math.min(60, Math.max(1, sinceStart));
     const eta =
       campaign.status === 'running' && rate > 0 && remaining > 0
         ? new Date(now.getTime() + (remaining / rate) * 1000).toISOString()

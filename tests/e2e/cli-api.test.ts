@@ -131,6 +131,109 @@ describe('bulletin campaign', () => {
     expect(sink.messages.filter((m) => m.to.startsWith('watched'))).toHaveLength(150);
   });
 
+  it('create, show, test, schedule and send --watch: the whole send from the terminal', async () => {
+    const list = await createList(ctx, 'CLI whole send');
+    await subscribe(ctx, list, await seedSubscribers(ctx, 'whole', 60));
+    const templateId = await createTemplate(ctx);
+    const content = await csvFile('issue.md', 'This quarter, **the office moved**.\n');
+    const data = await csvFile('data.json', '{"period": "2027 Q2"}');
+    const created = await runCli(
+      [
+        'campaign',
+        'create',
+        '--name',
+        'Whole send',
+        '--subject',
+        'News {{ campaign.data.period }}',
+        '--template',
+        String(templateId),
+        '--lists',
+        String(list),
+        '--content-file',
+        content,
+        '--from-name',
+        'The Desk',
+        '--from-email',
+        'desk@bulletin.test',
+        '--data-file',
+        data,
+      ],
+      admin,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const id = Number(
+      /^Created campaign (\d+) "Whole send" \(draft\)\.$/m.exec(created.stdout)![1],
+    );
+
+    const shown = await runCli(['campaign', 'show', String(id)], admin);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^subject\s+News \{\{ campaign\.data\.period \}\}$/m);
+    expect(shown.stdout).toMatch(/^from\s+The Desk <desk@bulletin\.test>$/m);
+    expect(shown.stdout).toMatch(/^preflight: ok, audience 60$/m);
+
+    const tested = await runCli(
+      ['campaign', 'test', String(id), '--to', 'proof@example.test'],
+      admin,
+    );
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/^Test sent to proof@example\.test \(<[^>]+>\)$/m);
+    expect(sink.messages.find((m) => m.to === 'proof@example.test')?.subject).toBe(
+      '[Test] News 2027 Q2',
+    );
+
+    const scheduled = await runCli(
+      [
+        'campaign',
+        'schedule',
+        String(id),
+        '--at',
+        '2099-03-29T09:00',
+        '--timezone',
+        'Europe/Zurich',
+      ],
+      admin,
+    );
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toMatch(
+      /^Campaign \d+: scheduled for 2099-03-29T09:00.* Europe\/Zurich$/m,
+    );
+    await ctx.api().post(`/api/v1/campaigns/${id}/cancel`).expect(200);
+
+    // A cancelled campaign cannot be sent: the API's 409, as the CLI's error.
+    const refused = await runCli(['campaign', 'send', String(id)], admin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Cannot start a cancelled campaign/);
+
+    const again = await runCli(
+      [
+        'campaign',
+        'create',
+        '--name',
+        'Whole send, again',
+        '--subject',
+        'News',
+        '--template',
+        String(templateId),
+        '--lists',
+        String(list),
+      ],
+      admin,
+    );
+    const second = Number(/^Created campaign (\d+)/m.exec(again.stdout)![1]);
+    const sent = await runCli(
+      ['campaign', 'send', String(second), '--watch', '--interval', '200'],
+      admin,
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^status\s+finished$/m);
+    expect(sent.stdout).toMatch(/^sent\s+60$/m);
+    // The final account: how long it took and the average it achieved.
+    expect(sent.stdout).toMatch(/^duration\s+\d+ (s|min \d+ s)$/m);
+    expect(sent.stdout).toMatch(/^average\s+\d+(\.\d+)? msg\/s$/m);
+    const final = (await ctx.api().get(`/api/v1/campaigns/${second}`)).body;
+    expect(final.rate).toBeGreaterThan(0);
+  });
+
   it('pause, resume and cancel print the new status; an illegal move is refused', async () => {
     // Large enough that it cannot finish at SEND_RATE while the commands run.
     const id = await draftCampaign('paused', 3000);

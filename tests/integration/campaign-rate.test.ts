@@ -62,4 +62,25 @@ describe('rate and ETA', () => {
     const report = await ctx.container.services.campaignReport.report(campaign, new Date());
     expect(report.rate).toBeCloseTo(100 / 60, 1);
   });
+
+  it('a finished campaign reports its achieved average, hours later too, and no ETA', async () => {
+    const campaign = await halfwayCampaign(601);
+    // 100 sent over the 200 seconds the send took, finished two hours ago.
+    await ctx.db.query(
+      `UPDATE deliveries SET status = 'sent', sent_at = now() - interval '2 hours' WHERE campaign_id = $1 AND status = 'sent'`,
+      [campaign.id],
+    );
+    await ctx.db.query(`DELETE FROM deliveries WHERE campaign_id = $1 AND status = 'queued'`, [
+      campaign.id,
+    ]);
+    await ctx.db.query(
+      `UPDATE campaigns SET status = 'finished', started_at = now() - interval '2 hours 200 seconds',
+         finished_at = now() - interval '2 hours' WHERE id = $1`,
+      [campaign.id],
+    );
+    const finished = (await new CampaignsRepository(ctx.db).findById(campaign.id))!;
+    const report = await ctx.container.services.campaignReport.report(finished, new Date());
+    expect(report.rate).toBeCloseTo(100 / 200, 2);
+    expect(report.eta).toBeNull();
+  });
 });

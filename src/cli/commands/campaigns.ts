@@ -10,12 +10,13 @@ import { EXIT } from '../errors.js';
 import { clean, fields, json, percent, rate, table } from '../format.js';
 import { createProgress, RateMeter, type ProgressState } from '../progress.js';
 import { apiClient, io } from '../runtime.js';
+import { registerSendCommands } from './campaign-send.js';
 import { campaign as campaignSchema, page, type Campaign } from '../schemas.js';
 
 /** The statuses a campaign does not leave by itself (a retry is a deliberate new start). */
-const TERMINAL = new Set(['finished', 'cancelled', 'failed']);
+export const TERMINAL = new Set(['finished', 'cancelled', 'failed']);
 
-const statusText = (c: Campaign) =>
+export const statusText = (c: Campaign) =>
   c.statusReason ? `${c.status} (${clean(c.statusReason)})` : c.status;
 
 /** Deliveries with an outcome: everything drawn except what is still queued or in flight. */
@@ -32,6 +33,14 @@ export function campaignAccount(c: Campaign): string {
   }
   if (c.startedAt) pairs.push(['started', c.startedAt]);
   if (c.finishedAt) pairs.push(['finished', c.finishedAt]);
+  if (c.startedAt && c.finishedAt) {
+    // The final account: how long the send took and what it achieved on average.
+    const seconds = (Date.parse(c.finishedAt) - Date.parse(c.startedAt)) / 1000;
+    pairs.push(
+      ['duration', duration(seconds)],
+      ['average', `${rate(seconds > 0 ? s.sent / seconds : s.sent)} msg/s`],
+    );
+  }
   pairs.push(
     ['recipients', s.recipients],
     ['queued', s.queued],
@@ -49,7 +58,7 @@ export function campaignAccount(c: Campaign): string {
   return `Campaign ${c.id} "${clean(c.name)}"\n${fields(pairs)}`;
 }
 
-function progressState(c: Campaign, meter: RateMeter): ProgressState {
+export function progressState(c: Campaign, meter: RateMeter): ProgressState {
   const remaining = c.stats.queued + c.stats.sending;
   const running = c.status === 'running';
   // The API's rate is an average over the last minute, which lags at the start and after a
@@ -61,11 +70,26 @@ function progressState(c: Campaign, meter: RateMeter): ProgressState {
     rate: perSecond,
     // From the rate rather than the server's clock: the two machines' clocks may disagree.
     etaSeconds: perSecond && remaining > 0 ? remaining / perSecond : undefined,
-    note: running ? undefined : c.statusReason ? `${c.status}: ${c.statusReason}` : c.status,
+    // Running without recipients yet: the audience is being drawn into the ledger.
+    note: running
+      ? c.stats.recipients === 0
+        ? 'drawing audience'
+        : undefined
+      : c.statusReason
+        ? `${c.status}: ${c.statusReason}`
+        : c.status,
   };
 }
 
-async function watch(client: ApiClient, id: number, interval: number): Promise<Campaign> {
+/** 75 → "1 min 15 s", 4000 → "1 h 6 min". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export async function watch(client: ApiClient, id: number, interval: number): Promise<Campaign> {
   const progress = createProgress({
     label: `campaign ${id}`,
     unit: 'messages',
@@ -90,7 +114,10 @@ async function watch(client: ApiClient, id: number, interval: number): Promise<C
 }
 
 export function registerCampaignCommands(program: Command): void {
-  const campaign = program.command('campaign').description('campaigns: progress and lifecycle');
+  const campaign = program
+    .command('campaign')
+    .description('campaigns: create, test, schedule, send, progress and lifecycle');
+  registerSendCommands(campaign);
 
   campaign
     .command('list')
