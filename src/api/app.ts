@@ -25,6 +25,7 @@ import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js
 import { publicRouter } from './public/public.routes.js';
 import { documentQueues, queuesRouter } from './routes/queues.routes.js';
 import { queueBoardRouter } from './admin/queue-board.js';
+import { homeRouter } from './routes/home.routes.js';
 import { EXACT_ROUTING } from './routes/api-routes.js';
 import { redactUrl } from '../lib/mask.js';
 import { bodyTimeout } from './middleware/body-timeout.js';
@@ -118,6 +119,9 @@ export function createApp(container: Container): express.Express {
   app.use(outboxRouter(container));
   // Provider webhooks: own auth (signatures, basic auth) and raw bodies, outside /api/v1.
   app.use(webhooksRouter(container));
+
+  // `/`, `/docs` and the interactive API reference at `/api/docs`.
+  app.use(homeRouter(container));
 
   let openapi: unknown;
   app.get('/api/v1/openapi.json', (_req, res) => {

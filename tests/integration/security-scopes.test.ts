@@ -16,6 +16,11 @@ const METRICS_TOKEN = 'metrics-token-for-the-scope-table-0123';
  */
 const OUTSIDE_API: Record<string, string> = {
   'GET /metrics': 'METRICS_TOKEN when set (below)',
+  'GET /': 'open: links to the reference, the form, the board and the docs',
+  'GET /docs': 'open: the documentation index',
+  'GET /docs/:page': 'open: a page of docs/ (names checked, no traversal)',
+  'GET /api/docs': 'open: the API reference page (the API itself needs tokens)',
+  'GET /api/docs/init.js': 'open: static',
   'GET /health': 'open: liveness, says nothing',
   'GET /ready': 'open: which dependency is down, no detail',
   'GET /api/v1/openapi.json': 'open: the API description, like the docs',

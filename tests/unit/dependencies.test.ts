@@ -50,7 +50,11 @@ describe('dependencies', () => {
       .filter(([, p]) => p.hasInstallScript)
       .map(([name]) => name)
       .sort();
-    expect(withScripts).toEqual(['node_modules/esbuild', 'node_modules/msgpackr-extract']);
+    expect(withScripts).toEqual([
+      'node_modules/@scarf/scarf',
+      'node_modules/esbuild',
+      'node_modules/msgpackr-extract',
+    ]);
   });
 });
 

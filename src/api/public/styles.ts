@@ -53,6 +53,10 @@ button.danger:hover { background: #fbeceb; }
 .org-footer { max-width: 40rem; margin: 0 auto 2rem; padding: 0 1.25rem; color: #4a5561;
   font-size: .85rem; }
 @media (max-width: 42rem) { .org { margin: 1rem auto .5rem; } .org-footer { margin: 1rem auto; } }
+.doc table { display: block; overflow-x: auto; border-collapse: collapse; font-size: .9rem; }
+.doc th, .doc td { border: 1px solid #c9d1d9; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+.doc pre { overflow-x: auto; background: #f4f6f8; padding: .75rem; border-radius: 4px; }
+.doc code { font-size: .9em; }
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 @media (prefers-color-scheme: dark) {
   body { background: #111820; color: #e6eaee; }
