@@ -127,23 +127,36 @@ export interface OutboxEntry {
 
 /** The newest .eml files of the outbox, newest first (empty when there is no outbox yet). */
 export async function listOutbox(config: Config, limit = 200): Promise<OutboxEntry[]> {
+  return (await outboxPage(config, 0, limit)).entries;
+}
+
+/** One page of the outbox, newest first, and how many messages it holds in all. */
+export async function outboxPage(
+  config: Config,
+  offset: number,
+  limit: number,
+): Promise<{ total: number; entries: OutboxEntry[] }> {
   let names: string[];
   try {
     names = await readdir(config.outboxDir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { total: 0, entries: [] };
     throw error;
   }
-  const files = names
+  // File names start with the ISO time of writing: the name order is the time order.
+  const all = names
     .filter((name) => name.endsWith('.eml'))
     .sort()
-    .reverse()
-    .slice(0, limit);
+    .reverse();
+  const files = all.slice(offset, offset + limit);
   const entries = await Promise.all(
     files.map(async (file) => {
       const info = await stat(path.join(config.outboxDir, file)).catch(() => undefined);
       return info ? { file, size: info.size, modifiedAt: info.mtime } : undefined;
     }),
   );
-  return entries.filter((entry): entry is OutboxEntry => entry !== undefined);
+  return {
+    total: all.length,
+    entries: entries.filter((entry): entry is OutboxEntry => entry !== undefined),
+  };
 }

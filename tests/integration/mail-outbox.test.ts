@@ -51,6 +51,31 @@ describe('/dev/outbox', () => {
     expect(one.text).toContain('Subject: Outbox <check> & more');
   });
 
+  it('lists date, recipient and subject, says how many, pages, and renders the HTML part sandboxed', async () => {
+    for (let i = 0; i < 120; i++) await sendOne(`Paged message ${String(i).padStart(3, '0')}`);
+    const first = await ctx.http.get('/dev/outbox').set('Authorization', admin);
+    expect(first.status).toBe(200);
+    const total = Number(/(\d+) messages written instead of sent/.exec(first.text)![1]);
+    expect(total).toBeGreaterThanOrEqual(120);
+    expect(first.text).toContain('Page 1 of');
+    expect((first.text.match(/<tr>/g) ?? []).length).toBe(51); // the header row and 50
+    expect(first.text).toContain('Paged message 119'); // newest first
+    expect(first.text).toContain('ada@example.org');
+    expect(first.text).toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    const last = Math.ceil(total / 50);
+    const end = await ctx.http.get(`/dev/outbox?page=${last}`).set('Authorization', admin);
+    expect((end.text.match(/<tr>/g) ?? []).length).toBe(1 + (total - (last - 1) * 50));
+    expect(end.text).toContain('Newer');
+    expect(end.text).not.toContain('>Older<');
+
+    const view = /href="(\/dev\/outbox\/[^"]+\/html)"/.exec(first.text)![1]!;
+    const rendered = await ctx.http.get(view).set('Authorization', admin);
+    expect(rendered.status).toBe(200);
+    expect(rendered.type).toBe('text/html');
+    expect(rendered.text).toContain('<p>Hi</p>');
+    expect(rendered.headers['content-security-policy']).toMatch(/default-src 'none'.*sandbox/);
+  });
+
   it.each([
     '/dev/outbox/..%2F..%2F..%2Fetc%2Fpasswd',
     '/dev/outbox/%2e%2e%2fpackage.json',
@@ -78,7 +103,7 @@ describe('/dev/outbox', () => {
         return res.body.token as string;
       }),
     );
-    const paths = ['/dev/outbox', `/dev/outbox/${file}`];
+    const paths = ['/dev/outbox', `/dev/outbox/${file}`, `/dev/outbox/${file}/html`];
     const spellings = paths.flatMap((p) => [
       p,
       p.toUpperCase(),

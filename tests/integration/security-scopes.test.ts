@@ -26,6 +26,7 @@ const OUTSIDE_API: Record<string, string> = {
   'GET /api/v1/openapi.json': 'open: the API description, like the docs',
   'GET /dev/outbox': 'development only: 404 in production or with SMTP_URL (below)',
   'GET /dev/outbox/:file': 'development only, as above',
+  'GET /dev/outbox/:file/html': 'development only, as above',
   'POST /webhooks/generic': 'HMAC signature (webhooks-generic.test.ts)',
   'POST /webhooks/mailgun': 'Mailgun HMAC (webhooks-mailgun.test.ts)',
   'POST /webhooks/sendgrid': 'SendGrid ECDSA (webhooks-sendgrid.test.ts)',

@@ -2,18 +2,31 @@
 // here, behind admin auth (basic auth with an `admin` token as the password, or Bearer): the
 // mails hold signed links that act for their recipients. It answers 404 in production and
 // whenever real SMTP is configured, so it can never show real recipients' mail.
+//
+//   /dev/outbox?page=N          date, recipient and subject of each message, newest first
+//   /dev/outbox/<file>           the message as sent (text/plain)
+//   /dev/outbox/<file>/html      its HTML part, rendered, in a sandbox (no script, no fetching)
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Router, type RequestHandler } from 'express';
+import PostalMime from 'postal-mime';
 import type { Container } from '../../container.js';
 import { AppError } from '../../domain/errors.js';
-import { listOutbox } from '../../mail/transport.js';
+import { outboxPage } from '../../mail/transport.js';
 import { browserAuth } from '../middleware/browser-auth.js';
+import { html } from '../public/html.js';
 
 /** What outboxFileName() produces; anything else (../, slashes, NUL) is not a file of ours. */
 const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,250}\.eml$/;
+const PER_PAGE = 50;
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** The rendered HTML part may show images written into it, and nothing else runs or loads. */
+const HTML_PART_CSP =
+  "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; form-action 'none'";
+
+const STYLE = `body{font:15px/1.5 system-ui,sans-serif;margin:1.5rem;color:#1f2933}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #dde3e9;vertical-align:top}
+th{font-weight:600}nav a{margin-right:1rem}.muted{color:#4a5561}`;
 
 export function outboxRouter({ config, services }: Container): Router {
   const router = Router();
@@ -25,38 +38,98 @@ export function outboxRouter({ config, services }: Container): Router {
     }
     next();
   };
-
-  router.get('/dev/outbox', enabled, admin, async (_req, res) => {
-    const entries = await listOutbox(config);
-    const rows = entries
-      .map(
-        (e) =>
-          `<li><a href="/dev/outbox/${encodeURIComponent(e.file)}">${escapeHtml(e.file)}</a> ` +
-          `<small>${e.size} bytes, ${e.modifiedAt.toISOString()}</small></li>`,
-      )
-      .join('\n');
-    res
-      .type('html')
-      .send(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Outbox</title></head>' +
-          '<body><h1>Outbox</h1><p>Messages written instead of sent (SMTP_URL is unset). ' +
-          `Newest first.</p>${entries.length ? `<ol>${rows}</ol>` : '<p>No messages yet.</p>'}` +
-          '</body></html>',
-      );
-  });
-
-  router.get('/dev/outbox/:file', enabled, admin, async (req, res) => {
-    const file = String(req.params.file);
+  const fileOf = (value: unknown): string => {
+    const file = String(value);
     if (!FILE.test(file) || file.includes('..') || path.basename(file) !== file) {
       throw new AppError('not_found', 'No such message');
     }
-    let eml: Buffer;
+    return file;
+  };
+  const read = async (file: string): Promise<Buffer> => {
     try {
-      eml = await readFile(path.join(config.outboxDir, file));
+      return await readFile(path.join(config.outboxDir, file));
     } catch {
       throw new AppError('not_found', 'No such message');
     }
-    res.type('text/plain; charset=utf-8').send(eml);
+  };
+
+  router.get('/dev/outbox', enabled, admin, async (req, res) => {
+    const raw = typeof req.query.page === 'string' ? req.query.page : '1';
+    const page = /^[1-9][0-9]{0,6}$/.test(raw) ? Number(raw) : 1;
+    const { total, entries } = await outboxPage(config, (page - 1) * PER_PAGE, PER_PAGE);
+    const pages = Math.max(1, Math.ceil(total / PER_PAGE));
+    const rows = await Promise.all(
+      entries.map(async (e) => {
+        const parsed = await PostalMime.parse(await read(e.file)).catch(() => undefined);
+        const to = parsed?.to?.map((a) => a.address ?? '').join(', ') ?? '';
+        const href = `/dev/outbox/${encodeURIComponent(e.file)}`;
+        return html`<tr>
+          <td>${parsed?.date ?? e.modifiedAt.toISOString()}</td>
+          <td>${to}</td>
+          <td>${parsed?.subject ?? '(no subject)'}</td>
+          <td>
+            ${parsed?.html ? html`<a href="${href}/html">view</a> · ` : ''}<a href="${href}"
+              >source</a
+            >
+          </td>
+        </tr>`;
+      }),
+    );
+    const nav = html`<nav aria-label="Pages">
+      ${page > 1 ? html`<a href="/dev/outbox?page=${page - 1}">Newer</a>` : ''}
+      <span class="muted">Page ${page} of ${pages}</span>
+      ${page < pages ? html`<a href="/dev/outbox?page=${page + 1}">Older</a>` : ''}
+    </nav>`;
+    const body = html`<!doctype html>
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <title>Outbox</title>
+          <style>
+            ${STYLE}
+          </style>
+        </head>
+        <body>
+          <h1>Outbox</h1>
+          <p>
+            ${total} ${total === 1 ? 'message' : 'messages'} written instead of sent (SMTP_URL is
+            unset), newest first.
+          </p>
+          ${
+            total === 0
+              ? html`<p>No messages yet.</p>`
+              : html`<table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Date</th>
+                        <th scope="col">To</th>
+                        <th scope="col">Subject</th>
+                        <th scope="col">Message</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${rows}
+                    </tbody>
+                  </table>
+                  ${nav}`
+          }
+        </body>
+      </html>`;
+    // The page's own style block is the only inline content it has.
+    res
+      .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .type('html')
+      .send(body.value);
+  });
+
+  router.get('/dev/outbox/:file', enabled, admin, async (req, res) => {
+    res.type('text/plain; charset=utf-8').send(await read(fileOf(req.params.file)));
+  });
+
+  router.get('/dev/outbox/:file/html', enabled, admin, async (req, res) => {
+    const parsed = await PostalMime.parse(await read(fileOf(req.params.file)));
+    if (!parsed.html) throw new AppError('not_found', 'This message has no HTML part');
+    res.set('Content-Security-Policy', HTML_PART_CSP).type('html').send(parsed.html);
   });
 
   return router;
