@@ -7,6 +7,8 @@ import { createContainer } from '../container.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../lib/logger.js';
 import { packageRoot } from '../lib/paths.js';
+import { SubscribersRepository } from '../db/repositories/subscribers.repository.js';
+import { TemplatesRepository } from '../db/repositories/templates.repository.js';
 
 const READERS = [
   { email: 'ada@example.org', name: 'Ada Lovelace', attributes: { city: 'London' } },
@@ -38,26 +40,19 @@ export async function runDemo(
       visibility: 'public',
     });
     for (const reader of READERS) {
-      const existing = await pool.query<{ id: number }>(
-        'SELECT id FROM subscribers WHERE email = $1',
-        [reader.email],
-      );
-      if (existing.rows[0])
-        await services.subscribers.changeLists(
-          existing.rows[0].id,
-          { add: [list.id] },
-          { source: 'api' },
-        );
+      const existing = await new SubscribersRepository(pool).findByEmail(reader.email);
+      if (existing)
+        await services.subscribers.changeLists(existing.id, { add: [list.id] }, { source: 'api' });
       else await services.subscribers.create({ ...reader, lists: [list.id] }, { source: 'api' });
     }
-    const { rows } = await pool.query<{ id: number }>(
-      "INSERT INTO templates (name, mjml) VALUES ('Quarterly newsletter', $1) RETURNING id",
-      [mjml],
-    );
+    const template = await new TemplatesRepository(pool).create({
+      name: 'Quarterly newsletter',
+      mjml,
+    });
     const campaign = await services.campaigns.create({
       name: 'Quarterly newsletter — demo issue',
       subject: '{{ campaign.data.title }}, {{ campaign.data.period }}',
-      templateId: rows[0]!.id,
+      templateId: template.id,
       listIds: [list.id],
       content,
       contentType: 'markdown',
@@ -82,7 +77,7 @@ export async function runDemo(
       optin: 'double',
     });
     out(
-      `Created list ${list.id} with ${READERS.length} subscribers, template ${rows[0]!.id} and campaign ${campaign.id}.`,
+      `Created list ${list.id} with ${READERS.length} subscribers, template ${template.id} and campaign ${campaign.id}.`,
     );
     out(
       `Created list ${updates.id}, public with double opt-in: subscribe at ${config.publicUrl}/subscribe to get its confirmation mail.`,

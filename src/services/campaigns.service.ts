@@ -11,7 +11,8 @@ import {
 import { normalizeEmail } from '../domain/email.js';
 import { AppError, notFound, validation, type FieldError } from '../domain/errors.js';
 import { resolveSendAt } from '../domain/schedule.js';
-import { inTransaction, type Pool } from '../db/pool.js';
+import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
+import { TemplatesRepository } from '../db/repositories/templates.repository.js';
 import {
   CampaignsRepository,
   type CampaignFields,
@@ -142,16 +143,13 @@ export class CampaignsService {
         errors: [{ path: 'listIds', message: 'is required to send' }],
       });
     }
-    const { rows } = await this.pool.query<{ mjml: string }>(
-      'SELECT mjml FROM templates WHERE id = $1',
-      [campaign.template_id],
-    );
-    if (!rows[0])
+    const template = await new TemplatesRepository(this.pool).findById(campaign.template_id);
+    if (!template)
       throw new AppError('unprocessable', 'The template no longer exists', {
         errors: [{ path: 'templateId', message: 'does not exist' }],
       });
     const compiled = await compileMessage({
-      mjml: rows[0].mjml,
+      mjml: template.mjml,
       content: campaign.content,
       contentType: campaign.content_type,
       subject: campaign.subject,
@@ -218,10 +216,7 @@ export class CampaignsService {
   async resume(id: number): Promise<CampaignRow> {
     const resumed = await this.move(await this.get(id), 'resume', { bumpGeneration: true });
     // Rows waiting out a retry delay go now: whoever resumes has fixed what made them wait.
-    await this.pool.query(
-      `UPDATE deliveries SET next_attempt_at = NULL WHERE campaign_id = $1 AND status = 'queued' AND next_attempt_at IS NOT NULL`,
-      [id],
-    );
+    await new DeliveriesRepository(this.pool).releaseRetryDelays(id);
     await this.enqueue(resumed);
     this.log.info({ event: 'campaign_resumed', campaignId: id }, 'campaign resumed');
     return resumed;
@@ -394,10 +389,9 @@ export class CampaignsService {
     return moved;
   }
 
-  private async requireTemplate(db: Pick<Pool, 'query'>, templateId: number | null | undefined) {
+  private async requireTemplate(db: Queryable, templateId: number | null | undefined) {
     if (!templateId) return;
-    const { rowCount } = await db.query('SELECT 1 FROM templates WHERE id = $1', [templateId]);
-    if (!rowCount) {
+    if (!(await new TemplatesRepository(db).exists(templateId))) {
       throw new AppError('unprocessable', 'The template does not exist', {
         errors: [{ path: 'templateId', message: `template ${templateId} does not exist` }],
       });

@@ -2,9 +2,10 @@
 // docs/contract.md §4.3. Storing and applying happen in one transaction, once per provider event id,
 // so a replayed event changes nothing.
 import { statusAfter } from '../domain/bounce-policy.js';
-import type { SubscriberStatus } from '../domain/subscriber-status.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
+import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
 import { EventsRepository, type NewEvent } from '../db/repositories/events.repository.js';
+import { SubscribersRepository } from '../db/repositories/subscribers.repository.js';
 
 export interface FeedbackPolicy {
   softBounceLimit: number;
@@ -26,7 +27,7 @@ export class FeedbackService {
     const events = new EventsRepository(tx);
     const id = await events.insert(event);
     if (id === undefined) return false;
-    if (event.subscriberId) await this.apply(tx, id, event, event.subscriberId);
+    await this.apply(tx, id, event);
     await events.markApplied(id);
     return true;
   }
@@ -42,30 +43,29 @@ export class FeedbackService {
       const stored = await events.lockUnapplied(eventId);
       if (!stored) return 'skipped';
       const event: NewEvent = { ...stored, bounceType: stored.bounceType };
-      if (stored.subscriberId) await this.apply(tx, stored.id, event, stored.subscriberId);
-      if (
-        stored.type === 'bounce' &&
-        stored.bounceType === 'hard' &&
-        stored.campaignId &&
-        stored.subscriberId
-      ) {
-        await tx.query(
-          `UPDATE deliveries SET status = 'bounced', last_error = $3, updated_at = now()
-           WHERE campaign_id = $1 AND subscriber_id = $2 AND status IN ('sent', 'unknown')`,
-          [stored.campaignId, stored.subscriberId, stored.reason?.slice(0, 500) ?? 'bounced'],
-        );
-      }
+      await this.apply(tx, stored.id, event);
       await events.markApplied(stored.id);
       return 'applied';
     });
   }
 
-  private async apply(tx: PoolClient, eventId: number, event: NewEvent, subscriberId: number) {
-    const { rows } = await tx.query<{ status: SubscriberStatus }>(
-      'SELECT status FROM subscribers WHERE id = $1 FOR UPDATE',
-      [subscriberId],
-    );
-    const current = rows[0]?.status;
+  /**
+   * What an event does, wherever it came from (a webhook, the bounce receiver, an SMTP reply):
+   * the subscriber's status by the policy, unsubscribes, and for a hard bounce the message's
+   * ledger row when the ledger still says it was sent.
+   */
+  private async apply(tx: PoolClient, eventId: number, event: NewEvent) {
+    const subscriberId = event.subscriberId;
+    if (!subscriberId) return;
+    if (event.type === 'bounce' && event.bounceType === 'hard' && event.campaignId) {
+      await new DeliveriesRepository(tx).markBounced(
+        event.campaignId,
+        subscriberId,
+        event.reason?.slice(0, 500) ?? 'bounced',
+      );
+    }
+    const subscribers = new SubscribersRepository(tx);
+    const current = (await subscribers.lockById(subscriberId))?.status;
     if (!current) return;
     const since = new Date(Date.now() - this.policy.softBounceWindowDays * 86_400_000);
     const soft =
@@ -74,15 +74,7 @@ export class FeedbackService {
         : 0;
     const next = statusAfter(current, event, soft, this.policy.softBounceLimit);
     if (next !== current) {
-      await tx.query('UPDATE subscribers SET status = $2, updated_at = now() WHERE id = $1', [
-        subscriberId,
-        next,
-      ]);
-      await tx.query(
-        `INSERT INTO consent_records (subscriber_id, action, status, source, detail)
-         VALUES ($1, 'status', $2, 'webhook', jsonb_build_object('eventId', $3::bigint, 'source', $4::text))`,
-        [subscriberId, next, eventId, event.source],
-      );
+      await subscribers.setStatusFromFeedback(subscriberId, next, eventId, event.source);
     }
     if (event.type === 'complaint')
       await this.unsubscribe(tx, subscriberId, null, eventId, event.source);
@@ -99,18 +91,11 @@ export class FeedbackService {
     eventId: number,
     source: string,
   ) {
-    await tx.query(
-      `WITH changed AS (
-         UPDATE subscriptions SET status = 'unsubscribed', updated_at = now()
-         WHERE subscriber_id = $1 AND status <> 'unsubscribed'
-           AND ($2::bigint IS NULL OR list_id IN (SELECT list_id FROM campaign_lists WHERE campaign_id = $2))
-         RETURNING list_id
-       )
-       INSERT INTO consent_records (subscriber_id, list_id, action, status, source, detail)
-       SELECT $1, list_id, 'unsubscribe', 'unsubscribed', 'webhook',
-              jsonb_build_object('eventId', $3::bigint, 'source', $4::text)
-       FROM changed`,
-      [subscriberId, campaignId, eventId, source],
+    await new SubscribersRepository(tx).unsubscribeFromFeedback(
+      subscriberId,
+      campaignId,
+      eventId,
+      source,
     );
   }
 }

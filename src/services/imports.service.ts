@@ -76,10 +76,7 @@ export class ImportsService {
 
   /** Uploads cut off by a crash leave 'receiving' rows: drop those older than an hour. */
   async dropStaleUploads(): Promise<number> {
-    const result = await this.pool.query(
-      `DELETE FROM imports WHERE status = 'receiving' AND created_at < now() - interval '1 hour'`,
-    );
-    return result.rowCount ?? 0;
+    return new ImportsRepository(this.pool).dropStaleUploads();
   }
 
   async get(id: number): Promise<ImportRecord> {

@@ -3,6 +3,7 @@
 // come back as `undefined`, so the pages cannot tell them apart either.
 import { signLink, TIMED_PURPOSES, verifyLink, type SigningKey } from '../domain/links.js';
 import type { Pool } from '../db/pool.js';
+import { CampaignsRepository } from '../db/repositories/campaigns.repository.js';
 import {
   SubscribersRepository,
   type SubscriberRow,
@@ -61,11 +62,7 @@ export class PublicLinks {
     if (!payload || !subscriber) return undefined;
     let campaign: LinkCampaign | undefined;
     if (payload.campaignUuid) {
-      const { rows } = await this.pool.query<LinkCampaign>(
-        'SELECT id, uuid, name FROM campaigns WHERE uuid = $1',
-        [payload.campaignUuid],
-      );
-      campaign = rows[0];
+      campaign = await new CampaignsRepository(this.pool).summaryByUuid(payload.campaignUuid);
     }
     return { subscriber, campaign, campaignUuid: payload.campaignUuid, token };
   }

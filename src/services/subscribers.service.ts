@@ -131,8 +131,7 @@ export class SubscribersService {
     await inTransaction(this.pool, async (tx) => {
       const repo = this.repo(tx);
       // Lock the subscriber row so concurrent changes to one subscriber apply in order.
-      const found = await tx.query('SELECT id FROM subscribers WHERE id = $1 FOR UPDATE', [id]);
-      if (!found.rowCount) throw notFound('Subscriber', id);
+      if (!(await repo.lockById(id))) throw notFound('Subscriber', id);
       const lists = new ListsService(new ListsRepository(tx));
       await lists.requireExisting(add, 'add');
       await lists.requireExisting(remove, 'remove');

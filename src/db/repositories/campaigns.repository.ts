@@ -207,6 +207,17 @@ export class CampaignsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Id, uuid and name of the campaign a public link names, or undefined. */
+  async summaryByUuid(
+    uuid: string,
+  ): Promise<{ id: number; uuid: string; name: string } | undefined> {
+    const { rows } = await this.db.query<{ id: number; uuid: string; name: string }>(
+      'SELECT id, uuid, name FROM campaigns WHERE uuid = $1',
+      [uuid],
+    );
+    return rows[0];
+  }
+
   /** The status alone (a cheap read between draw chunks), or undefined when deleted. */
   async statusOf(id: number): Promise<CampaignStatus | undefined> {
     const { rows } = await this.db.query<{ status: CampaignStatus }>(

@@ -305,6 +305,24 @@ export class DeliveriesRepository {
     return rows[0]!.n;
   }
 
+  /** A hard bounce reported later: the message's row, if the ledger still says sent. */
+  async markBounced(campaignId: number, subscriberId: number, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries SET status = 'bounced', last_error = $3, updated_at = now()
+       WHERE campaign_id = $1 AND subscriber_id = $2 AND status IN ('sent', 'unknown')`,
+      [campaignId, subscriberId, reason],
+    );
+  }
+
+  /** Rows waiting out a retry delay are due now (a resume: whoever resumes fixed the cause). */
+  async releaseRetryDelays(campaignId: number): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries SET next_attempt_at = NULL
+       WHERE campaign_id = $1 AND status = 'queued' AND next_attempt_at IS NOT NULL`,
+      [campaignId],
+    );
+  }
+
   /** Puts failed and unknown rows back in the queue, on purpose (POST …/retry). */
   async requeueFailed(campaignId: number): Promise<number> {
     const result = await this.db.query(

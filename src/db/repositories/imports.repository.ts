@@ -79,6 +79,14 @@ export class ImportsRepository {
     await this.db.query('DELETE FROM imports WHERE id = $1', [importId]);
   }
 
+  /** Uploads cut off by a crash leave 'receiving' rows: those older than an hour go. */
+  async dropStaleUploads(): Promise<number> {
+    const result = await this.db.query(
+      `DELETE FROM imports WHERE status = 'receiving' AND created_at < now() - interval '1 hour'`,
+    );
+    return result.rowCount ?? 0;
+  }
+
   async findById(id: number): Promise<ImportRecord | undefined> {
     const { rows } = await this.db.query<ImportRecord>('SELECT * FROM imports WHERE id = $1', [id]);
     return rows[0];

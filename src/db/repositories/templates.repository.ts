@@ -37,6 +37,11 @@ export class TemplatesRepository {
     return rows[0];
   }
 
+  async exists(id: number): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM templates WHERE id = $1', [id]);
+    return (rowCount ?? 0) > 0;
+  }
+
   async page(after: number | undefined, limit: number): Promise<TemplateSummaryRow[]> {
     const { rows } = await this.db.query<TemplateSummaryRow>(
       `SELECT id, name, octet_length(mjml) AS mjml_bytes, created_at, updated_at FROM templates

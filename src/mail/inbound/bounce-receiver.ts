@@ -11,12 +11,13 @@
 // Mail that is not a report (auto-replies, spam) is accepted and dropped, so that no bounce of a
 // bounce is generated. No AUTH, no STARTTLS, 1 MB size limit.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
-import { inTransaction, type Pool } from '../../db/pool.js';
+import type { Pool } from '../../db/pool.js';
 import type { NewEvent } from '../../db/repositories/events.repository.js';
 import { dsnVerdict, isComplaint } from '../../domain/dsn.js';
 import { verifyLink, type SigningKey } from '../../domain/links.js';
 import { bounceReason } from '../../domain/webhook-bounce.js';
 import type { Logger } from '../../lib/logger.js';
+import { SubscribersRepository } from '../../db/repositories/subscribers.repository.js';
 import type { FeedbackService } from '../../services/feedback.service.js';
 import { parseInboundReport, type InboundReport } from './report.js';
 
@@ -70,13 +71,10 @@ export async function resolveTarget(
   const token = bounceToken(address, domain);
   const payload = token === undefined ? undefined : verifyLink(keys, token, 'bounce');
   if (!payload) return undefined;
-  const { rows } = await pool.query<{ id: number; email: string; campaign_id: number | null }>(
-    `SELECT s.id, s.email::text AS email,
-            (SELECT c.id FROM campaigns c WHERE c.uuid = $2::uuid) AS campaign_id
-     FROM subscribers s WHERE s.uuid = $1::uuid`,
-    [payload.subscriberUuid, payload.campaignUuid ?? null],
+  const row = await new SubscribersRepository(pool).withCampaignByUuids(
+    payload.subscriberUuid,
+    payload.campaignUuid ?? null,
   );
-  const row = rows[0];
   if (!row) return undefined;
   return {
     subscriberId: row.id,
@@ -164,18 +162,9 @@ export function startBounceReceiver(options: BounceReceiverOptions): BounceRecei
       return;
     }
     const { event } = outcome;
-    const fresh = await inTransaction(pool, async (tx) => {
-      const stored = await feedback.recordIn(tx, event);
-      // As for provider webhooks: a hard bounce also marks the message's ledger row.
-      if (stored && event.type === 'bounce' && event.bounceType === 'hard' && event.campaignId) {
-        await tx.query(
-          `UPDATE deliveries SET status = 'bounced', last_error = $3, updated_at = now()
-           WHERE campaign_id = $1 AND subscriber_id = $2 AND status IN ('sent', 'unknown')`,
-          [event.campaignId, event.subscriberId, event.reason?.slice(0, 500) ?? 'bounced'],
-        );
-      }
-      return stored;
-    });
+    // As for provider webhooks, a hard bounce also marks the message's ledger row (one
+    // implementation: FeedbackService).
+    const fresh = await feedback.record(event);
     log.info(
       {
         event: fresh ? 'bounce_report_recorded' : 'bounce_report_replay',
