@@ -38,7 +38,7 @@ import { signingKey, type SigningKey } from './domain/links.js';
 import { createRateLimiter } from './queue/rate-limiter.js';
 import { STALE_SENDING_MS } from './domain/campaign.js';
 import { Metrics } from './metrics/metrics.js';
-import { campaignProgress } from './metrics/campaign-progress.js';
+import { campaignProgress } from './db/repositories/campaign-progress.repository.js';
 import { instrumentTransport } from './metrics/transport.js';
 
 export interface Container {

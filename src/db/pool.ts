@@ -37,3 +37,8 @@ export async function inTransaction<T>(
     client.release();
   }
 }
+
+/** The cheapest statement the server must answer: readiness checks. */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}

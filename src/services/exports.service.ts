@@ -7,19 +7,10 @@ import { notFound } from '../domain/errors.js';
 import { neutralizeFormula } from '../domain/text.js';
 import type { Pool } from '../db/pool.js';
 import { ListsRepository } from '../db/repositories/lists.repository.js';
+import { ListMembersRepository } from '../db/repositories/list-members.repository.js';
 
 const PAGE = 5000;
 const FIXED = ['email', 'name', 'status', 'subscription_status', 'created_at'];
-
-interface ExportRow {
-  id: number;
-  email: string;
-  name: string;
-  attributes: Record<string, unknown>;
-  status: string;
-  subscription_status: string;
-  created_at: Date;
-}
 
 export class ExportsService {
   constructor(private readonly pool: Pool) {}
@@ -31,29 +22,18 @@ export class ExportsService {
   ): Promise<{ name: string; writeTo: (out: Writable) => Promise<void> }> {
     const list = await new ListsRepository(this.pool).findById(listId);
     if (!list) throw notFound('List', listId);
-    const { rows } = await this.pool.query<{ key: string }>(
-      `SELECT DISTINCT jsonb_object_keys(s.attributes) AS key
-       FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-       WHERE x.list_id = $1 AND ($2::text IS NULL OR x.status = $2) ORDER BY 1`,
-      [listId, subscriptionStatus ?? null],
+    const members = new ListMembersRepository(this.pool);
+    const keys = (await members.attributeKeys(listId, subscriptionStatus)).filter(
+      (k) => !FIXED.includes(k.toLowerCase()),
     );
-    const keys = rows.map((r) => r.key).filter((k) => !FIXED.includes(k.toLowerCase()));
-    const pool = this.pool;
 
     async function* records() {
       // Attribute keys are user data too: a key can start with "=" like any value.
       yield [...FIXED, ...keys].map(neutralizeFormula);
       let after = 0;
       for (;;) {
-        const page = await pool.query<ExportRow>(
-          `SELECT s.id, s.email, s.name, s.attributes, s.status, x.status AS subscription_status,
-                  s.created_at
-           FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-           WHERE x.list_id = $1 AND x.subscriber_id > $2 AND ($4::text IS NULL OR x.status = $4)
-           ORDER BY x.subscriber_id LIMIT $3`,
-          [listId, after, PAGE, subscriptionStatus ?? null],
-        );
-        for (const row of page.rows) {
+        const page = await members.page(listId, after, PAGE, subscriptionStatus);
+        for (const row of page) {
           yield [
             row.email,
             row.name,
@@ -63,8 +43,8 @@ export class ExportsService {
             ...keys.map((k) => cell(row.attributes[k])),
           ].map(neutralizeFormula);
         }
-        if (page.rows.length < PAGE) return;
-        after = page.rows.at(-1)!.id;
+        if (page.length < PAGE) return;
+        after = page.at(-1)!.id;
       }
     }
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Pool } from '../db/pool.js';
+import { ping, type Pool } from '../db/pool.js';
 import type { MailTransport } from '../mail/transport.js';
 import { sharedRead } from '../lib/shared-read.js';
 
@@ -46,7 +46,7 @@ export class HealthService {
 
   private async checkAll(): Promise<ReadyReport> {
     const [postgres, redis, smtp] = await Promise.all([
-      this.check(() => this.pool.query('SELECT 1'), 'PostgreSQL'),
+      this.check(() => ping(this.pool), 'PostgreSQL'),
       this.check(() => {
         // Commands wait in ioredis's offline queue while disconnected: answer from the status.
         if (this.redis.status !== 'ready') {

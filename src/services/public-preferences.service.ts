@@ -10,24 +10,19 @@ import type { FieldError } from '../domain/errors.js';
 import { inTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool.js';
 import { EventsRepository, type NewEvent } from '../db/repositories/events.repository.js';
 import {
+  SubscriberPagesRepository,
+  type ShownList,
+} from '../db/repositories/subscriber-pages.repository.js';
+import {
   SubscribersRepository,
   type ConsentContext,
   type SubscriberRow,
-  type SubscriptionStatus,
 } from '../db/repositories/subscribers.repository.js';
 import type { Logger } from '../lib/logger.js';
 import type { Visitor } from './public-links.service.js';
 import { checkName, type RequestOrigin } from './public-subscriptions.service.js';
 
-export interface ShownList {
-  id: number;
-  uuid: string;
-  name: string;
-  description: string;
-  visibility: 'public' | 'private';
-  /** null: not subscribed (never was). */
-  status: SubscriptionStatus | null;
-}
+export type { ShownList } from '../db/repositories/subscriber-pages.repository.js';
 
 export interface PreferencesChange {
   name: string | undefined;
@@ -50,15 +45,7 @@ export class PublicPreferencesService {
 
   /** Public lists and every list the subscriber is or was on. */
   async lists(subscriberId: number, db: Queryable = this.pool): Promise<ShownList[]> {
-    const { rows } = await db.query<ShownList>(
-      `SELECT l.id, l.uuid, l.name, l.description, l.visibility, x.status
-       FROM lists l
-       LEFT JOIN subscriptions x ON x.list_id = l.id AND x.subscriber_id = $1
-       WHERE l.visibility = 'public' OR x.status IS NOT NULL
-       ORDER BY lower(l.name), l.id`,
-      [subscriberId],
-    );
-    return rows;
+    return new SubscriberPagesRepository(db).shownLists(subscriberId);
   }
 
   /** The lists a POST /unsubscribe would leave: the campaign's, or all without a campaign. */
@@ -75,12 +62,9 @@ export class PublicPreferencesService {
   /** The campaign's lists; null (every list) when the link names no campaign we still know. */
   private async scope(db: Queryable, visitor: Visitor): Promise<number[] | null> {
     if (!visitor.campaign) return null;
-    const { rows } = await db.query<{ list_id: number }>(
-      'SELECT list_id FROM campaign_lists WHERE campaign_id = $1',
-      [visitor.campaign.id],
-    );
+    const ids = await new SubscriberPagesRepository(db).campaignListIds(visitor.campaign.id);
     // A campaign whose lists were all deleted: an unsubscribe must still unsubscribe.
-    return rows.length > 0 ? rows.map((r) => r.list_id) : null;
+    return ids.length > 0 ? ids : null;
   }
 
   /** Unsubscribes; returns the names of the lists left now (empty when nothing changed). */
@@ -233,40 +217,7 @@ export class PublicPreferencesService {
     const id = visitor.subscriber.id;
     const row = await new SubscribersRepository(this.pool).findById(id);
     if (!row) return undefined;
-    const [subscriptions, consent, events, deliveries] = await Promise.all([
-      this.pool.query(
-        `SELECT l.uuid AS "listUuid", l.name AS list, x.status, x.created_at AS "createdAt",
-                x.updated_at AS "updatedAt"
-         FROM subscriptions x JOIN lists l ON l.id = x.list_id
-         WHERE x.subscriber_id = $1 ORDER BY x.created_at, l.id`,
-        [id],
-      ),
-      this.pool.query(
-        // The address and browser are the subscriber's own only when they acted themselves
-        // (the form, the preference page, a link): a record made through the API or an import
-        // holds a staff member's, which are not the subscriber's data to download.
-        `SELECT c.created_at AS "createdAt", l.name AS list, c.action, c.status, c.source,
-                CASE WHEN c.source IN ('api', 'import') THEN NULL ELSE host(c.ip) END AS ip,
-                CASE WHEN c.source IN ('api', 'import') THEN NULL ELSE c.user_agent END AS "userAgent",
-                c.detail
-         FROM consent_records c LEFT JOIN lists l ON l.id = c.list_id
-         WHERE c.subscriber_id = $1 ORDER BY c.id`,
-        [id],
-      ),
-      this.pool.query(
-        `SELECT e.occurred_at AS "occurredAt", e.type, e.bounce_type AS "bounceType", e.source,
-                c.uuid AS "campaignUuid", c.name AS campaign, e.reason, e.payload
-         FROM events e LEFT JOIN campaigns c ON c.id = e.campaign_id
-         WHERE e.subscriber_id = $1 OR e.email = $2 ORDER BY e.id`,
-        [id, row.email],
-      ),
-      this.pool.query(
-        `SELECT c.uuid AS "campaignUuid", c.name AS campaign, d.status, d.sent_at AS "sentAt"
-         FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-         WHERE d.subscriber_id = $1 ORDER BY d.id`,
-        [id],
-      ),
-    ]);
+    const data = await new SubscriberPagesRepository(this.pool).dataOf(id, row.email);
     return {
       exportedAt: new Date().toISOString(),
       profile: {
@@ -278,10 +229,7 @@ export class PublicPreferencesService {
         createdAt: row.created_at,
         updatedAt: row.updated_at,
       },
-      subscriptions: subscriptions.rows,
-      consentRecords: consent.rows,
-      events: events.rows,
-      deliveries: deliveries.rows,
+      ...data,
     };
   }
 
@@ -338,12 +286,7 @@ export class PublicPreferencesService {
     if (id !== undefined) await events.markApplied(id);
   }
 
-  private async listNames(tx: PoolClient, ids: number[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await tx.query<{ name: string }>(
-      'SELECT name FROM lists WHERE id = ANY($1::bigint[]) ORDER BY lower(name), id',
-      [ids],
-    );
-    return rows.map((r) => r.name);
+  private listNames(tx: PoolClient, ids: number[]): Promise<string[]> {
+    return new SubscriberPagesRepository(tx).listNames(ids);
   }
 }

@@ -17,11 +17,11 @@ import { normalizeEmail, maskEmail } from '../domain/email.js';
 import type { FieldError } from '../domain/errors.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { EventsRepository } from '../db/repositories/events.repository.js';
+import { SubscriberPagesRepository } from '../db/repositories/subscriber-pages.repository.js';
 import {
   SubscribersRepository,
   type ConsentContext,
   type SubscriberRow,
-  type SubscriptionStatus,
 } from '../db/repositories/subscribers.repository.js';
 import type { Logger } from '../lib/logger.js';
 import { packageRoot } from '../lib/paths.js';
@@ -89,11 +89,7 @@ export class PublicSubscriptionsService {
   ) {}
 
   async publicLists(): Promise<PublicList[]> {
-    const { rows } = await this.pool.query<PublicList>(
-      `SELECT id, uuid, name, description, optin FROM lists
-       WHERE visibility = 'public' ORDER BY lower(name), id`,
-    );
-    return rows;
+    return new SubscriberPagesRepository(this.pool).publicLists();
   }
 
   async subscribe(form: SubscribeForm, origin: RequestOrigin): Promise<SubscribeOutcome> {
@@ -140,11 +136,11 @@ export class PublicSubscriptionsService {
     const { row } = await repo.insertOrLock(email, name);
     if (row.status !== 'active') return undefined;
 
-    const { rows: current } = await tx.query<{ list_id: number; status: SubscriptionStatus }>(
-      'SELECT list_id, status FROM subscriptions WHERE subscriber_id = $1 AND list_id = ANY($2::bigint[])',
-      [row.id, chosen.map((l) => l.id)],
+    const pages = new SubscriberPagesRepository(tx);
+    const statusOf = await pages.statusesOn(
+      row.id,
+      chosen.map((l) => l.id),
     );
-    const statusOf = new Map(current.map((c) => [c.list_id, c.status]));
     const confirmNow: number[] = [];
     const pendingNew: number[] = [];
     const pendingAgain: number[] = [];
@@ -172,11 +168,7 @@ export class PublicSubscriptionsService {
       return undefined;
     }
     // The link confirms every pending subscription, so the mail names them all.
-    const { rows: pending } = await tx.query<{ name: string }>(
-      `SELECT l.name FROM subscriptions x JOIN lists l ON l.id = x.list_id
-       WHERE x.subscriber_id = $1 AND x.status = 'unconfirmed' ORDER BY lower(l.name), l.id`,
-      [row.id],
-    );
+    const pending = await pages.listsWithStatus(row.id, 'unconfirmed');
     return { subscriber: row, listNames: pending.map((p) => p.name) };
   }
 
@@ -267,11 +259,7 @@ export class PublicSubscriptionsService {
         // They asked to be added back themselves: the erasure no longer holds.
         await repo.unsuppress(row.email);
       }
-      const { rows } = await tx.query<{ name: string; list_id: number }>(
-        `SELECT l.name, l.id AS list_id FROM subscriptions x JOIN lists l ON l.id = x.list_id
-         WHERE x.subscriber_id = $1 AND x.status = 'confirmed' ORDER BY lower(l.name), l.id`,
-        [row.id],
-      );
+      const rows = await new SubscriberPagesRepository(tx).listsWithStatus(row.id, 'confirmed');
       const now = new Set(changed.map((c) => c.list_id));
       return {
         confirmed: rows.filter((r) => now.has(r.list_id)).map((r) => r.name),

@@ -1,7 +1,7 @@
 // Scrape-time read of campaign progress: one set-based query over the ledger for every running
 // or paused campaign (the (campaign_id, status, id) index answers it), never one per campaign.
-import type { Queryable } from '../db/pool.js';
-import type { CampaignProgress } from './metrics.js';
+import type { CampaignProgress } from '../../metrics/metrics.js';
+import type { Queryable } from '../pool.js';
 
 export async function campaignProgress(db: Queryable): Promise<CampaignProgress[]> {
   const { rows } = await db.query<{ id: number; total: number; remaining: number }>(
