@@ -102,7 +102,6 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const imports = new ImportsService(pool, queues, config.importMaxBytes);
 
   const signing = signingKey(secrets.secretKey);
-  const key = () => signing;
   // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
   const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const feedback = new FeedbackService(pool, config);
@@ -126,7 +125,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     audience,
     campaigns,
     campaignReport: new CampaignReportService(pool, campaigns, config.publicUrl, config.org),
-    testSend: new TestSendService(pool, config, transport, campaigns, key),
+    testSend: new TestSendService(pool, config, transport, campaigns, links),
     delivery: new DeliveryService(
       pool,
       redis,
@@ -135,7 +134,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
       createRateLimiter(redis, config.queuePrefix, config.sendRate),
       queues,
       feedback,
-      key,
+      links,
       log,
       metrics,
       inFlight,

@@ -1,5 +1,9 @@
 // Database rows → the JSON the API promises (camelCase, ISO dates). One place per resource.
+import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
+import type { DeliveryRow } from '../db/repositories/deliveries.repository.js';
 import type { ImportRecord } from '../db/repositories/imports.repository.js';
+import { inZone } from '../domain/schedule.js';
+import type { CampaignReport } from '../services/campaign-report.service.js';
 import type { TokenRow } from '../db/repositories/tokens.repository.js';
 import type { TemplateRow, TemplateSummaryRow } from '../db/repositories/templates.repository.js';
 import type { ListWithCounts } from '../services/lists.service.js';
@@ -81,4 +85,40 @@ export const presentTemplateSummary = (t: TemplateSummaryRow) => ({
   mjmlBytes: t.mjml_bytes,
   createdAt: t.created_at.toISOString(),
   updatedAt: t.updated_at.toISOString(),
+});
+
+export const presentCampaign = (c: CampaignRow, r: CampaignReport) => ({
+  id: c.id,
+  uuid: c.uuid,
+  name: c.name,
+  subject: c.subject,
+  templateId: c.template_id,
+  listIds: c.list_ids,
+  content: c.content,
+  contentType: c.content_type,
+  fromName: c.from_name,
+  fromEmail: c.from_email,
+  replyTo: c.reply_to,
+  data: c.data,
+  status: c.status,
+  statusReason: c.status_reason,
+  sendAt: c.send_at ? inZone(c.send_at, c.timezone) : null,
+  timezone: c.timezone,
+  startedAt: iso(c.started_at),
+  finishedAt: iso(c.finished_at),
+  ...r,
+  createdAt: c.created_at.toISOString(),
+  updatedAt: c.updated_at.toISOString(),
+});
+
+export const presentDelivery = (d: DeliveryRow) => ({
+  id: d.id,
+  subscriberId: d.subscriber_id,
+  email: d.email,
+  status: d.status,
+  attempts: d.attempts,
+  messageId: d.message_id,
+  lastError: d.last_error,
+  sentAt: iso(d.sent_at),
+  updatedAt: d.updated_at.toISOString(),
 });

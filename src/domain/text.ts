@@ -25,3 +25,18 @@ export function neutralizeFormula(cell: string): string {
 export function restoreFormula(cell: string): string {
   return cell.startsWith("'") && NEEDS_PREFIX.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
+
+// eslint-disable-next-line no-control-regex
+const HEADER_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+
+/**
+ * Free text for a header (names, subjects, List-Id, Feedback-ID): every control character
+ * (C0, DEL, C1 with NEL) and the Unicode line and paragraph separators become one space, so
+ * data can never break a header line. The one rule for every header value we write.
+ */
+export function headerText(value: string): string {
+  return value
+    .replace(HEADER_BREAKING, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+}

@@ -1,6 +1,7 @@
 // One outgoing message and the headers of docs/contract.md §6. Every value that reaches a header
 // passes through here: names and subjects lose CR/LF and control characters, addresses and
 // URLs with anything that could end a header or add a recipient are refused outright.
+import { headerText } from '../domain/text.js';
 import { randomUUID } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
 import { encodeWord } from 'nodemailer/lib/mime-funcs';
@@ -46,13 +47,10 @@ export class InvalidMessageError extends Error {
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
-// eslint-disable-next-line no-control-regex
 const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex
 const ADDRESS = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+$/;
 
-/** Free text for a header (names, subject, List-Id): control characters become a space. */
 /**
  * Text that looks like an RFC 2047 encoded word ("=?utf-8?Q?…?=") would be decoded by mail
  * clients, and could decode into CR/LF. Such text is itself encoded, so readers see it literally.
@@ -61,12 +59,7 @@ function literal(value: string): string {
   return value.includes('=?') ? encodeWord(value, 'Q', 0) : value;
 }
 
-export function headerText(value: string): string {
-  return value
-    .replace(CONTROL, ' ')
-    .replace(/\s{2,}/g, ' ')
-    .trim();
-}
+export { headerText };
 
 export function checkAddress(value: string, field: string): string {
   const address = value.trim();

@@ -2,6 +2,7 @@
 // then rendered synchronously for each recipient (thousands per second; no MJML here).
 import { Context, Output, Tag, type Template } from 'liquidjs';
 import { AppError } from '../domain/errors.js';
+import { headerText } from '../domain/text.js';
 import { describeLiquidError, htmlLiquid, textLiquid } from './liquid.js';
 import { encodeQuotedPrintableSegment } from './qp.js';
 import type { CompiledMessage, MergeVars, RenderedMessage } from './types.js';
@@ -38,16 +39,8 @@ export interface RenderedForMime {
   htmlEncoded: string;
 }
 
-// eslint-disable-next-line no-control-regex
-const HEADER_BREAKS = /[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g;
-
-/** A subject is a header: line breaks and control characters become one space. */
-export function cleanSubject(value: string): string {
-  return value
-    .replace(HEADER_BREAKS, ' ')
-    .replace(/\s{2,}/g, ' ')
-    .trim();
-}
+/** A subject is a header: the one header rule (domain/text.ts) applies. */
+export const cleanSubject = headerText;
 
 export class Personalizer {
   private readonly subject: Template[];

@@ -2,7 +2,7 @@
 // campaign's snapshot (compiled once per campaign and cached), signed links, the §6 headers.
 import type { Config } from '../config.js';
 import type { Sender } from '../domain/sender.js';
-import { signLink, type SigningKey } from '../domain/links.js';
+import type { PublicLinks } from './public-links.service.js';
 import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
 import type { Recipient } from '../db/repositories/deliveries.repository.js';
 import { formatListId, newMessageId, type OutgoingMessage } from '../mail/message.js';
@@ -13,7 +13,8 @@ export class CampaignMessageBuilder {
 
   constructor(
     private readonly config: Config,
-    private readonly signingKey: () => SigningKey,
+    /** The one place public links are built (the pages use it too). */
+    private readonly links: PublicLinks,
   ) {}
 
   build(
@@ -22,9 +23,8 @@ export class CampaignMessageBuilder {
     r: Recipient,
     from: Sender,
   ): OutgoingMessage {
-    const key = this.signingKey();
     const link = (purpose: 'unsubscribe' | 'preferences') =>
-      `${this.config.publicUrl}/${purpose}/${signLink(key, { purpose, subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}`;
+      this.links.url(purpose, r.uuid, campaign.uuid);
     const unsubscribeUrl = link('unsubscribe');
     // The HTML part comes quoted-printable already: its static runs were encoded once.
     const rendered = personalizer.renderForMime({
@@ -63,7 +63,7 @@ export class CampaignMessageBuilder {
       campaignUuid: campaign.uuid,
       ...(this.config.bounceDomain
         ? {
-            returnPath: `bounce+${signLink(key, { purpose: 'bounce', subscriberUuid: r.uuid, campaignUuid: campaign.uuid })}@${this.config.bounceDomain}`,
+            returnPath: `bounce+${this.links.bounceToken(r.uuid, campaign.uuid)}@${this.config.bounceDomain}`,
           }
         : {}),
     };

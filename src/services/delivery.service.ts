@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { retryDelayMs } from '../domain/campaign.js';
 import { senderOf, type Sender } from '../domain/sender.js';
-import type { SigningKey } from '../domain/links.js';
+import type { PublicLinks } from './public-links.service.js';
 import { classifySmtpError, type SmtpErrorLike } from '../domain/smtp-errors.js';
 import type { Pool } from '../db/pool.js';
 import { retryOnConnectionLoss } from '../db/retry.js';
@@ -55,12 +55,12 @@ export class DeliveryService {
     private readonly limiter: RateLimiter,
     private readonly queues: Queues,
     private readonly feedback: FeedbackService,
-    private readonly signingKey: () => SigningKey,
+    links: PublicLinks,
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly inFlight: InFlight,
   ) {
-    this.messages = new CampaignMessageBuilder(config, signingKey);
+    this.messages = new CampaignMessageBuilder(config, links);
     this.connections = new Gate(Math.max(1, config.smtpPoolSize));
   }
 

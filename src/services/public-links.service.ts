@@ -73,6 +73,13 @@ export class PublicLinks {
     return signLink(key, { purpose, subscriberUuid, ...(campaignUuid ? { campaignUuid } : {}) });
   }
 
+  /** The token of a VERP return path: bounce reports name the message by it. */
+  bounceToken(subscriberUuid: string, campaignUuid: string): string {
+    const key = this.keys()[0];
+    if (!key) throw new Error('no signing key');
+    return signLink(key, { purpose: 'bounce', subscriberUuid, campaignUuid });
+  }
+
   /** The path of a page on this site (what the pages link to). */
   path(purpose: PublicLinkPurpose, subscriberUuid: string, campaignUuid?: string): string {
     return `/${purpose}/${this.token(purpose, subscriberUuid, campaignUuid)}`;

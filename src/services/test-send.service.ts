@@ -3,11 +3,13 @@
 import type { Config } from '../config.js';
 import { normalizeEmail } from '../domain/email.js';
 import { AppError, validation } from '../domain/errors.js';
-import { signLink, type SigningKey } from '../domain/links.js';
+import type { PublicLinks } from './public-links.service.js';
 import type { Pool } from '../db/pool.js';
 import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
 import { SubscribersRepository } from '../db/repositories/subscribers.repository.js';
-import { newMessageId } from '../mail/message.js';
+import type { Recipient } from '../db/repositories/deliveries.repository.js';
+import { ListsRepository } from '../db/repositories/lists.repository.js';
+import { CampaignMessageBuilder } from './campaign-message.builder.js';
 import { Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { CampaignsService } from './campaigns.service.js';
@@ -19,8 +21,12 @@ export class TestSendService {
     private readonly config: Config,
     private readonly transport: MailTransport,
     private readonly campaigns: CampaignsService,
-    private readonly signingKey: () => SigningKey,
-  ) {}
+    links: PublicLinks,
+  ) {
+    this.messages = new CampaignMessageBuilder(config, links);
+  }
+
+  private readonly messages: CampaignMessageBuilder;
 
   async send(
     campaign: CampaignRow,
@@ -38,45 +44,31 @@ export class TestSendService {
     const sent: { email: string; messageId: string }[] = [];
     // One test per mailbox: Editor@x and editor@x are the same reader.
     const unique = [...new Map(addresses.map((a) => [a.toLowerCase(), a])).values()];
+    const firstList = campaign.list_ids[0];
+    const list = firstList ? await new ListsRepository(this.pool).findById(firstList) : undefined;
+    const frozen = { ...campaign, snapshot };
     for (const email of unique) {
-      // A known address sees its own data and working links; anyone else sees sample values.
+      // A known address sees its own data and working links; anyone else sees sample values
+      // and links that name nobody (they open the "link does not work" page).
       const known = await subscribers.findByEmail(email);
-      const uuid = known?.uuid ?? '00000000-0000-4000-8000-000000000000';
-      const link = (purpose: 'unsubscribe' | 'preferences') =>
-        known
-          ? `${this.config.publicUrl}/${purpose}/${signLink(this.signingKey(), { purpose, subscriberUuid: uuid, campaignUuid: campaign.uuid })}`
-          : `${this.config.publicUrl}/${purpose}/test`;
-      const rendered = personalizer.render({
-        subscriber: {
-          email,
-          name: known?.name ?? 'Test Reader',
-          uuid,
-          attributes: known?.attributes ?? {},
-        },
-        campaign: {
-          name: campaign.name,
-          subject: snapshot.subject,
-          uuid: campaign.uuid,
-          data: campaign.data,
-        },
-        list: { name: 'Test' },
-        org: { name: this.config.org.name, address: this.config.org.address ?? '' },
-        unsubscribe_url: link('unsubscribe'),
-        preferences_url: link('preferences'),
-      });
-      const messageId = newMessageId(from.domain);
+      const recipient: Recipient = {
+        delivery_id: 0,
+        subscriber_id: known?.id ?? 0,
+        uuid: known?.uuid ?? '00000000-0000-4000-8000-000000000000',
+        email,
+        name: known?.name ?? 'Test Reader',
+        attributes: known?.attributes ?? {},
+        list_id: list?.id ?? null,
+        list_name: list?.name ?? '',
+      };
+      // The production message, with only the subject prefix and the missing one-click differing.
+      const message = this.messages.build(frozen, personalizer, recipient, from);
+      const messageId = message.messageId;
       try {
         await this.transport.send({
-          from: { ...(from.name ? { name: from.name } : {}), address: from.address },
-          to: { address: email },
-          ...(campaign.reply_to ? { replyTo: campaign.reply_to } : {}),
-          subject: `[Test] ${rendered.subject}`,
-          html: rendered.html,
-          text: rendered.text,
-          messageId,
+          ...message,
+          subject: `[Test] ${message.subject}`,
           oneClick: false,
-          bulk: false,
-          campaignUuid: campaign.uuid,
         });
       } catch (error) {
         throw new AppError(

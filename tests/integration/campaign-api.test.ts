@@ -388,7 +388,16 @@ describe('test sends', () => {
       expect(res.body.sent.map((s: { messageId: string }) => s.messageId)).toContain(m.messageId);
     }
     // A known address sees its own data.
-    expect(sink.messages.find((m) => m.to === known)!.subject).toBe('[Test] News for Reader 2');
+    const mine = sink.messages.find((m) => m.to === known)!;
+    expect(mine.subject).toBe('[Test] News for Reader 2');
+    // The production message otherwise: the campaign's list by name (not a list called
+    // "Test"), List-Id, List-Unsubscribe and Precedence as every recipient gets them.
+    const listName = (await ctx.api().get(`/api/v1/lists/${list}`)).body.name as string;
+    expect(mine.html).toContain(`from ${listName}`);
+    expect(mine.html).not.toContain('from Test<');
+    expect(mine.headers.get('list-id')).toContain(`"${listName}"`);
+    expect(mine.headers.get('list-unsubscribe')).toMatch(/\/unsubscribe\//);
+    expect(mine.headers.get('precedence')).toBe('bulk');
     // Not in the ledger, and the campaign is still a draft.
     expect(await ledger(ctx, campaign.id)).toEqual([]);
     const after = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;

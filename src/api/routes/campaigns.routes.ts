@@ -1,10 +1,8 @@
 import type { Request, Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
-import { inZone } from '../../domain/schedule.js';
 import type { CampaignRow } from '../../db/repositories/campaigns.repository.js';
-import type { DeliveryRow } from '../../db/repositories/deliveries.repository.js';
-import type { CampaignReport } from '../../services/campaign-report.service.js';
+import { presentCampaign, presentDelivery } from '../presenters.js';
 import { parse } from '../middleware/validate.js';
 import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
 import { ApiRoutes } from './api-routes.js';
@@ -21,44 +19,6 @@ import {
   scheduleBody,
   testBody,
 } from '../schemas/campaigns.schemas.js';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export const presentCampaign = (c: CampaignRow, r: CampaignReport) => ({
-  id: c.id,
-  uuid: c.uuid,
-  name: c.name,
-  subject: c.subject,
-  templateId: c.template_id,
-  listIds: c.list_ids,
-  content: c.content,
-  contentType: c.content_type,
-  fromName: c.from_name,
-  fromEmail: c.from_email,
-  replyTo: c.reply_to,
-  data: c.data,
-  status: c.status,
-  statusReason: c.status_reason,
-  sendAt: c.send_at ? inZone(c.send_at, c.timezone) : null,
-  timezone: c.timezone,
-  startedAt: iso(c.started_at),
-  finishedAt: iso(c.finished_at),
-  ...r,
-  createdAt: c.created_at.toISOString(),
-  updatedAt: c.updated_at.toISOString(),
-});
-
-const presentDelivery = (d: DeliveryRow) => ({
-  id: d.id,
-  subscriberId: d.subscriber_id,
-  email: d.email,
-  status: d.status,
-  attempts: d.attempts,
-  messageId: d.message_id,
-  lastError: d.last_error,
-  sentAt: iso(d.sent_at),
-  updatedAt: d.updated_at.toISOString(),
-});
 
 export function campaignsRouter({ services }: Container): Router {
   const router = new ApiRoutes();
