@@ -1,5 +1,6 @@
 import type { CampaignStatus } from '../../domain/campaign.js';
 import type { Queryable } from '../pool.js';
+import { SetClause } from '../set-clause.js';
 
 export interface CampaignRow {
   id: number;
@@ -107,37 +108,20 @@ export class CampaignsRepository {
     return rows;
   }
 
+  /** Sets the fields given (undefined leaves a column as it is; null clears it). */
   async update(id: number, f: Partial<CampaignFields>): Promise<void> {
-    await this.db.query(
-      `UPDATE campaigns SET
-         name = COALESCE($2, name), subject = COALESCE($3, subject),
-         template_id = CASE WHEN $4::boolean THEN $5::bigint ELSE template_id END,
-         content = CASE WHEN $6::boolean THEN $7 ELSE content END,
-         content_type = COALESCE($8, content_type),
-         from_name = CASE WHEN $9::boolean THEN $10 ELSE from_name END,
-         from_email = CASE WHEN $11::boolean THEN $12 ELSE from_email END,
-         reply_to = CASE WHEN $13::boolean THEN $14 ELSE reply_to END,
-         data = COALESCE($15::jsonb, data),
-         updated_at = now()
-       WHERE id = $1`,
-      [
-        id,
-        f.name ?? null,
-        f.subject ?? null,
-        f.templateId !== undefined,
-        f.templateId ?? null,
-        f.content !== undefined,
-        f.content ?? null,
-        f.contentType ?? null,
-        f.fromName !== undefined,
-        f.fromName ?? null,
-        f.fromEmail !== undefined,
-        f.fromEmail ?? null,
-        f.replyTo !== undefined,
-        f.replyTo ?? null,
-        f.data ? JSON.stringify(f.data) : null,
-      ],
-    );
+    const set = new SetClause([id])
+      .set('name', f.name)
+      .set('subject', f.subject)
+      .set('template_id', f.templateId)
+      .set('content', f.content)
+      .set('content_type', f.contentType)
+      .set('from_name', f.fromName)
+      .set('from_email', f.fromEmail)
+      .set('reply_to', f.replyTo)
+      .set('data', f.data === undefined ? undefined : JSON.stringify(f.data), '::jsonb')
+      .expr('updated_at = now()');
+    await this.db.query(`UPDATE campaigns SET ${set.sql} WHERE id = $1`, set.params);
     if (f.listIds) await this.setLists(id, f.listIds);
   }
 
@@ -163,30 +147,21 @@ export class CampaignsRepository {
       bumpGeneration?: boolean;
     } = {},
   ): Promise<CampaignRow | undefined> {
+    const set = new SetClause([id, [...from]])
+      .set('status', to)
+      .set('status_reason', extra.reason ?? null)
+      .set('send_at', extra.sendAt, '::timestamptz')
+      .set('timezone', extra.sendAt === undefined ? undefined : (extra.timezone ?? null))
+      .set('snapshot', extra.snapshot ? JSON.stringify(extra.snapshot) : undefined, '::jsonb')
+      .expr('started_at = COALESCE(started_at, now())', extra.started === true)
+      // Finishing stamps the time; running again (resume, retry) clears an earlier finish.
+      .expr('finished_at = now()', extra.finished === true)
+      .expr('finished_at = NULL', extra.finished !== true && to === 'running')
+      .expr('generation = generation + 1', extra.bumpGeneration === true)
+      .expr('updated_at = now()');
     const { rows } = await this.db.query<{ id: number }>(
-      `UPDATE campaigns SET status = $3,
-         status_reason = $4,
-         send_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE send_at END,
-         timezone = CASE WHEN $5::boolean THEN $7 ELSE timezone END,
-         snapshot = COALESCE($8::jsonb, snapshot),
-         started_at = CASE WHEN $9::boolean THEN COALESCE(started_at, now()) ELSE started_at END,
-         finished_at = CASE WHEN $10::boolean THEN now() WHEN $3 = 'running' THEN NULL ELSE finished_at END,
-         generation = generation + CASE WHEN $11::boolean THEN 1 ELSE 0 END,
-         updated_at = now()
-       WHERE id = $1 AND status = ANY($2::text[]) RETURNING id`,
-      [
-        id,
-        [...from],
-        to,
-        extra.reason ?? null,
-        extra.sendAt !== undefined,
-        extra.sendAt ?? null,
-        extra.timezone ?? null,
-        extra.snapshot ? JSON.stringify(extra.snapshot) : null,
-        extra.started ?? false,
-        extra.finished ?? false,
-        extra.bumpGeneration ?? false,
-      ],
+      `UPDATE campaigns SET ${set.sql} WHERE id = $1 AND status = ANY($2::text[]) RETURNING id`,
+      set.params,
     );
     return rows[0] ? this.findById(rows[0].id) : undefined;
   }
