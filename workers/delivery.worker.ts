@@ -1,6 +1,6 @@
-// Delivers batches of a campaign. The job id doubles as the claim owner on ledger rows, so a
+// Delivers batches of a campaign. Each run of a job claims ledger rows as `<jobId>#<run>`, so a
 // re-run of the same job (after a crash) recognises the rows its dead predecessor left
-// 'sending' and marks them 'unknown' instead of sending them again.
+// 'sending' and resolves them from their in-flight markers instead of sending them again.
 import { DelayedError, Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
 import { QUEUE_NAMES, type DeliveryJob } from '../src/queue/queues.js';
@@ -46,10 +46,9 @@ export function createDeliveryWorker(container: Container): Worker<DeliveryJob> 
   );
   // On SIGTERM the job finishes its current window, records it, and stops; the rest of its
   // range goes back to the queue (above), so no recipient waits for this process to return.
-  const close = worker.close.bind(worker);
-  worker.close = async (force?: boolean) => {
+  // BullMQ says 'closing' as close() begins, before it waits for the jobs under way.
+  worker.on('closing', () => {
     closing = true;
-    return close(force);
-  };
+  });
   return worker;
 }
