@@ -1,19 +1,34 @@
 import pg from 'pg';
 
-// bigint columns (ids, counts) come back as JS numbers: our ids stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-// bigint[] (1016), e.g. array_agg of ids: '{1,2,3}' → [1, 2, 3]. Our id arrays hold no NULLs.
-const INT8_ARRAY = 1016 as (typeof pg.types.builtins)['INT8'];
-pg.types.setTypeParser(INT8_ARRAY, (value: string) =>
-  value === '{}' ? [] : value.slice(1, -1).split(',').map(Number),
-);
+const INT8 = 20;
+const INT8_ARRAY = 1016;
+
+/**
+ * Our pools' type parsers, given to each pool rather than set globally on import (importing a
+ * module changes nothing): bigint columns (ids, counts) come back as JS numbers, our ids stay
+ * far below 2^53; bigint[] (e.g. array_agg of ids) '{1,2,3}' as [1, 2, 3], without NULLs.
+ */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8) return (value: string) => Number(value);
+    if (oid === INT8_ARRAY) {
+      return (value: string) => (value === '{}' ? [] : value.slice(1, -1).split(',').map(Number));
+    }
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    idleTimeoutMillis: 30_000,
+    types: TYPES,
+  });
   // An idle client that errors (server restart) must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
   return pool;
