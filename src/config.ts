@@ -3,45 +3,13 @@
 // the variable, so an operator never has to guess which setting is wrong.
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { int, isProxyItem, oneClickCapable, optionalString, url } from './config-values.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { hasControlCharacters } from './domain/text.js';
 import { packageRoot } from './lib/paths.js';
 
-// Number('') and Number('  ') are 0: a blank value must be refused, never read as zero.
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  blankToNaN(
-    z.coerce
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(min, { error: `must be at least ${min}` })
-      .max(max, { error: `must be at most ${max}` }),
-  );
-
-function blankToNaN<T extends z.ZodType>(schema: T) {
-  return z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? Number.NaN : v), schema);
-}
-
-const optionalString = z
-  .string()
-  .trim()
-  .transform((s) => (s === '' ? undefined : s))
-  .optional();
-
-const url = (protocols: string[]) =>
-  z
-    .string()
-    .trim()
-    .refine(
-      (value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
-    );
+export { oneClickCapable };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -155,25 +123,6 @@ const rawSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000),
   HTTP_MAX_CONNECTIONS: int(1),
 });
-
-/**
- * Whether links under this base can be one-click unsubscribe links: RFC 8058 wants https. A
- * trial on this machine (localhost, 127.0.0.1, ::1) reaches no mail client, so http is allowed.
- */
-export function oneClickCapable(publicUrl: string): boolean {
-  const url = new URL(publicUrl);
-  return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-}
-
-/** One item of TRUST_PROXY: what Express's `trust proxy` takes, minus "trust everybody". */
-function isProxyItem(item: string): boolean {
-  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
-  const [address, bits, ...rest] = item.split('/');
-  const version = isIP(address ?? '');
-  if (version === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
-}
 
 export type RawConfig = z.infer<typeof rawSchema>;
 

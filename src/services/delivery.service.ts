@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { retryDelayMs } from '../domain/campaign.js';
-import { senderOf, type Sender } from '../domain/sender.js';
+import { senderOf } from '../domain/sender.js';
 import type { PublicLinks } from './public-links.service.js';
-import { classifySmtpError, type SmtpErrorLike } from '../domain/smtp-errors.js';
+import { classifySmtpError } from '../domain/smtp-errors.js';
 import type { Pool } from '../db/pool.js';
 import { retryOnConnectionLoss } from '../db/retry.js';
 import { CampaignsRepository, type CampaignRow } from '../db/repositories/campaigns.repository.js';
@@ -25,8 +25,6 @@ import {
 import { Gate } from '../lib/gate.js';
 import type { Logger } from '../lib/logger.js';
 import type { MessageResult, Metrics } from '../metrics/metrics.js';
-import { InvalidMessageError, type OutgoingMessage } from '../mail/message.js';
-import type { Personalizer } from '../mail/render.js';
 import { CampaignMessageBuilder } from './campaign-message.builder.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
@@ -34,9 +32,7 @@ import { retryJobId, type DeliveryJob, type Queues } from '../queue/queues.js';
 import type { FeedbackService } from './feedback.service.js';
 import type { InFlight } from '../queue/in-flight.js';
 import { resolveAbandoned } from './abandoned-claims.js';
-
-/** `unsendable`: our side cannot build this message (render limits, unsafe header data). */
-type SendError = SmtpErrorLike & { message: string; unsendable?: boolean; revoked?: boolean };
+import { MessageSender, type SendError } from './message-sender.js';
 
 export type BatchOutcome = 'done' | 'not-running' | 'paused-by-errors' | 'stopped';
 
@@ -61,15 +57,16 @@ export class DeliveryService {
     private readonly inFlight: InFlight,
   ) {
     this.messages = new CampaignMessageBuilder(config, links);
-    this.connections = new Gate(Math.max(1, config.smtpPoolSize));
+    this.sender = new MessageSender(
+      this.messages,
+      limiter,
+      transport,
+      inFlight,
+      config.smtpPoolSize,
+    );
   }
 
-  /**
-   * SMTP transactions under way in this process: one per pooled connection. A message waits
-   * here, before its in-flight marker, rather than in nodemailer's queue, so that only messages
-   * really on a connection can be `unknown` after a crash.
-   */
-  private readonly connections: Gate;
+  private readonly sender: MessageSender;
 
   /** How many messages of one job are in flight at once. */
   get windowSize(): number {
@@ -232,7 +229,7 @@ export class DeliveryService {
     const personalizer = this.messages.personalizer(campaign);
     const from = senderOf(campaign, this.config.mailFrom);
     const results = await Promise.all(
-      recipients.map((r) => this.sendOne(campaign, personalizer, from, r, claim, log)),
+      recipients.map((r) => this.sender.send(campaign, personalizer, from, r, claim, log)),
     );
     let transportErrors = 0;
     let firstTransportError: { error: SendError; reason: string } | undefined;
@@ -382,50 +379,5 @@ export class DeliveryService {
     this.errorsResetAt.set(campaignId, now);
     if (this.errorsResetAt.size > 100) this.errorsResetAt.clear();
     await this.redis.del(`${this.config.queuePrefix}:senderrors:${campaignId}`);
-  }
-
-  private async sendOne(
-    campaign: CampaignRow,
-    personalizer: Personalizer,
-    from: Sender,
-    r: Recipient,
-    claim: string,
-    log: Logger,
-  ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
-    let message: OutgoingMessage;
-    try {
-      message = this.messages.build(campaign, personalizer, r, from);
-    } catch (error) {
-      // A template that exceeds its render limits, or data that cannot make a safe header,
-      // fails the same way on every attempt: permanent.
-      return { ok: false, error: { message: (error as Error).message, unsendable: true } };
-    }
-    await this.connections.enter();
-    try {
-      await this.limiter.take();
-      // Written before MAIL FROM: from here on, a crash leaves this row `unknown`.
-      if (!(await this.inFlight.begin(campaign.id, r.delivery_id, claim))) {
-        return { ok: false, error: { message: 'taken back by recovery', revoked: true } };
-      }
-      let accepted: string | undefined;
-      try {
-        await this.transport.send(message);
-        accepted = message.messageId;
-        return { ok: true, messageId: message.messageId };
-      } finally {
-        this.inFlight.ended(campaign.id, r.delivery_id, claim, accepted).catch((error: unknown) => {
-          log.warn({ event: 'in_flight_write_failed', err: error }, 'in-flight marker not written');
-        });
-      }
-    } catch (error) {
-      // The transport refuses unsafe header data before any SMTP exchange (no reply code).
-      const e = error as SendError;
-      return {
-        ok: false,
-        error: error instanceof InvalidMessageError ? { message: e.message, unsendable: true } : e,
-      };
-    } finally {
-      this.connections.leave();
-    }
   }
 }

@@ -6,6 +6,7 @@ import { inTransaction, type Pool, type PoolClient } from '../db/pool.js';
 import { DeliveriesRepository } from '../db/repositories/deliveries.repository.js';
 import { EventsRepository, type NewEvent } from '../db/repositories/events.repository.js';
 import { SubscribersRepository } from '../db/repositories/subscribers.repository.js';
+import { SubscriberFeedbackRepository } from '../db/repositories/subscriber-feedback.repository.js';
 
 export interface FeedbackPolicy {
   softBounceLimit: number;
@@ -74,7 +75,12 @@ export class FeedbackService {
         : 0;
     const next = statusAfter(current, event, soft, this.policy.softBounceLimit);
     if (next !== current) {
-      await subscribers.setStatusFromFeedback(subscriberId, next, eventId, event.source);
+      await new SubscriberFeedbackRepository(tx).setStatusFromFeedback(
+        subscriberId,
+        next,
+        eventId,
+        event.source,
+      );
     }
     if (event.type === 'complaint')
       await this.unsubscribe(tx, subscriberId, null, eventId, event.source);
@@ -91,7 +97,7 @@ export class FeedbackService {
     eventId: number,
     source: string,
   ) {
-    await new SubscribersRepository(tx).unsubscribeFromFeedback(
+    await new SubscriberFeedbackRepository(tx).unsubscribeFromFeedback(
       subscriberId,
       campaignId,
       eventId,

@@ -17,7 +17,7 @@ import { dsnVerdict, isComplaint } from '../../domain/dsn.js';
 import { verifyLink, type SigningKey } from '../../domain/links.js';
 import { bounceReason } from '../../domain/webhook-bounce.js';
 import type { Logger } from '../../lib/logger.js';
-import { SubscribersRepository } from '../../db/repositories/subscribers.repository.js';
+import { SubscriberFeedbackRepository } from '../../db/repositories/subscriber-feedback.repository.js';
 import type { FeedbackService } from '../../services/feedback.service.js';
 import { parseInboundReport, type InboundReport } from './report.js';
 
@@ -71,7 +71,7 @@ export async function resolveTarget(
   const token = bounceToken(address, domain);
   const payload = token === undefined ? undefined : verifyLink(keys, token, 'bounce');
   if (!payload) return undefined;
-  const row = await new SubscribersRepository(pool).withCampaignByUuids(
+  const row = await new SubscriberFeedbackRepository(pool).withCampaignByUuids(
     payload.subscriberUuid,
     payload.campaignUuid ?? null,
   );
