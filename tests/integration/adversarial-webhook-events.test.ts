@@ -7,6 +7,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, sign as ecdsaSign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
 import { allEventsApplied, insertSubscriber, subscriberStatus } from '../helpers/webhooks.js';
 
@@ -123,7 +124,7 @@ describe('generic webhook: one bad event refuses the batch, by index', () => {
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.body.code).toBe('validation_failed');
       expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
-      await new Promise((r) => setTimeout(r, 150));
+      await drained(ctx);
       expect(await stateOf(ctx)).toEqual(before);
     },
   );

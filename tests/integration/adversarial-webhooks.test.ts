@@ -5,6 +5,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, sign as ecdsaSign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
 import { allEventsApplied, insertSubscriber, subscriberStatus } from '../helpers/webhooks.js';
 
@@ -108,7 +109,7 @@ async function expectRefused(
   expect(res.status, JSON.stringify(res.body)).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({ status, code });
-  await new Promise((r) => setTimeout(r, 150));
+  await drained(ctx);
   expect(await stateOf(ctx)).toEqual(before);
   return res;
 }
@@ -177,7 +178,7 @@ describe('replays', () => {
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ received: 1, stored: 0, duplicates: 1, ignored: 0 });
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await drained(ctx);
     expect(await stateOf(ctx)).toEqual(before);
   });
 

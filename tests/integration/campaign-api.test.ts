@@ -3,6 +3,7 @@
 // and token scopes — against a real SMTP server.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import {
   MINIMAL_MJML,
   campaignStatus,
@@ -265,10 +266,16 @@ describe('edit rules while running and paused', () => {
       fromName: 'New Sender',
       replyTo: 'new@bulletin.test',
     });
-    // Pause stops new SMTP transactions within seconds.
-    await new Promise((r) => setTimeout(r, 700));
+    // Pause stops new SMTP transactions: once the jobs have ended nothing is in flight, and
+    // the ledger holds every message that arrived.
+    await drained(ctx);
     const sentBeforeResume = messagesOf(sink, campaign.uuid).length;
     expect(sentBeforeResume).toBeLessThan(150);
+    const inFlight = await ctx.db.query(
+      "SELECT 1 FROM deliveries WHERE campaign_id = $1 AND status = 'sending'",
+      [campaign.id],
+    );
+    expect(inFlight.rowCount).toBe(0);
 
     sink.behaviour.dataDelayMs = undefined;
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`).expect(200);

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 
 const SECRET = 'generic-webhook-secret-0123456789';
 let ctx: TestContext;
@@ -113,7 +114,7 @@ describe('generic webhook', () => {
     const replay = await post(body, signature);
     expect(replay.status).toBe(200);
     expect(replay.body).toMatchObject({ stored: 0, duplicates: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 
@@ -163,7 +164,7 @@ describe('generic webhook', () => {
     expect(res.status).toBe(401);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 401, code: 'unauthorized' });
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 

@@ -3,6 +3,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import {
   allEventsApplied,
   insertSubscriber,
@@ -176,7 +177,7 @@ describe('mailgun webhook', () => {
     });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ stored: 0, duplicates: 1 });
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 
@@ -218,7 +219,7 @@ describe('mailgun webhook', () => {
     });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('unauthorized');
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 

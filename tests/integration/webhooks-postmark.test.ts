@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import {
   allEventsApplied,
   insertSubscriber,
@@ -96,7 +97,7 @@ describe('postmark webhook', () => {
     const replay = await post(body);
     expect(replay.status).toBe(200);
     expect(replay.body).toMatchObject({ stored: 0, duplicates: 1 });
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 
@@ -129,7 +130,7 @@ describe('postmark webhook', () => {
     expect(res.status).toBe(401);
     expect(res.headers['www-authenticate']).toMatch(/^Basic /);
     expect(res.body.code).toBe('unauthorized');
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 

@@ -3,6 +3,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import {
   allEventsApplied,
   insertSubscriber,
@@ -100,7 +101,7 @@ describe('sendgrid webhook', () => {
     const replay = await post(body, headers);
     expect(replay.status).toBe(200);
     expect(replay.body).toMatchObject({ stored: 0, duplicates: 2 });
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 
@@ -140,7 +141,7 @@ describe('sendgrid webhook', () => {
     const res = await post(forged.body, forged.headers);
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('unauthorized');
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { SnsVerifier } from '../../src/api/webhooks/ses.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
+import { drained } from '../helpers/drain.js';
 import {
   allEventsApplied,
   insertSubscriber,
@@ -238,7 +239,7 @@ describe('ses webhook (SNS)', () => {
       const replay = await post(message);
       expect(replay.status).toBe(200);
       expect(replay.body).toMatchObject({ stored: 0, duplicates: 1 });
-      await new Promise((r) => setTimeout(r, 200));
+      await drained(ctx);
       expect(await world()).toEqual(before);
     },
   );
@@ -290,7 +291,7 @@ describe('ses webhook (SNS)', () => {
     const res = await post(tamper(signSns(notification(bounceMessage(s.email)))));
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('unauthorized');
-    await new Promise((r) => setTimeout(r, 200));
+    await drained(ctx);
     expect(await world()).toEqual(before);
   });
 
