@@ -212,11 +212,20 @@ describe('SMTP failures', () => {
     expect(paused.statusReason).toMatch(/consecutive transport errors/);
     expect(paused.statusReason).toMatch(/535|[Aa]uthentication/);
     expect(sink.messages).toHaveLength(0);
+    // A refused login is the server's fault, not the message's: no attempt was used up.
+    await drained(ctx);
+    const { rows: tried } = await ctx.db.query<{ attempts: number }>(
+      'SELECT DISTINCT attempts FROM deliveries WHERE campaign_id = $1',
+      [campaign.id],
+    );
+    expect(tried).toEqual([{ attempts: 0 }]);
     // Fixed: resume, and everything goes out once.
     sink.behaviour.authError = undefined;
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`).expect(200);
     await finished(campaign.id);
     expect(sink.byRecipient().size).toBe(40);
-    expect((await ledger(ctx, campaign.id)).every((r) => r.status === 'sent')).toBe(true);
+    const rows = await ledger(ctx, campaign.id);
+    expect(rows.every((r) => r.status === 'sent')).toBe(true);
+    expect(rows.every((r) => r.attempts === 1)).toBe(true);
   });
 });
