@@ -85,8 +85,18 @@ describe('a worker process killed mid-campaign', () => {
     );
     await first.kill();
     const killedAt = Date.now();
-    // A statement the dead process had already sent still completes in PostgreSQL: let it land.
-    await new Promise((r) => setTimeout(r, 250));
+    // A statement the dead process had already sent still completes in PostgreSQL: wait until
+    // no other backend of this database is running a statement.
+    await waitFor(
+      async () => {
+        const { rows } = await ctx.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`,
+        );
+        return rows[0]!.n === 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
     const inFlight = await sendingRows(campaign.id);
     const receivedBeforeKill = messagesOf(sink, campaign.uuid).length;
     expect(inFlight.length).toBeGreaterThan(0);
