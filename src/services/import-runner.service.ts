@@ -2,7 +2,15 @@
 // it in batches. Each batch and the progress counters commit in one transaction, so a run that
 // crashes resumes exactly where the last batch ended: nothing is imported twice or skipped.
 import { randomBytes } from 'node:crypto';
-import { parse, type CsvError, type Parser } from 'csv-parse';
+import {
+  MAX_RECORD_BYTES,
+  PARSER_MAX_RECORD,
+  StopParsing,
+  createParser,
+  describeCsvError,
+  feed,
+  type Parsed,
+} from './import-parsing.js';
 import {
   LineTracker,
   detectDelimiter,
@@ -22,19 +30,10 @@ import {
 import type { Logger } from '../lib/logger.js';
 
 export const IMPORT_BATCH_SIZE = 2000;
-/** A record longer than this is a line error (RecordGuard drops it); the import goes on. */
-const MAX_RECORD_BYTES = 1_048_576;
-/** The parser's own limit, a safety net past the guard's: never reached by a guarded file. */
-const PARSER_MAX_RECORD = 2 * MAX_RECORD_BYTES;
 /** How far the delimiter detection looks for the end of the header line. */
 const MAX_HEADER_BYTES = 65_536;
 
 export type ImportOutcome = 'done' | 'failed' | 'skipped';
-
-/** What the parser found, in file order: a record, or one it could not read. */
-type Parsed =
-  | { kind: 'record'; cells: string[]; raw: string }
-  | { kind: 'unreadable'; error: CsvError | undefined; raw: string };
 
 export class ImportRunner {
   constructor(
@@ -79,9 +78,7 @@ export class ImportRunner {
 
   /** Imports every record after the ones already committed; returns the new processed count. */
   private async process(imp: ImportRecord, log: Logger): Promise<number> {
-    // What this run has committed; every batch checks it is still what the row says.
-    let committed = imp.processed;
-    const fail = (reason: string) => new ImportFailure(reason, committed);
+    const fail = (reason: string) => new ImportFailure(reason, imp.processed);
     if (imp.list_id === null) throw fail('the list was deleted');
     const list = await new ListsRepository(this.pool).findById(imp.list_id);
     if (!list) throw fail('the list was deleted');
@@ -114,82 +111,10 @@ export class ImportRunner {
       `bulletin-record-too-long-${randomBytes(12).toString('hex')}`,
       delimiter.charCodeAt(0),
     );
-    const lines = new LineTracker();
-    // Records already committed by an earlier, interrupted run of this import.
-    let toSkip = imp.processed;
-    let header: HeaderMap | undefined;
-    let batch = emptyBatch();
-    let rows = new Map<string, ImportRow>();
-    let fatal: string | undefined;
-
-    const flush = async () => {
-      if (batch.processed === 0) return;
-      const current = batch;
-      const currentRows = [...rows.values()];
-      batch = emptyBatch();
-      rows = new Map();
-      await inTransaction(this.pool, async (tx) => {
-        const repo = new ImportsRepository(tx);
-        // Locks the import row first: a second run of the same import waits here, then sees
-        // the progress moved and stops, instead of writing the same batch a second time.
-        if (!(await repo.lockProgress(imp.id, committed))) throw new Superseded();
-        const result = await repo.applyBatch(imp, currentRows, status);
-        current.inserted += result.inserted;
-        current.updated += result.updated;
-        current.skipped += result.skipped;
-        await repo.recordProgress(imp.id, current);
-      });
-      committed += current.processed;
-      log.debug({ processed: committed }, 'import batch written');
-    };
-
-    const handle = async (item: Parsed) => {
-      const line = lines.startOf(item.raw);
-      if (!header) {
-        if (item.kind === 'unreadable') {
-          throw fail(`the header row cannot be read: ${describeCsvError(item.error)}`);
-        }
-        const mapped = mapHeader(item.cells);
-        if (!mapped.ok) throw fail(mapped.reason);
-        header = mapped.header;
-        return;
-      }
-      if (item.kind === 'unreadable' && item.error?.code === 'CSV_MAX_RECORD_SIZE') {
-        fatal = `line ${line} is longer than ${PARSER_MAX_RECORD} bytes; the file was read up to there`;
-        return;
-      }
-      if (toSkip > 0) {
-        toSkip--;
-        return;
-      }
-      batch.processed++;
-      if (item.kind === 'record' && item.cells.length === 1 && item.cells[0] === guard.marker) {
-        batch.errors.push({
-          line,
-          reason: `it is longer than ${MAX_RECORD_BYTES} bytes (skipped)`,
-        });
-      } else if (item.kind === 'unreadable') {
-        batch.errors.push({ line, reason: describeCsvError(item.error) });
-      } else {
-        const result = mapRow(item.cells, header);
-        if (!result.ok) {
-          batch.errors.push({ line, reason: result.reason });
-        } else {
-          // Within a batch the last row for an address wins; the earlier one counts as skipped.
-          const key = result.row.email.toLowerCase();
-          if (rows.has(key)) {
-            rows.delete(key);
-            batch.skipped++;
-          }
-          rows.set(key, result.row);
-        }
-      }
-      if (batch.processed >= this.batchSize) await flush();
-    };
-
+    const records = new ImportRecords(this.pool, imp, status, guard.marker, this.batchSize, log);
     try {
       let end = false;
-      for (let seq = 0; !end && fatal === undefined; seq++) {
+      for (let seq = 0; !end && records.fatal === undefined; seq++) {
         const chunk = seq < head.length ? head[seq] : await chunks.readChunk(imp.id, seq);
         end = chunk === undefined;
         const guarded = chunk === undefined ? guard.end() : guard.push(chunk);
@@ -197,18 +122,120 @@ export class ImportRunner {
         if (!parseError && end) parseError = await feed(parser, undefined);
         if (parseError && !(parseError instanceof StopParsing)) throw parseError;
         for (const item of found.splice(0)) {
-          await handle(item);
-          if (fatal !== undefined) break;
+          await records.handle(item);
+          if (records.fatal !== undefined) break;
         }
         if (parseError) break;
       }
     } finally {
       parser.destroy();
     }
-    if (!header) throw fail('the file has no header row');
-    await flush();
-    if (fatal) throw fail(fatal);
-    return committed;
+    if (!records.hasHeader) throw records.fail('the file has no header row');
+    await records.flush();
+    if (records.fatal) throw records.fail(records.fatal);
+    return records.committed;
+  }
+}
+
+/**
+ * The records of one run, in file order: the header first, then each record counted, checked
+ * and batched; a batch and the progress counters commit in one transaction. Records that an
+ * earlier, interrupted run already committed are skipped by count.
+ */
+class ImportRecords {
+  /** What this run has committed; every batch checks it is still what the row says. */
+  committed: number;
+  /** A reason the file cannot be read past here (the parser's own size limit). */
+  fatal: string | undefined;
+  private toSkip: number;
+  private header: HeaderMap | undefined;
+  private batch = emptyBatch();
+  private rows = new Map<string, ImportRow>();
+  private readonly lines = new LineTracker();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly imp: ImportRecord,
+    private readonly status: 'confirmed' | 'unconfirmed',
+    /** The one-cell record RecordGuard puts where an over-long record was. */
+    private readonly tooLongMarker: string,
+    private readonly batchSize: number,
+    private readonly log: Logger,
+  ) {
+    this.committed = imp.processed;
+    this.toSkip = imp.processed;
+  }
+
+  get hasHeader(): boolean {
+    return this.header !== undefined;
+  }
+
+  fail(reason: string): ImportFailure {
+    return new ImportFailure(reason, this.committed);
+  }
+
+  async handle(item: Parsed): Promise<void> {
+    const line = this.lines.startOf(item.raw);
+    if (!this.header) {
+      if (item.kind === 'unreadable') {
+        throw this.fail(`the header row cannot be read: ${describeCsvError(item.error)}`);
+      }
+      const mapped = mapHeader(item.cells);
+      if (!mapped.ok) throw this.fail(mapped.reason);
+      this.header = mapped.header;
+      return;
+    }
+    if (item.kind === 'unreadable' && item.error?.code === 'CSV_MAX_RECORD_SIZE') {
+      this.fatal = `line ${line} is longer than ${PARSER_MAX_RECORD} bytes; the file was read up to there`;
+      return;
+    }
+    if (this.toSkip > 0) {
+      this.toSkip--;
+      return;
+    }
+    this.batch.processed++;
+    const error = this.take(item, this.header);
+    if (error) this.batch.errors.push({ line, reason: error });
+    if (this.batch.processed >= this.batchSize) await this.flush();
+  }
+
+  /** Adds a record's row to the batch; returns why it cannot be imported, if it cannot. */
+  private take(item: Parsed, header: HeaderMap): string | undefined {
+    if (item.kind === 'record' && item.cells.length === 1 && item.cells[0] === this.tooLongMarker) {
+      return `it is longer than ${MAX_RECORD_BYTES} bytes (skipped)`;
+    }
+    if (item.kind === 'unreadable') return describeCsvError(item.error);
+    const result = mapRow(item.cells, header);
+    if (!result.ok) return result.reason;
+    // Within a batch the last row for an address wins; the earlier one counts as skipped.
+    const key = result.row.email.toLowerCase();
+    if (this.rows.has(key)) {
+      this.rows.delete(key);
+      this.batch.skipped++;
+    }
+    this.rows.set(key, result.row);
+    return undefined;
+  }
+
+  async flush(): Promise<void> {
+    if (this.batch.processed === 0) return;
+    const current = this.batch;
+    const currentRows = [...this.rows.values()];
+    this.batch = emptyBatch();
+    this.rows = new Map();
+    await inTransaction(this.pool, async (tx) => {
+      const repo = new ImportsRepository(tx);
+      // Locks the import row first: a second run of the same import waits here, then sees
+      // the progress moved and stops, instead of writing the same batch a second time.
+      if (!(await repo.lockProgress(this.imp.id, this.committed))) throw new Superseded();
+      const result = await repo.applyBatch(this.imp, currentRows, this.status);
+      current.inserted += result.inserted;
+      current.updated += result.updated;
+      current.skipped += result.skipped;
+      await repo.recordProgress(this.imp.id, current);
+    });
+    this.committed += current.processed;
+    this.log.debug({ processed: this.committed }, 'import batch written');
   }
 }
 
@@ -222,61 +249,7 @@ class ImportFailure extends Error {
 }
 /** This run lost the import to another run and must stop without writing anything more. */
 class Superseded extends Error {}
-/** Thrown from inside the parser to make it stop at a record it cannot continue past. */
-class StopParsing extends Error {}
-
-function createParser(delimiter: string, found: Parsed[]): Parser {
-  const parser = parse({
-    bom: true,
-    delimiter,
-    record_delimiter: ['\r\n', '\n', '\r'],
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: PARSER_MAX_RECORD,
-    raw: true,
-    on_record: (record: unknown) => {
-      const { record: cells, raw } = record as { record: string[]; raw: string };
-      found.push({ kind: 'record', cells, raw });
-      return null; // nothing goes through the stream: `found` keeps the order
-    },
-    on_skip: (error, raw) => {
-      found.push({ kind: 'unreadable', error, raw: raw ?? '' });
-      // Past this size the parser would keep reporting the same record character by character.
-      if (error?.code === 'CSV_MAX_RECORD_SIZE') throw new StopParsing();
-      return undefined;
-    },
-  });
-  // Errors arrive through the write callbacks; without a listener they would crash the process.
-  parser.on('error', () => undefined);
-  parser.resume();
-  return parser;
-}
-
-/** Writes one chunk (or the end) into the parser; resolves with the error it stopped on, if any. */
-function feed(parser: Parser, chunk: Buffer | undefined): Promise<Error | undefined> {
-  return new Promise((resolve) => {
-    const done = (error?: Error | null) => resolve(error ?? undefined);
-    if (chunk) parser.write(chunk, done);
-    else parser.end(done);
-  });
-}
 
 function emptyBatch(): BatchOutcome {
   return { processed: 0, inserted: 0, updated: 0, skipped: 0, errors: [] };
-}
-
-function describeCsvError(error: CsvError | undefined): string {
-  switch (error?.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return 'a quoted field is never closed (the rest of the file was read as part of it)';
-    case 'CSV_MAX_RECORD_SIZE':
-      return `it is longer than ${PARSER_MAX_RECORD} bytes`;
-    case 'CSV_INVALID_CLOSING_QUOTE':
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
-      return 'a quoted field is followed by other characters';
-    default:
-      return `unreadable line (${error?.code ?? 'unknown error'})`;
-  }
 }
