@@ -21,6 +21,8 @@ export const refusedTagMessage = (name: string) =>
 const LIQUID_TOKEN = /\{%-?\s*([\s\S]*?)\s*-?%\}|\{\{-?\s*([\s\S]*?)\s*-?\}\}/g;
 const MJML_TAG = /<(\/?)(mjml|mj-[a-z0-9-]+)\b((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/gi;
 const CONTENT_SLOT = /\{\{-?\s*content\s*-?\}\}/g;
+/** A Liquid token that is exactly the content slot (built once, not per token). */
+const CONTENT_SLOT_ONLY = new RegExp(`^${CONTENT_SLOT.source}$`);
 
 /** 1-based line number of each character offset, by binary search over the line starts. */
 export function lineIndex(source: string): (offset: number) => number {
@@ -125,11 +127,20 @@ export function checkTemplateStructure(
   endingTags: ReadonlySet<string>,
 ): StructureReport {
   const lineOf = lineIndex(source);
-  const errors: SourceIssue[] = [];
-  const warnings: SourceIssue[] = [];
   const tags = mjmlTags(source, endingTags);
-  const liquid = liquidTokens(source);
+  const report: StructureReport = { errors: [], warnings: [] };
+  checkNesting(tags, endingTags, lineOf, report.errors);
+  checkLiquidPlacement(source, tags, liquidTokens(source), endingTags, lineOf, report);
+  return report;
+}
 
+/** MJML tags closed in order, and no mj-include. */
+function checkNesting(
+  tags: MjmlTag[],
+  endingTags: ReadonlySet<string>,
+  lineOf: (offset: number) => number,
+  errors: SourceIssue[],
+): void {
   // MJML nesting. htmlparser2 quietly closes what is left open, so MJML itself never says.
   const stack: MjmlTag[] = [];
   for (const tag of tags) {
@@ -169,7 +180,20 @@ export function checkTemplateStructure(
       tag: open.name,
     });
   }
+}
 
+/**
+ * Walks MJML tags and Liquid tokens in document order: no include/render/layout, no Liquid
+ * block around an MJML tag, and a warning for Liquid between MJML tags (MJML drops it).
+ */
+function checkLiquidPlacement(
+  source: string,
+  tags: MjmlTag[],
+  liquid: LiquidToken[],
+  endingTags: ReadonlySet<string>,
+  lineOf: (offset: number) => number,
+  { errors, warnings }: StructureReport,
+): void {
   // Walk MJML tags and Liquid tokens in document order.
   type Event = { at: number; tag?: MjmlTag; token?: LiquidToken };
   const events: Event[] = [
@@ -218,7 +242,7 @@ export function checkTemplateStructure(
     const parent = open.at(-1);
     const inAttributes = token.start < tagEnd;
     const inText = parent !== undefined && endingTags.has(parent.name);
-    const isSlot = new RegExp(`^${CONTENT_SLOT.source}$`).test(token.text);
+    const isSlot = CONTENT_SLOT_ONLY.test(token.text);
     const inComment = comments.some(([from, to]) => token.start >= from && token.start < to);
     if (parent && !inAttributes && !inText && !isSlot && !inComment) {
       warnings.push({
@@ -228,7 +252,6 @@ export function checkTemplateStructure(
       });
     }
   }
-  return { errors, warnings };
 }
 
 export interface ContentSlot {
