@@ -9,6 +9,9 @@ import { createApp } from './api/app.js';
 import { createOpsApp } from './api/ops-app.js';
 import { listen } from './api/http-server.js';
 import { startWorkers, type RunningWorkers } from '../workers/index.js';
+import { startScheduler } from '../workers/scheduler.js';
+import { startConfiguredBounceReceiver } from '../workers/bounce.js';
+import type { BounceReceiver } from './mail/inbound/bounce-receiver.js';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -26,6 +29,8 @@ function parseRole(arg: string | undefined): Role {
 interface Running {
   container?: Container;
   workers?: RunningWorkers;
+  scheduler?: { close(): void };
+  bounceReceiver?: BounceReceiver | undefined;
   server?: Server;
   /** /health, /ready and /metrics on METRICS_PORT. */
   opsServer?: Server;
@@ -136,6 +141,8 @@ async function main(): Promise<void> {
   // Workers start after the port is bound: a start that fails on PORT then holds no jobs.
   if (role !== 'api') {
     running.workers = startWorkers(container);
+    running.scheduler = startScheduler(container);
+    running.bounceReceiver = startConfiguredBounceReceiver(container);
     await container.reconcile();
   }
   startingUp = false;
@@ -145,14 +152,15 @@ async function main(): Promise<void> {
 /** Stops taking work, lets in-flight requests and jobs finish, closes connections, exits 0. */
 async function drain(running: Running, log: Logger): Promise<void> {
   try {
-    const { server, opsServer, workers, container } = running;
+    const { server, opsServer, workers, scheduler, bounceReceiver, container } = running;
     if (server) {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
     }
-    await workers?.close();
+    scheduler?.close();
+    await Promise.all([workers?.close(), bounceReceiver?.close()]);
     // Scrapes and probes keep answering while the workers drain; closed before the
     // connections it reads from.
     if (opsServer) {

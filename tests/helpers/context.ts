@@ -12,7 +12,17 @@ import { createContainer, type Container } from '../../src/container.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createApp } from '../../src/api/app.js';
-import { startWorkers, type RunningWorkers } from '../../workers/index.js';
+import { startWorkers } from '../../workers/index.js';
+import { startScheduler } from '../../workers/scheduler.js';
+import { startConfiguredBounceReceiver } from '../../workers/bounce.js';
+import type { BounceReceiver } from '../../src/mail/inbound/bounce-receiver.js';
+
+/** What a worker process runs, composed as src/main.ts does: workers, scheduler, bounce receiver. */
+export interface RunningWorkers {
+  workers: ReturnType<typeof startWorkers>['workers'];
+  bounceReceiver: BounceReceiver | undefined;
+  close(): Promise<void>;
+}
 import { testLogDestination } from './test-logs.js';
 
 export const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -112,7 +122,17 @@ export async function createTestContext(
     http: request(app),
     db: container.pool,
     startWorkers() {
-      const workers = startWorkers(container);
+      const bullmq = startWorkers(container);
+      const scheduler = startScheduler(container);
+      const bounceReceiver = startConfiguredBounceReceiver(container);
+      const workers: RunningWorkers = {
+        workers: bullmq.workers,
+        bounceReceiver,
+        close: async () => {
+          scheduler.close();
+          await Promise.all([bullmq.close(), bounceReceiver?.close()]);
+        },
+      };
       running.push(workers);
       return workers;
     },

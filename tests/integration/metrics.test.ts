@@ -2,11 +2,11 @@
 // registry of one container (campaign through a real SMTP server, BullMQ, webhooks, HTTP).
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningWorkers } from '../../workers/index.js';
 import {
   createTestContext,
   TEST_ADMIN_TOKEN,
   waitFor,
+  type RunningWorkers,
   type TestContext,
 } from '../helpers/context.js';
 import {

@@ -1,0 +1,28 @@
+// The scheduler tick of a worker process: scheduled campaigns start from PostgreSQL's send_at,
+// not from a delayed job in Redis, so a schedule survives Redis losing its data and restarts of
+// every process; and the sweep recovers what Redis lost (docs/reliability.md).
+import type { Container } from '../src/container.js';
+import { STALE_SENDING_MS } from '../src/domain/campaign.js';
+
+/** How often a worker process looks for scheduled campaigns whose time has come. */
+export const SCHEDULER_INTERVAL_MS = 5000;
+
+export function startScheduler(container: Container): { close(): void } {
+  const { log } = container;
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    const { campaigns } = container.services;
+    campaigns
+      .startDue()
+      .then(() => campaigns.sweep(STALE_SENDING_MS))
+      .catch((error: unknown) =>
+        log.error({ event: 'scheduler_error', err: error }, 'scheduler tick failed'),
+      )
+      .finally(() => {
+        ticking = false;
+      });
+  }, SCHEDULER_INTERVAL_MS);
+  return { close: () => clearInterval(timer) };
+}
