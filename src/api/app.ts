@@ -32,9 +32,12 @@ import { bodyTimeout } from './middleware/body-timeout.js';
 
 const VERSION = '0.1.0';
 
-/** The CSV upload route: its body is a file, and it may take long to arrive. */
+/**
+ * The CSV upload route: its body is a file, not JSON, and it may take long to arrive. One
+ * predicate for the app and the API router (baseUrl + path is the full path in both).
+ */
 const isUpload = (req: express.Request) =>
-  req.method === 'POST' && /^\/api\/v1\/lists\/[^/]+\/imports$/.test(req.path);
+  req.method === 'POST' && /^\/api\/v1\/lists\/[^/]+\/imports$/.test(req.baseUrl + req.path);
 
 /** Write requests with a body must send JSON; CSV uploads have their own route. */
 const requireJson: RequestHandler = (req, _res, next) => {
@@ -42,7 +45,7 @@ const requireJson: RequestHandler = (req, _res, next) => {
   if (
     ['POST', 'PUT', 'PATCH'].includes(req.method) &&
     hasBody &&
-    !/^\/lists\/[^/]+\/imports$/.test(req.path) &&
+    !isUpload(req) &&
     !req.is('application/json')
   ) {
     throw new AppError('unsupported_media_type', 'Send the body as Content-Type: application/json');

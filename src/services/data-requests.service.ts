@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { maskEmail } from '../domain/email.js';
+import { escapeHtml } from '../domain/text.js';
 import { parseMailbox } from '../domain/sender.js';
 import type { Logger } from '../lib/logger.js';
 import { newMessageId } from '../mail/message.js';
@@ -14,8 +15,6 @@ export type DataAction = 'my-data' | 'erase';
 
 /** One such mail per address and action in this time: the page cannot be used to mail-bomb. */
 const MAIL_INTERVAL_MS = 10 * 60_000;
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const WORDING: Record<DataAction, { subject: string; what: string; button: string }> = {
   'my-data': {
@@ -76,9 +75,9 @@ export class DataRequestsService {
         subject: words.subject,
         html:
           `<!doctype html><html lang="en"><body style="font-family:sans-serif;line-height:1.5">` +
-          `<p>${escape(words.what)}</p>` +
-          `<p><a href="${escape(url)}">${escape(words.button)}</a></p>` +
-          `<p>The link works for ${minutes} minutes.</p><p>${escape(ignore)}</p></body></html>`,
+          `<p>${escapeHtml(words.what)}</p>` +
+          `<p><a href="${escapeHtml(url)}">${escapeHtml(words.button)}</a></p>` +
+          `<p>The link works for ${minutes} minutes.</p><p>${escapeHtml(ignore)}</p></body></html>`,
         text: `${words.what}\n\n${words.button}: ${url}\n\nThe link works for ${minutes} minutes.\n\n${ignore}\n`,
         messageId: newMessageId(from.domain),
         // Not list mail: no List-Unsubscribe(-Post), no Precedence: bulk.

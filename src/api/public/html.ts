@@ -2,6 +2,8 @@
 // it is already SafeHtml (the result of another html`` call), so markup can only come from the
 // literal parts of a template written here, never from data.
 
+import { escapeHtml } from '../../domain/text.js';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
@@ -11,18 +13,7 @@ export class SafeHtml {
 
 type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
-}
+export { escapeHtml };
 
 function render(value: Value): string {
   if (value instanceof SafeHtml) return value.value;

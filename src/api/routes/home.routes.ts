@@ -46,13 +46,17 @@ const SWAGGER_INIT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-async function docPages(): Promise<string[]> {
-  const files = await readdir(DOCS_DIR).catch(() => [] as string[]);
-  return files
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => f.slice(0, -3))
-    .filter((name) => PAGE.test(name))
-    .sort();
+/** The pages of docs/, read once: they change with a release, not while the process runs. */
+function readDocPages(): Promise<string[]> {
+  return readdir(DOCS_DIR)
+    .catch(() => [] as string[])
+    .then((files) =>
+      files
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => f.slice(0, -3))
+        .filter((name) => PAGE.test(name))
+        .sort(),
+    );
 }
 
 function show(res: Response, title: string, body: SafeHtml, org: Container['config']['org']): void {
@@ -62,6 +66,8 @@ function show(res: Response, title: string, body: SafeHtml, org: Container['conf
 
 export function homeRouter({ config }: Container): Router {
   const router = Router();
+  let pagesRead: Promise<string[]> | undefined;
+  const docPages = () => (pagesRead ??= readDocPages());
 
   router.get('/', async (_req, res) => {
     const pages = await docPages();

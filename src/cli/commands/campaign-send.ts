@@ -3,13 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import type { ApiClient } from '../api-client.js';
-import { intervalMs, positiveInt } from '../args.js';
+import { positiveInt } from '../args.js';
 import { CliError, EXIT } from '../errors.js';
 import { clean, fields, json } from '../format.js';
 import { apiClient, io } from '../runtime.js';
 import { campaign as campaignSchema, type Campaign } from '../schemas.js';
-import { campaignAccount, statusText, watch } from './campaigns.js';
+import { campaignAccount, statusText, watchAndReport, watchOptions } from './campaigns.js';
 
 const idList = (value: string): number[] =>
   value.split(',').map((v) => {
@@ -63,21 +62,6 @@ function campaignDetails(c: Campaign): string {
   ];
   if (c.sendAt) pairs.push(['send at', `${c.sendAt} ${c.timezone ?? ''}`.trim()]);
   return fields(pairs);
-}
-
-async function sendAndMaybeWatch(
-  client: ApiClient,
-  id: number,
-  options: { watch?: boolean; interval: number; json?: boolean },
-): Promise<void> {
-  const started = await client.post(`/api/v1/campaigns/${id}/send`, campaignSchema);
-  if (!options.watch) {
-    io.out.write(options.json ? json(started) : `Campaign ${started.id}: ${statusText(started)}\n`);
-    return;
-  }
-  const c = await watch(client, id, options.interval);
-  io.out.write(options.json ? json(c) : campaignAccount(c));
-  if (c.status !== 'finished') process.exitCode = EXIT.failure;
 }
 
 export function registerSendCommands(campaign: Command): void {
@@ -192,14 +176,19 @@ export function registerSendCommands(campaign: Command): void {
       );
     });
 
-  campaign
-    .command('send')
-    .description('start the send now; --watch follows it until it ends')
-    .argument('<id>', 'campaign id', positiveInt)
-    .option('--watch', 'live progress until the campaign is finished, cancelled or failed')
-    .option('--interval <ms>', 'how often to poll while watching', intervalMs, 1000)
+  watchOptions(
+    campaign
+      .command('send')
+      .description('start the send now; --watch follows it until it ends')
+      .argument('<id>', 'campaign id', positiveInt),
+  )
     .option('--json', 'print the raw JSON')
     .action(async (id: number, options: { watch?: boolean; interval: number; json?: boolean }) => {
-      await sendAndMaybeWatch(apiClient(), id, options);
+      const client = apiClient();
+      const started = await client.post(`/api/v1/campaigns/${id}/send`, campaignSchema);
+      if (options.watch) return watchAndReport(client, id, options);
+      io.out.write(
+        options.json ? json(started) : `Campaign ${started.id}: ${statusText(started)}\n`,
+      );
     });
 }

@@ -113,6 +113,27 @@ export async function watch(client: ApiClient, id: number, interval: number): Pr
   }
 }
 
+/**
+ * Follows a campaign until it ends and prints the final account (or its JSON). A watch that
+ * ends without the campaign finished did not see it through: exit status 1.
+ */
+export async function watchAndReport(
+  client: ApiClient,
+  id: number,
+  options: { interval: number; json?: boolean | undefined },
+): Promise<void> {
+  const c = await watch(client, id, options.interval);
+  io.out.write(options.json ? json(c) : campaignAccount(c));
+  if (c.status !== 'finished') process.exitCode = EXIT.failure;
+}
+
+/** `--watch` and `--interval`, as every command that can follow a send takes them. */
+export function watchOptions(command: Command): Command {
+  return command
+    .option('--watch', 'live progress until the campaign is finished, cancelled or failed')
+    .option('--interval <ms>', 'how often to poll while watching', intervalMs, 1000);
+}
+
 export function registerCampaignCommands(program: Command): void {
   const campaign = program
     .command('campaign')
@@ -145,21 +166,18 @@ export function registerCampaignCommands(program: Command): void {
       );
     });
 
-  campaign
-    .command('status')
-    .description('show stats, progress, rate and ETA; --watch follows the send until it ends')
-    .argument('<id>', 'campaign id', positiveInt)
-    .option('--watch', 'live progress until the campaign is finished, cancelled or failed')
-    .option('--interval <ms>', 'how often to poll while watching', intervalMs, 1000)
+  watchOptions(
+    campaign
+      .command('status')
+      .description('show stats, progress, rate and ETA; --watch follows the send until it ends')
+      .argument('<id>', 'campaign id', positiveInt),
+  )
     .option('--json', 'print the raw JSON (with --watch: of the final state)')
     .action(async (id: number, options: { watch?: boolean; interval: number; json?: boolean }) => {
       const client = apiClient();
-      const c = options.watch
-        ? await watch(client, id, options.interval)
-        : await client.get(`/api/v1/campaigns/${id}`, campaignSchema);
+      if (options.watch) return watchAndReport(client, id, options);
+      const c = await client.get(`/api/v1/campaigns/${id}`, campaignSchema);
       io.out.write(options.json ? json(c) : campaignAccount(c));
-      // A watch that ends without the campaign finished did not see it through.
-      if (options.watch && c.status !== 'finished') process.exitCode = EXIT.failure;
     });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
