@@ -1,5 +1,6 @@
 // Shared by the webhook test files: seed a subscriber, read its status, wait for the events
 // worker, and take a snapshot of everything a rejected request must leave unchanged.
+import { createHmac, sign, type KeyObject } from 'node:crypto';
 import { waitFor, type TestContext } from './context.js';
 
 export async function insertSubscriber(
@@ -46,4 +47,55 @@ export async function worldState(ctx: TestContext) {
             (SELECT json_agg(json_build_array(id, status) ORDER BY id) FROM subscribers) AS subscribers`,
   );
   return rows[0] as { events: number; consents: number; subscribers: unknown };
+}
+
+/** The credentials a test context was started with, for signing requests the way providers do. */
+export interface WebhookCredentials {
+  genericSecret: string;
+  postmark: { user: string; password: string };
+  sendgridKey: { privateKey: KeyObject };
+  /** A fresh client address per request: refusals count per address. */
+  nextIp: () => string;
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * Correctly signed (or, where given, differently signed) posts to the provider webhooks. The
+ * context is read at each call: test files build the senders before beforeAll makes it.
+ */
+export function webhookSenders(context: () => TestContext, creds: WebhookCredentials) {
+  const http = () => context().http;
+  const genericSignature = (body: string, t = nowSeconds(), secret = creds.genericSecret) =>
+    `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+  return {
+    genericSignature,
+    postGeneric: (body: string, signature: string | undefined = genericSignature(body)) => {
+      const req = http()
+        .post('/webhooks/generic')
+        .set('X-Forwarded-For', creds.nextIp())
+        .set('Content-Type', 'application/json');
+      if (signature !== undefined) void req.set('Bulletin-Signature', signature);
+      return req.send(body);
+    },
+    postSendgrid: (body: string) => {
+      const ts = String(nowSeconds());
+      const signature = sign('sha256', Buffer.from(ts + body), creds.sendgridKey.privateKey);
+      return http()
+        .post('/webhooks/sendgrid')
+        .set('X-Forwarded-For', creds.nextIp())
+        .set('Content-Type', 'application/json')
+        .set('X-Twilio-Email-Event-Webhook-Signature', signature.toString('base64'))
+        .set('X-Twilio-Email-Event-Webhook-Timestamp', ts)
+        .send(body);
+    },
+    postPostmark: (body: string) => {
+      return http()
+        .post('/webhooks/postmark')
+        .set('X-Forwarded-For', creds.nextIp())
+        .auth(creds.postmark.user, creds.postmark.password)
+        .set('Content-Type', 'application/json')
+        .send(body);
+    },
+  };
 }

@@ -4,12 +4,18 @@
 // 400 naming it by index. A provider's batch is never refused for one event it cannot use (the
 // provider would retry, or drop, the whole batch with the good events in it): the rest is
 // stored and applied, the bad one ignored or recorded without a subscriber.
-import { createHmac, generateKeyPairSync, randomBytes, sign as ecdsaSign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
-import { allEventsApplied, insertSubscriber, subscriberStatus } from '../helpers/webhooks.js';
+import {
+  allEventsApplied,
+  insertSubscriber,
+  nowSeconds,
+  subscriberStatus,
+  webhookSenders,
+} from '../helpers/webhooks.js';
 
 const SECRET = 'generic-webhook-secret-events-0123456';
 const PM = { user: 'postmark', password: 'postmark-password-0123456789' };
@@ -35,40 +41,13 @@ afterAll(async () => {
 
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+const { postGeneric, postSendgrid, postPostmark } = webhookSenders(() => ctx, {
+  genericSecret: SECRET,
+  postmark: PM,
+  sendgridKey,
+  nextIp,
+});
 const uid = () => randomBytes(6).toString('hex');
-
-function postGeneric(body: string) {
-  const t = nowSeconds();
-  const v1 = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
-  return ctx.http
-    .post('/webhooks/generic')
-    .set('X-Forwarded-For', nextIp())
-    .set('Content-Type', 'application/json')
-    .set('Bulletin-Signature', `t=${t},v1=${v1}`)
-    .send(body);
-}
-
-function postSendgrid(body: string) {
-  const ts = String(nowSeconds());
-  const signature = ecdsaSign('sha256', Buffer.from(ts + body), sendgridKey.privateKey);
-  return ctx.http
-    .post('/webhooks/sendgrid')
-    .set('X-Forwarded-For', nextIp())
-    .set('Content-Type', 'application/json')
-    .set('X-Twilio-Email-Event-Webhook-Signature', signature.toString('base64'))
-    .set('X-Twilio-Email-Event-Webhook-Timestamp', ts)
-    .send(body);
-}
-
-function postPostmark(body: string) {
-  return ctx.http
-    .post('/webhooks/postmark')
-    .set('X-Forwarded-For', nextIp())
-    .auth(PM.user, PM.password)
-    .set('Content-Type', 'application/json')
-    .send(body);
-}
 
 const subscriber = () => insertSubscriber(ctx, `ev-${uid()}@webhooks.test`);
 

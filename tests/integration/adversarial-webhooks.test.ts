@@ -2,12 +2,18 @@
 // and smuggled timestamps in the generic signature, events re-signed for a replay, bodies over
 // the size limit or nested past any provider's payload, signed bodies that are not JSON. Every
 // refusal is a 4xx problem+json and nothing changes; a replay answers 200 and changes nothing.
-import { createHmac, generateKeyPairSync, randomBytes, sign as ecdsaSign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
-import { allEventsApplied, insertSubscriber, subscriberStatus } from '../helpers/webhooks.js';
+import {
+  allEventsApplied,
+  insertSubscriber,
+  nowSeconds,
+  subscriberStatus,
+  webhookSenders,
+} from '../helpers/webhooks.js';
 
 const SECRET = 'generic-webhook-secret-adversarial-0123';
 const MAILGUN_KEY = 'key-mailgun-adversarial-0123456789';
@@ -38,41 +44,12 @@ afterAll(async () => {
 // Refusals count towards a per-address limit (60 a minute): each request comes from its own.
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-function genericSignature(body: string, t = nowSeconds(), secret = SECRET): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
-}
-
-function postGeneric(body: string, signature: string | undefined = genericSignature(body)) {
-  const req = ctx.http
-    .post('/webhooks/generic')
-    .set('X-Forwarded-For', nextIp())
-    .set('Content-Type', 'application/json');
-  if (signature !== undefined) void req.set('Bulletin-Signature', signature);
-  return req.send(body);
-}
-
-function postSendgrid(body: string) {
-  const ts = String(nowSeconds());
-  const signature = ecdsaSign('sha256', Buffer.from(ts + body), sendgridKey.privateKey);
-  return ctx.http
-    .post('/webhooks/sendgrid')
-    .set('X-Forwarded-For', nextIp())
-    .set('Content-Type', 'application/json')
-    .set('X-Twilio-Email-Event-Webhook-Signature', signature.toString('base64'))
-    .set('X-Twilio-Email-Event-Webhook-Timestamp', ts)
-    .send(body);
-}
-
-function postPostmark(body: string) {
-  return ctx.http
-    .post('/webhooks/postmark')
-    .set('X-Forwarded-For', nextIp())
-    .auth(PM.user, PM.password)
-    .set('Content-Type', 'application/json')
-    .send(body);
-}
+const { genericSignature, postGeneric, postSendgrid, postPostmark } = webhookSenders(() => ctx, {
+  genericSecret: SECRET,
+  postmark: PM,
+  sendgridKey,
+  nextIp,
+});
 
 function postMailgun(body: string) {
   return ctx.http

@@ -31,6 +31,18 @@ afterAll(async () => {
   await sink?.close();
 });
 
+/** Starts a process's workers, waits until the campaign is finished, and stops them again. */
+async function finishWithWorkers(campaignId: number): Promise<void> {
+  const workers = ctx.startWorkers();
+  try {
+    await waitFor(async () => (await campaignStatus(ctx, campaignId)) === 'finished', {
+      timeoutMs: 60_000,
+    });
+  } finally {
+    await workers.close();
+  }
+}
+
 describe('recovery from the ledger', () => {
   it('finishes a campaign whose queued jobs Redis lost, sending each message once', async () => {
     const list = await createList(ctx, 'Flushed');
@@ -45,14 +57,7 @@ describe('recovery from the ledger', () => {
     expect(await campaignStatus(ctx, campaign.id)).toBe('running');
     // A process starts: it rebuilds the queue from PostgreSQL.
     await ctx.container.reconcile();
-    const restarted = ctx.startWorkers();
-    try {
-      await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
-        timeoutMs: 60_000,
-      });
-    } finally {
-      await restarted.close();
-    }
+    await finishWithWorkers(campaign.id);
     const rows = await ledger(ctx, campaign.id);
     expect(rows.filter((r) => r.status === 'sent')).toHaveLength(400);
     expect(sink.byRecipient().size).toBe(400);
@@ -104,14 +109,7 @@ describe('recovery from the ledger', () => {
     // A second sweep finds the marker again: nothing more is queued.
     await ctx.container.services.campaigns.sweep(10 * 60_000);
     expect(await ctx.container.queues.campaigns.count()).toBe(1);
-    const workers = ctx.startWorkers();
-    try {
-      await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
-        timeoutMs: 60_000,
-      });
-    } finally {
-      await workers.close();
-    }
+    await finishWithWorkers(campaign.id);
     expect((await ledger(ctx, campaign.id)).filter((r) => r.status === 'sent')).toHaveLength(50);
     expect(byRecipient(messagesOf(sink, campaign.uuid)).size).toBe(50);
   });
@@ -124,14 +122,7 @@ describe('recovery from the ledger', () => {
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     for (const queue of ctx.container.queues.all()) await queue.obliterate({ force: true });
     await ctx.container.reconcile();
-    const workers = ctx.startWorkers();
-    try {
-      await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
-        timeoutMs: 60_000,
-      });
-    } finally {
-      await workers.close();
-    }
+    await finishWithWorkers(campaign.id);
     const received = byRecipient(messagesOf(sink, campaign.uuid));
     expect(received.size).toBe(30);
     expect([...received.values()].every((m) => m.length === 1)).toBe(true);
