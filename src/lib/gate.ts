@@ -20,4 +20,14 @@ export class Gate {
     if (next) next();
     else this.holders--;
   }
+
+  /** Runs `fn` holding a slot. */
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.enter();
+    try {
+      return await fn();
+    } finally {
+      this.leave();
+    }
+  }
 }

@@ -6,23 +6,13 @@ import type { Logger } from '../lib/logger.js';
 import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
 import type { Recipient } from '../db/repositories/deliveries.repository.js';
 import type { Sender } from '../domain/sender.js';
-import type { SmtpErrorLike } from '../domain/smtp-errors.js';
+import type { SendFailure, SendResult } from '../domain/window-outcomes.js';
 import { InvalidMessageError, type OutgoingMessage } from '../mail/message.js';
 import type { Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { InFlight } from '../queue/in-flight.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { CampaignMessageBuilder } from './campaign-message.builder.js';
-
-/**
- * `unsendable`: our side cannot build this message (render limits, unsafe header data);
- * `revoked`: recovery took the row back (its run was thought dead), so it was not sent.
- */
-export type SendError = SmtpErrorLike & {
-  message: string;
-  unsendable?: boolean;
-  revoked?: boolean;
-};
 
 export class MessageSender {
   /**
@@ -49,7 +39,7 @@ export class MessageSender {
     r: Recipient,
     claim: string,
     log: Logger,
-  ): Promise<{ ok: true; messageId: string } | { ok: false; error: SendError }> {
+  ): Promise<SendResult> {
     let message: OutgoingMessage;
     try {
       message = this.messages.build(campaign, personalizer, r, from);
@@ -77,7 +67,7 @@ export class MessageSender {
       }
     } catch (error) {
       // The transport refuses unsafe header data before any SMTP exchange (no reply code).
-      const e = error as SendError;
+      const e = error as SendFailure;
       return {
         ok: false,
         error: error instanceof InvalidMessageError ? { message: e.message, unsendable: true } : e,

@@ -1,7 +1,10 @@
 // The delivery ledger. Every write here is set-based: one statement per chunk or window of
 // recipients, never one per recipient.
 import type { DeliveryStatus } from '../../domain/campaign.js';
+import type { Outcome } from '../../domain/window-outcomes.js';
 import type { Queryable } from '../pool.js';
+
+export type { Outcome };
 
 export interface ClaimedDelivery {
   id: number;
@@ -21,15 +24,13 @@ export interface Recipient {
   list_name: string;
 }
 
-export interface Outcome {
-  id: number;
-  status: DeliveryStatus;
-  messageId?: string | null;
-  error?: string | null;
-  /** For a transient failure: when to try again (the row goes back to 'queued'). */
-  retryAt?: Date | null;
-  /** A transport error is not the recipient's attempt: it is given back. */
-  refundAttempt?: boolean;
+/** What a window claims: up to `limit` due, queued rows of a batch's id range, as `claimedBy`. */
+export interface ClaimRequest {
+  campaignId: number;
+  fromId: number;
+  toId: number;
+  limit: number;
+  claimedBy: string;
 }
 
 export interface DeliveryRow {
@@ -45,9 +46,9 @@ export interface DeliveryRow {
 }
 
 /** Eligible = confirmed on one of the campaign's lists, and an active subscriber. */
-const ELIGIBLE = `s.status = 'active' AND EXISTS (
+const eligible = (campaignParam: string) => `s.status = 'active' AND EXISTS (
     SELECT 1 FROM subscriptions x JOIN campaign_lists cl ON cl.list_id = x.list_id
-    WHERE cl.campaign_id = $1 AND x.subscriber_id = s.id AND x.status = 'confirmed')`;
+    WHERE cl.campaign_id = ${campaignParam} AND x.subscriber_id = s.id AND x.status = 'confirmed')`;
 
 /**
  * One chunk of the audience draw. The subscriptions side carries the chunk's id range itself,
@@ -94,7 +95,7 @@ export class DeliveriesRepository {
 
   async countAudience(campaignId: number): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM subscribers s WHERE ${ELIGIBLE}`,
+      `SELECT count(*)::int AS n FROM subscribers s WHERE ${eligible('$1')}`,
       [campaignId],
     );
     return rows[0]!.n;
@@ -204,36 +205,33 @@ export class DeliveriesRepository {
 
   /**
    * Claims up to `limit` queued rows of the range (ids sorted) and returns, in the same round
-   * trip, the recipients among them who may still be mailed. Both read the same
-   * snapshot, taken just before the window's SMTP transactions.
+   * trip, the recipients among them who may still be mailed. Both read the same snapshot,
+   * taken just before the window's SMTP transactions. `record`: outcomes of the previous window,
+   * written by the same statement (one round trip instead of two).
    */
   async claimRecipients(
-    campaignId: number,
-    fromId: number,
-    toId: number,
-    limit: number,
-    claimedBy: string,
-    /** Outcomes of the previous window, written by the same statement (one round trip). */
+    claim: ClaimRequest,
     record: Outcome[] = [],
   ): Promise<{ claimed: ClaimedDelivery[]; recipients: Recipient[] }> {
     // Data-modifying CTEs all run, referenced or not. The rows recorded are this job's
-    // `sending` rows; the claim takes `queued` ones: the two never touch the same row.
-    const recorded = record.length > 0 ? `recorded AS (${recordSql(6, 5)}), ` : '';
+    // `sending` rows; the claim takes `queued` ones: the two never touch the same row. With no
+    // outcomes the arrays are empty and the first CTE updates nothing.
     const { rows } = await this.db.query<
       ClaimedDelivery & Partial<Omit<Recipient, 'subscriber_id'>> & { eligible: boolean }
     >(
-      `WITH ${recorded}claimed AS (
-         UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, claimed_by = $5,
+      `WITH recorded AS (${RECORD_OUTCOMES}),
+       claimed AS (
+         UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, claimed_by = $7,
            claimed_at = now(), updated_at = now()
          WHERE d.id IN (
            SELECT id FROM deliveries
-           WHERE campaign_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'
+           WHERE campaign_id = $8 AND id BETWEEN $9 AND $10 AND status = 'queued'
              AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-           ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
+           ORDER BY id LIMIT $11 FOR UPDATE SKIP LOCKED)
          RETURNING d.id, d.subscriber_id, d.attempts
        )
        SELECT c.id, c.subscriber_id, c.attempts, c.id AS delivery_id,
-              (s.id IS NOT NULL AND ${ELIGIBLE}) AS eligible,
+              (s.id IS NOT NULL AND ${eligible('$8')}) AS eligible,
               s.uuid, s.email, s.name, s.attributes, fl.id AS list_id, fl.name AS list_name
        FROM claimed c LEFT JOIN subscribers s ON s.id = c.subscriber_id
        LEFT JOIN LATERAL (
@@ -241,15 +239,15 @@ export class DeliveriesRepository {
            JOIN subscriptions x ON x.list_id = cl.list_id AND x.subscriber_id = s.id
                                AND x.status = 'confirmed'
            JOIN lists l ON l.id = cl.list_id
-         WHERE cl.campaign_id = $1 ORDER BY cl.position LIMIT 1) fl ON true
+         WHERE cl.campaign_id = $8 ORDER BY cl.position LIMIT 1) fl ON true
        ORDER BY c.id`,
       [
-        campaignId,
-        fromId,
-        toId,
-        limit,
-        claimedBy,
-        ...(record.length > 0 ? recordParams(record) : []),
+        ...recordParams(record),
+        claim.claimedBy,
+        claim.campaignId,
+        claim.fromId,
+        claim.toId,
+        claim.limit,
       ],
     );
     return {
@@ -276,7 +274,7 @@ export class DeliveriesRepository {
   /** Writes the outcomes of one window in one statement: rows still held by `claimedBy`. */
   async record(outcomes: Outcome[], claimedBy: string): Promise<void> {
     if (outcomes.length === 0) return;
-    await this.db.query(recordSql(1, 7), [...recordParams(outcomes), claimedBy]);
+    await this.db.query(RECORD_OUTCOMES, [...recordParams(outcomes), claimedBy]);
   }
 
   async statusCounts(campaignId: number): Promise<Record<DeliveryStatus, number>> {
@@ -352,13 +350,11 @@ export class DeliveriesRepository {
 }
 
 /**
- * The UPDATE that writes a window's outcomes, its six array parameters from $first on and the
- * claim in $claim: a row another run took back meanwhile (this one was thought dead) is left
- * to that run.
+ * The UPDATE that writes a window's outcomes: six arrays in $1–$6 (one element per row) and the
+ * claim in $7. A row another run took back meanwhile (this one was thought dead) is left to
+ * that run.
  */
-function recordSql(first: number, claim: number): string {
-  const p = (i: number) => `$${first + i}`;
-  return `UPDATE deliveries d SET
+const RECORD_OUTCOMES = `UPDATE deliveries d SET
          status = o.status,
          message_id = COALESCE(o.message_id, d.message_id),
          last_error = o.error,
@@ -367,10 +363,9 @@ function recordSql(first: number, claim: number): string {
          attempts = d.attempts - CASE WHEN o.refund THEN 1 ELSE 0 END,
          claimed_by = NULL,
          updated_at = now()
-       FROM unnest(${p(0)}::bigint[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::timestamptz[], ${p(5)}::boolean[])
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[])
          AS o(id, status, message_id, error, retry_at, refund)
-       WHERE d.id = o.id AND d.status = 'sending' AND d.claimed_by = $${claim}`;
-}
+       WHERE d.id = o.id AND d.status = 'sending' AND d.claimed_by = $7`;
 
 function recordParams(outcomes: Outcome[]): unknown[] {
   return [
