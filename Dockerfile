@@ -60,5 +60,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 # container longer than that before SIGKILL (docker run --stop-timeout 40, or
 # stop_grace_period in compose; Docker's own default is only 10 s).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["node", "dist/main.js"]
 CMD ["all"]

@@ -1,4 +1,4 @@
-// Processes of a benchmark run: the service's own entry point (`src/main.ts <role>`) spawned
+// Processes of a benchmark run: the service's own entry point (`main.ts <role>`) spawned
 // like an operator runs it, the sink and the raw sender as children with IPC, and their peak
 // memory read from the kernel (VmHWM: the high-water mark of resident memory).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -40,7 +40,7 @@ export function startService(
 ): Service {
   // The compiled code, as production runs it (run.ts builds it first): tsx's on-the-fly
   // transpiling would add its own memory and start-up time to the figures.
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js', role], {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js', role], {
     cwd: packageRoot(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // Starts every BullMQ worker kind of this process and stops them gracefully: close() lets
 // active jobs finish (bounded by SHUTDOWN_TIMEOUT_MS in main.ts) and takes no new ones. The
 // scheduler (scheduler.ts) and the bounce receiver are started beside them by the composition
-// root (src/main.ts).
+// root (main.ts).
 import type { Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
 import { createCampaignWorker } from './campaign.worker.js';

@@ -1,4 +1,4 @@
-// The real entry point, spawned as an operator runs it: `node --import tsx src/main.ts <role>`,
+// The real entry point, spawned as an operator runs it: `node --import tsx main.ts <role>`,
 // talked to over real HTTP with fetch.
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';

@@ -17,7 +17,7 @@ import { startScheduler } from '../../workers/scheduler.js';
 import { startConfiguredBounceReceiver } from '../../workers/bounce.js';
 import type { BounceReceiver } from '../../src/mail/inbound/bounce-receiver.js';
 
-/** What a worker process runs, composed as src/main.ts does: workers, scheduler, bounce receiver. */
+/** What a worker process runs, composed as main.ts does: workers, scheduler, bounce receiver. */
 export interface RunningWorkers {
   workers: ReturnType<typeof startWorkers>['workers'];
   bounceReceiver: BounceReceiver | undefined;

@@ -1,4 +1,4 @@
-// Real worker processes (`node --import tsx src/main.ts worker`) attached to a test context's
+// Real worker processes (`node --import tsx main.ts worker`) attached to a test context's
 // database and queue prefix, each logging in to the SMTP sink under its own user name so the
 // sink can tell which process delivered which message.
 import { Redis } from 'ioredis';

@@ -1,4 +1,4 @@
-// Spawns the real entry point (`node --import tsx src/main.ts <role>`) as an operator would,
+// Spawns the real entry point (`node --import tsx main.ts <role>`) as an operator would,
 // and watches its output. Start-up is recognised from its JSON log lines, so spawned services
 // run with LOG_LEVEL=info unless told otherwise; PORT=0 lets the kernel pick a free port, and
 // the `listening` line says which one.
@@ -51,7 +51,7 @@ function baseEnv(): Record<string, string> {
 const running = new Set<ServiceProcess>();
 
 export function startService(role: Role, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts', role], {
     cwd: packageRoot(),
     env: { ...baseEnv(), LOG_LEVEL: 'info', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

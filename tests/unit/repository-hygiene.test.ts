@@ -37,4 +37,19 @@ describe('the code base', () => {
     });
     expect(citing).toEqual([]);
   });
+
+  it('imports one way: workers/ and main.ts use src/, src/ never imports them', () => {
+    const src = tracked.filter((f) => /^src\/.*\.ts$/.test(f));
+    const upward = src.filter((f) => /from '(\.\.\/)+(workers|main)(\/|\.js')/.test(read(f)));
+    expect(upward).toEqual([]);
+    expect(src.length).toBeGreaterThan(50);
+  });
+
+  it('patches nothing global on import: no zod extension, no process-wide pg type parsers', () => {
+    const code = tracked.filter((f) => /^(src|workers)\/.*\.ts$/.test(f) || f === 'main.ts');
+    const patching = code.filter((f) =>
+      /extendZodWithOpenApi\(|pg\.types\.setTypeParser|types\.setTypeParser\(/.test(read(f)),
+    );
+    expect(patching).toEqual([]);
+  });
 });

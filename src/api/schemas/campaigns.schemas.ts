@@ -33,18 +33,18 @@ export const campaignCreate = z
     replyTo: fields.replyTo.optional(),
     data: fields.data.optional(),
   })
-  .openapi('CampaignCreate');
+  .meta({ id: 'CampaignCreate' });
 
-export const campaignPatch = z.strictObject(fields).partial().openapi('CampaignPatch');
+export const campaignPatch = z.strictObject(fields).partial().meta({ id: 'CampaignPatch' });
 
 export const campaignQuery = pageQuery.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() });
 
 export const scheduleBody = z
   .strictObject({
-    sendAt: z.string().min(1).max(64).openapi({ example: '2027-03-29T09:00' }),
-    timezone: z.string().min(1).max(64).optional().openapi({ example: 'Europe/Zurich' }),
+    sendAt: z.string().min(1).max(64).meta({ example: '2027-03-29T09:00' }),
+    timezone: z.string().min(1).max(64).optional().meta({ example: 'Europe/Zurich' }),
   })
-  .openapi('Schedule');
+  .meta({ id: 'Schedule' });
 
 export const testBody = z
   .strictObject({
@@ -53,7 +53,7 @@ export const testBody = z
       .min(1, { error: 'name at least one address' })
       .max(10, { error: 'at most 10 addresses' }),
   })
-  .openapi('TestSend');
+  .meta({ id: 'TestSend' });
 
 export const deliveriesQuery = pageQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() });
 
@@ -88,18 +88,18 @@ export const campaignSchema = z
     data: z.record(z.string(), z.unknown()),
     status: z.enum(CAMPAIGN_STATUSES),
     statusReason: z.string().nullable(),
-    sendAt: z.string().nullable().openapi({ description: 'in the campaign’s time zone' }),
+    sendAt: z.string().nullable().meta({ description: 'in the campaign’s time zone' }),
     timezone: z.string().nullable(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),
     stats,
     progress: z.number(),
-    rate: z.number().openapi({ description: 'messages per second over the last minute' }),
+    rate: z.number().meta({ description: 'messages per second over the last minute' }),
     eta: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .openapi('Campaign');
+  .meta({ id: 'Campaign' });
 
 export const deliverySchema = z
   .object({
@@ -113,16 +113,16 @@ export const deliverySchema = z
     sentAt: z.string().nullable(),
     updatedAt: z.string(),
   })
-  .openapi('Delivery');
+  .meta({ id: 'Delivery' });
 
 export const preflightSchema = z
   .object({
     ok: z.boolean(),
     audience: z.number().int(),
-    warnings: z.array(z.string()).openapi({
+    warnings: z.array(z.string()).meta({
       description: 'what does not stop the send but should be fixed (e.g. PUBLIC_URL not https)',
     }),
-    renderError: z.string().nullable().openapi({
+    renderError: z.string().nullable().meta({
       description: 'why a sample recipient cannot be rendered (every message would fail), or null',
     }),
     unknownMergeTags: z.array(z.string()),
@@ -131,4 +131,4 @@ export const preflightSchema = z
     htmlBytes: z.number().int(),
     problems: z.array(z.string()),
   })
-  .openapi('Preflight');
+  .meta({ id: 'Preflight' });

@@ -22,4 +22,4 @@ export const importSchema = z
     startedAt: z.string().datetime().nullable(),
     finishedAt: z.string().datetime().nullable(),
   })
-  .openapi('Import');
+  .meta({ id: 'Import' });

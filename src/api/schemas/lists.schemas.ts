@@ -7,9 +7,9 @@ export const listCreate = z
     optin: z.enum(['single', 'double']).optional(),
     visibility: z.enum(['public', 'private']).optional(),
   })
-  .openapi('ListCreate');
+  .meta({ id: 'ListCreate' });
 
-export const listPatch = listCreate.partial().openapi('ListPatch');
+export const listPatch = listCreate.partial().meta({ id: 'ListPatch' });
 
 export const listSchema = z
   .object({
@@ -27,4 +27,4 @@ export const listSchema = z
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
   })
-  .openapi('List');
+  .meta({ id: 'List' });

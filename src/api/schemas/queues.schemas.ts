@@ -14,7 +14,7 @@ export const jobParams = queueNameParam.extend({
 const count = z.number().int().min(0);
 export const queueCountsSchema = z
   .object({
-    name: z.string().openapi({ example: 'deliveries' }),
+    name: z.string().meta({ example: 'deliveries' }),
     isPaused: z.boolean(),
     waiting: count,
     active: count,
@@ -23,16 +23,16 @@ export const queueCountsSchema = z
     completed: count,
     paused: count,
   })
-  .openapi('QueueCounts');
+  .meta({ id: 'QueueCounts' });
 
 export const failedJobSchema = z
   .object({
-    id: z.string().openapi({ example: 'batch-3-g1-2001' }),
+    id: z.string().meta({ example: 'batch-3-g1-2001' }),
     name: z.string(),
-    data: z.unknown().openapi({ description: 'the job payload (ids only)' }),
+    data: z.unknown().meta({ description: 'the job payload (ids only)' }),
     failedReason: z.string(),
     attemptsMade: z.number().int(),
     createdAt: z.string().datetime(),
     failedAt: z.string().datetime().nullable(),
   })
-  .openapi('FailedJob');
+  .meta({ id: 'FailedJob' });

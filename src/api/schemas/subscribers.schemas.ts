@@ -5,11 +5,11 @@ export const subscriptionStatus = z.enum(['unconfirmed', 'confirmed', 'unsubscri
 const listIds = z
   .array(z.number().int().positive())
   .max(1000)
-  .openapi({ example: [1] });
+  .meta({ example: [1] });
 
 export const subscriberCreate = z
   .strictObject({
-    email: z.string().max(320).openapi({ example: 'ada@example.org' }),
+    email: z.string().max(320).meta({ example: 'ada@example.org' }),
     name: plainText(200).optional(),
     attributes: attributes.optional(),
     lists: listIds.optional(),
@@ -17,9 +17,9 @@ export const subscriberCreate = z
     preconfirm: z
       .boolean()
       .optional()
-      .openapi({ description: 'subscribe to double opt-in lists as confirmed' }),
+      .meta({ description: 'subscribe to double opt-in lists as confirmed' }),
   })
-  .openapi('SubscriberCreate');
+  .meta({ id: 'SubscriberCreate' });
 
 export const subscriberPatch = z
   .strictObject({
@@ -28,7 +28,7 @@ export const subscriberPatch = z
     attributes: attributes.optional(),
     status: subscriberStatus.optional(),
   })
-  .openapi('SubscriberPatch');
+  .meta({ id: 'SubscriberPatch' });
 
 export const subscriptionChange = z
   .strictObject({
@@ -40,7 +40,7 @@ export const subscriptionChange = z
     error: 'name at least one list in add or remove',
     path: ['add'],
   })
-  .openapi('SubscriptionChange');
+  .meta({ id: 'SubscriptionChange' });
 
 export const subscriberQuery = pageQuery.extend({
   list: z
@@ -48,10 +48,10 @@ export const subscriberQuery = pageQuery.extend({
     .regex(/^[1-9][0-9]{0,15}$/, { error: 'must be a list id' })
     .transform(Number)
     .optional()
-    .openapi({ type: 'integer' }),
+    .meta({ type: 'integer' }),
   subscriptionStatus: subscriptionStatus.optional(),
   status: subscriberStatus.optional(),
-  q: z.string().max(200).optional().openapi({ description: 'part of the email or name' }),
+  q: z.string().max(200).optional().meta({ description: 'part of the email or name' }),
 });
 
 export const subscriberSchema = z
@@ -75,4 +75,4 @@ export const subscriberSchema = z
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
   })
-  .openapi('Subscriber');
+  .meta({ id: 'Subscriber' });

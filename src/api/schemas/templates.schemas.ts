@@ -9,16 +9,16 @@ const mjmlSource = z
     error: 'must be at most 512 KB',
   })
   .refine(isText, { error: 'must not contain control characters' })
-  .openapi({ description: 'MJML with Liquid merge tags; `{{ content }}` marks the content slot' });
+  .meta({ description: 'MJML with Liquid merge tags; `{{ content }}` marks the content slot' });
 
 export const templateCreate = z
   .strictObject({
     name: plainText(200).pipe(z.string().trim().min(1, { error: 'is required' })),
     mjml: mjmlSource,
   })
-  .openapi('TemplateCreate');
+  .meta({ id: 'TemplateCreate' });
 
-export const templatePatch = templateCreate.partial().openapi('TemplatePatch');
+export const templatePatch = templateCreate.partial().meta({ id: 'TemplatePatch' });
 
 const dates = {
   createdAt: z.string().datetime(),
@@ -31,15 +31,15 @@ export const templateSchema = z
     name: z.string(),
     mjml: z.string(),
     ...dates,
-    warnings: z.array(z.string()).optional().openapi({
+    warnings: z.array(z.string()).optional().meta({
       description: 'Only in answers to POST and PATCH: what was accepted but looks wrong',
     }),
   })
-  .openapi('Template');
+  .meta({ id: 'Template' });
 
 export const templateSummarySchema = z
   .object({ id: z.number().int(), name: z.string(), mjmlBytes: z.number().int(), ...dates })
-  .openapi('TemplateSummary');
+  .meta({ id: 'TemplateSummary' });
 
 export const templatePreviewRequest = z
   .strictObject({
@@ -54,7 +54,7 @@ export const templatePreviewRequest = z
     campaign: z
       .strictObject({
         name: z.string().max(200).optional(),
-        subject: z.string().max(1000).optional().openapi({ description: 'Liquid allowed' }),
+        subject: z.string().max(1000).optional().meta({ description: 'Liquid allowed' }),
         uuid: z.string().max(64).optional(),
         data: attributes.optional(),
       })
@@ -64,10 +64,10 @@ export const templatePreviewRequest = z
       .string()
       .max(TEMPLATE_MAX_BYTES)
       .optional()
-      .openapi({ description: 'Campaign content for the slot; a placeholder paragraph if absent' }),
+      .meta({ description: 'Campaign content for the slot; a placeholder paragraph if absent' }),
     contentType: z.enum(['markdown', 'mjml']).optional(),
   })
-  .openapi('TemplatePreviewRequest');
+  .meta({ id: 'TemplatePreviewRequest' });
 
 export const templatePreviewSchema = z
   .object({
@@ -76,4 +76,4 @@ export const templatePreviewSchema = z
     text: z.string(),
     warnings: z.array(z.string()),
   })
-  .openapi('TemplatePreview');
+  .meta({ id: 'TemplatePreview' });

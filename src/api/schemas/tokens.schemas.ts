@@ -6,7 +6,7 @@ export const tokenCreate = z
     name: plainText(200).pipe(z.string().trim().min(1, { error: 'is required' })),
     scopes: z.array(z.enum(SCOPES)).min(1, { error: 'name at least one scope' }),
   })
-  .openapi('TokenCreate');
+  .meta({ id: 'TokenCreate' });
 
 export const tokenSchema = z
   .object({
@@ -18,8 +18,8 @@ export const tokenSchema = z
     lastUsedAt: z.string().datetime().nullable(),
     revokedAt: z.string().datetime().nullable(),
   })
-  .openapi('Token');
+  .meta({ id: 'Token' });
 
 export const tokenCreated = tokenSchema
-  .extend({ token: z.string().openapi({ description: 'shown once; store it now' }) })
-  .openapi('TokenCreated');
+  .extend({ token: z.string().meta({ description: 'shown once; store it now' }) })
+  .meta({ id: 'TokenCreated' });
