@@ -3,6 +3,7 @@ import {
   OpenAPIRegistry,
   OpenApiGeneratorV31,
   type ResponseConfig,
+  type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
 import { problemSchema } from './schemas/common.js';
@@ -46,6 +47,34 @@ export const secured = (scope: string) => ({
   security: [{ bearer: [] }],
   description: `Scope: \`${scope}\` (or \`admin\`).`,
 });
+
+/** One admin route of the document, as the route tables of each router list them. */
+export interface RouteDoc {
+  method: RouteConfig['method'];
+  /** The path after /api/v1, with `{id}`-style parameters. */
+  path: string;
+  scope: string;
+  summary?: string;
+  request?: RouteConfig['request'];
+  /** The success status and its answer. */
+  ok: [number, ResponseConfig];
+  /** The problem statuses the route can answer. */
+  problems: number[];
+}
+
+export function documentRoutes(registry: OpenAPIRegistry, tag: string, routes: RouteDoc[]): void {
+  for (const r of routes) {
+    registry.registerPath({
+      method: r.method,
+      path: `/api/v1${r.path}`,
+      tags: [tag],
+      ...secured(r.scope),
+      ...(r.summary ? { summary: r.summary } : {}),
+      ...(r.request ? { request: r.request } : {}),
+      responses: { [r.ok[0]]: r.ok[1], ...problems(...r.problems) },
+    });
+  }
+}
 
 export function buildOpenApi(document: ((registry: OpenAPIRegistry) => void)[], version: string) {
   const registry = new OpenAPIRegistry();

@@ -42,6 +42,129 @@ function listNames(names: string[]): SafeHtml {
   </ul>`;
 }
 
+function nameField(value: string, error: string | undefined): SafeHtml {
+  return html`<div class="field">
+    <label for="name">Name <span class="hint">Optional</span></label>
+    ${fieldError('name', error)}
+    <input
+      type="text"
+      id="name"
+      name="name"
+      autocomplete="name"
+      maxlength="${NAME_MAX_LENGTH}"
+      value="${value}"
+      ${invalid('name', error)}
+    />
+  </div>`;
+}
+
+function listChoices(
+  lists: PublicList[],
+  chosen: Set<string>,
+  error: string | undefined,
+): SafeHtml {
+  return html`<fieldset id="lists" ${error ? html` aria-describedby="lists-error"` : ''}>
+    <legend>Lists</legend>
+    ${fieldError('lists', error)}
+    ${lists.map(
+      (list) =>
+        html`<div class="choice">
+          <input
+            type="checkbox"
+            id="list-${list.uuid}"
+            name="lists"
+            value="${list.uuid}"
+            ${chosen.has(list.uuid) ? html` checked` : ''}
+          />
+          <label for="list-${list.uuid}"
+            >${list.name}${list.description ? html` <span class="hint">${list.description}</span>` : ''}</label
+          >
+        </div>`,
+    )}
+  </fieldset>`;
+}
+
+function honeypot(): SafeHtml {
+  return html`<div class="hp" aria-hidden="true">
+    <label for="${HONEYPOT_FIELD}">Leave this field empty</label>
+    <input
+      type="text"
+      id="${HONEYPOT_FIELD}"
+      name="${HONEYPOT_FIELD}"
+      tabindex="-1"
+      autocomplete="off"
+    />
+  </div>`;
+}
+
+function preferenceLists(lists: ShownList[]): SafeHtml {
+  if (lists.length === 0) return html`<p>There are no lists to choose from.</p>`;
+  return html`<fieldset>
+    <legend>Lists you receive</legend>
+    ${lists.map((list) => {
+      const on = list.status === 'confirmed' || list.status === 'unconfirmed';
+      const hint = [
+        list.description,
+        list.status === 'unconfirmed' ? 'Waiting for your confirmation' : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      return html`<div class="choice">
+        <input
+          type="checkbox"
+          id="list-${list.uuid}"
+          name="lists"
+          value="${list.uuid}"
+          ${on ? html` checked` : ''}
+        />
+        <label for="list-${list.uuid}"
+          >${list.name}${hint ? html` <span class="hint">${hint}</span>` : ''}</label
+        >
+      </div>`;
+    })}
+  </fieldset>`;
+}
+
+/** "Download my data" and "Erase me": each mails a one-hour link first. */
+function dataSections(action: string, eraseError: string | undefined): SafeHtml {
+  return html`<section class="actions" aria-labelledby="data-heading">
+      <h2 id="data-heading">Your data</h2>
+      <p>
+        Download everything we keep about you: your profile, your subscriptions, the record of your
+        consent and the messages we sent you (a JSON file). We first email a download link to your
+        address; it works for one hour.
+      </p>
+      <form method="post" action="${action}">
+        <input type="hidden" name="action" value="export" />
+        <button type="submit" class="secondary">Download my data</button>
+      </form>
+    </section>
+
+    <section class="actions" aria-labelledby="erase-heading">
+      <h2 id="erase-heading">Erase me</h2>
+      <p>
+        Deletes your address, your name and your history for good. We keep only a one-way
+        fingerprint of your address, so that nobody can add you back without your confirmation. We
+        first email a confirmation link to your address; it works for one hour.
+      </p>
+      <form method="post" action="${action}">
+        <input type="hidden" name="action" value="erase" />
+        ${fieldError('confirm', eraseError)}
+        <div class="choice">
+          <input
+            type="checkbox"
+            id="confirm"
+            name="confirm"
+            value="erase"
+            required${invalid('confirm', eraseError)}
+          />
+          <label for="confirm">I understand that this cannot be undone</label>
+        </div>
+        <button type="submit" class="danger">Erase my data</button>
+      </form>
+    </section>`;
+}
+
 export function subscribePage(
   lists: PublicList[],
   values: { email?: string; name?: string; lists?: string[] } = {},
@@ -79,48 +202,8 @@ export function subscribePage(
             ${invalid('email', emailError)}
           />
         </div>
-        <div class="field">
-          <label for="name">Name <span class="hint">Optional</span></label>
-          ${fieldError('name', nameError)}
-          <input
-            type="text"
-            id="name"
-            name="name"
-            autocomplete="name"
-            maxlength="${NAME_MAX_LENGTH}"
-            value="${values.name ?? ''}"
-            ${invalid('name', nameError)}
-          />
-        </div>
-        <fieldset id="lists" ${listsError ? html` aria-describedby="lists-error"` : ''}>
-          <legend>Lists</legend>
-          ${fieldError('lists', listsError)}
-          ${lists.map(
-            (list) =>
-              html`<div class="choice">
-                <input
-                  type="checkbox"
-                  id="list-${list.uuid}"
-                  name="lists"
-                  value="${list.uuid}"
-                  ${chosen.has(list.uuid) ? html` checked` : ''}
-                />
-                <label for="list-${list.uuid}"
-                  >${list.name}${list.description ? html` <span class="hint">${list.description}</span>` : ''}</label
-                >
-              </div>`,
-          )}
-        </fieldset>
-        <div class="hp" aria-hidden="true">
-          <label for="${HONEYPOT_FIELD}">Leave this field empty</label>
-          <input
-            type="text"
-            id="${HONEYPOT_FIELD}"
-            name="${HONEYPOT_FIELD}"
-            tabindex="-1"
-            autocomplete="off"
-          />
-        </div>
+        ${nameField(values.name ?? '', nameError)} ${listChoices(lists, chosen, listsError)}
+        ${honeypot()}
         <button type="submit">Subscribe</button>
       </form>
       <p class="muted">
@@ -237,47 +320,7 @@ export function preferencesPage(state: PreferencesState): Page {
       </p>
       <form method="post" action="${action}">
         <input type="hidden" name="action" value="save" />
-        <div class="field">
-          <label for="name">Name <span class="hint">Optional</span></label>
-          ${fieldError('name', nameError)}
-          <input
-            type="text"
-            id="name"
-            name="name"
-            autocomplete="name"
-            maxlength="${NAME_MAX_LENGTH}"
-            value="${state.name}"
-            ${invalid('name', nameError)}
-          />
-        </div>
-        ${
-          state.lists.length > 0
-            ? html`<fieldset>
-                <legend>Lists you receive</legend>
-                ${state.lists.map((list) => {
-                  const on = list.status === 'confirmed' || list.status === 'unconfirmed';
-                  const hint = [
-                    list.description,
-                    list.status === 'unconfirmed' ? 'Waiting for your confirmation' : '',
-                  ]
-                    .filter(Boolean)
-                    .join(' · ');
-                  return html`<div class="choice">
-                    <input
-                      type="checkbox"
-                      id="list-${list.uuid}"
-                      name="lists"
-                      value="${list.uuid}"
-                      ${on ? html` checked` : ''}
-                    />
-                    <label for="list-${list.uuid}"
-                      >${list.name}${hint ? html` <span class="hint">${hint}</span>` : ''}</label
-                    >
-                  </div>`;
-                })}
-              </fieldset>`
-            : html`<p>There are no lists to choose from.</p>`
-        }
+        ${nameField(state.name, nameError)} ${preferenceLists(state.lists)}
         <button type="submit">Save preferences</button>
       </form>
 
@@ -289,42 +332,7 @@ export function preferencesPage(state: PreferencesState): Page {
         </form>
       </section>
 
-      <section class="actions" aria-labelledby="data-heading">
-        <h2 id="data-heading">Your data</h2>
-        <p>
-          Download everything we keep about you: your profile, your subscriptions, the record of
-          your consent and the messages we sent you (a JSON file). We first email a download link to
-          your address; it works for one hour.
-        </p>
-        <form method="post" action="${action}">
-          <input type="hidden" name="action" value="export" />
-          <button type="submit" class="secondary">Download my data</button>
-        </form>
-      </section>
-
-      <section class="actions" aria-labelledby="erase-heading">
-        <h2 id="erase-heading">Erase me</h2>
-        <p>
-          Deletes your address, your name and your history for good. We keep only a one-way
-          fingerprint of your address, so that nobody can add you back without your confirmation. We
-          first email a confirmation link to your address; it works for one hour.
-        </p>
-        <form method="post" action="${action}">
-          <input type="hidden" name="action" value="erase" />
-          ${fieldError('confirm', eraseError)}
-          <div class="choice">
-            <input
-              type="checkbox"
-              id="confirm"
-              name="confirm"
-              value="erase"
-              required${invalid('confirm', eraseError)}
-            />
-            <label for="confirm">I understand that this cannot be undone</label>
-          </div>
-          <button type="submit" class="danger">Erase my data</button>
-        </form>
-      </section>`,
+      ${dataSections(action, eraseError)}`,
   };
 }
 

@@ -1,10 +1,10 @@
 import type { Request, Router } from 'express';
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
 import type { CampaignRow } from '../../db/repositories/campaigns.repository.js';
 import { presentCampaign, presentDelivery } from '../presenters.js';
 import { parse } from '../middleware/validate.js';
-import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { documentRoutes, json, jsonBody, noContent, type RouteDoc } from '../openapi.js';
 import { ApiRoutes } from './api-routes.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { idParam, pageOf, z } from '../schemas/common.js';
@@ -20,14 +20,13 @@ import {
   testBody,
 } from '../schemas/campaigns.schemas.js';
 
-export function campaignsRouter({ services }: Container): Router {
-  const router = new ApiRoutes();
-  const { campaigns, campaignReport, testSend } = services;
-  const show = async (c: CampaignRow) => presentCampaign(c, await campaignReport.report(c));
-  const id = (req: Request) => parse(idParam, req.params).id;
+const id = (req: Request) => parse(idParam, req.params).id;
 
+export function campaignsRouter(container: Container): Router {
+  const router = new ApiRoutes();
+  const { campaigns, campaignReport } = container.services;
+  const show = async (c: CampaignRow) => presentCampaign(c, await campaignReport.report(c));
   const write = { scope: 'campaigns:write' } as const;
-  const send = { scope: 'campaigns:send' } as const;
   const read = { scope: 'read' } as const;
 
   router.post('/campaigns', write, async (req, res) => {
@@ -67,6 +66,19 @@ export function campaignsRouter({ services }: Container): Router {
     res.status(204).end();
   });
 
+  addSendingRoutes(router, container, show);
+  return router.router;
+}
+
+/** Preflight, test, schedule, the lifecycle actions and the ledger of one campaign. */
+function addSendingRoutes(
+  router: ApiRoutes,
+  { services }: Container,
+  show: (c: CampaignRow) => Promise<unknown>,
+): void {
+  const { campaigns, campaignReport, testSend } = services;
+  const send = { scope: 'campaigns:send' } as const;
+  const read = { scope: 'read' } as const;
   router.get('/campaigns/:id/preflight', read, async (req, res) => {
     res.json(await campaignReport.preflight(await campaigns.get(id(req))));
   });
@@ -111,117 +123,100 @@ export function campaignsRouter({ services }: Container): Router {
       );
     },
   );
-
-  return router.router;
 }
 
-export function documentCampaigns(registry: OpenAPIRegistry): void {
-  const tags = ['Campaigns'];
-  const one = { params: idParam };
-  registry.registerPath({
+const one = { params: idParam };
+const theCampaign: [number, ResponseConfig] = [200, json('The campaign', campaignSchema)];
+
+const CAMPAIGN_ROUTES: RouteDoc[] = [
+  {
     method: 'post',
-    path: '/api/v1/campaigns',
-    tags,
-    ...secured('campaigns:write'),
+    path: '/campaigns',
+    scope: 'campaigns:write',
     request: { body: jsonBody(campaignCreate) },
-    responses: { 201: json('The campaign', campaignSchema), ...problems(400, 401, 403, 422) },
-  });
-  registry.registerPath({
+    ok: [201, json('The campaign', campaignSchema)],
+    problems: [400, 401, 403, 422],
+  },
+  {
     method: 'get',
-    path: '/api/v1/campaigns',
-    tags,
-    ...secured('read'),
+    path: '/campaigns',
+    scope: 'read',
     request: { query: campaignQuery },
-    responses: {
-      200: json('A page of campaigns', pageOf(campaignSchema)),
-      ...problems(400, 401, 403),
-    },
-  });
-  registry.registerPath({
+    ok: [200, json('A page of campaigns', pageOf(campaignSchema))],
+    problems: [400, 401, 403],
+  },
+  {
     method: 'get',
-    path: '/api/v1/campaigns/{id}',
-    tags,
-    ...secured('read'),
+    path: '/campaigns/{id}',
+    scope: 'read',
     request: one,
-    responses: {
-      200: json('The campaign with stats, progress, rate and ETA', campaignSchema),
-      ...problems(400, 401, 403, 404),
-    },
-  });
-  registry.registerPath({
+    ok: [200, json('The campaign with stats, progress, rate and ETA', campaignSchema)],
+    problems: [400, 401, 403, 404],
+  },
+  {
     method: 'patch',
-    path: '/api/v1/campaigns/{id}',
-    tags,
-    ...secured('campaigns:write'),
+    path: '/campaigns/{id}',
+    scope: 'campaigns:write',
     request: { ...one, body: jsonBody(campaignPatch) },
-    responses: {
-      200: json('The campaign', campaignSchema),
-      ...problems(400, 401, 403, 404, 409, 422),
-    },
-  });
-  registry.registerPath({
+    ok: theCampaign,
+    problems: [400, 401, 403, 404, 409, 422],
+  },
+  {
     method: 'delete',
-    path: '/api/v1/campaigns/{id}',
-    tags,
-    ...secured('campaigns:write'),
+    path: '/campaigns/{id}',
+    scope: 'campaigns:write',
     request: one,
-    responses: { 204: noContent, ...problems(400, 401, 403, 404, 409) },
-  });
-  registry.registerPath({
+    ok: [204, noContent],
+    problems: [400, 401, 403, 404, 409],
+  },
+  {
     method: 'get',
-    path: '/api/v1/campaigns/{id}/preflight',
-    tags,
-    ...secured('read'),
+    path: '/campaigns/{id}/preflight',
+    scope: 'read',
     request: one,
-    responses: {
-      200: json('The preflight report', preflightSchema),
-      ...problems(400, 401, 403, 404),
-    },
-  });
-  registry.registerPath({
+    ok: [200, json('The preflight report', preflightSchema)],
+    problems: [400, 401, 403, 404],
+  },
+  {
     method: 'post',
-    path: '/api/v1/campaigns/{id}/test',
-    tags,
-    ...secured('campaigns:send'),
+    path: '/campaigns/{id}/test',
+    scope: 'campaigns:send',
     request: { ...one, body: jsonBody(testBody) },
-    responses: {
-      200: json(
+    ok: [
+      200,
+      json(
         'Sent test mails',
         z.object({ sent: z.array(z.object({ email: z.string(), messageId: z.string() })) }),
       ),
-      ...problems(400, 401, 403, 404, 422),
-    },
-  });
-  registry.registerPath({
+    ],
+    problems: [400, 401, 403, 404, 422],
+  },
+  {
     method: 'post',
-    path: '/api/v1/campaigns/{id}/schedule',
-    tags,
-    ...secured('campaigns:send'),
+    path: '/campaigns/{id}/schedule',
+    scope: 'campaigns:send',
     request: { ...one, body: jsonBody(scheduleBody) },
-    responses: {
-      200: json('The scheduled campaign', campaignSchema),
-      ...problems(400, 401, 403, 404, 409, 422),
-    },
-  });
-  for (const action of ['send', 'pause', 'resume', 'cancel', 'retry']) {
-    registry.registerPath({
-      method: 'post',
-      path: `/api/v1/campaigns/{id}/${action}`,
-      tags,
-      ...secured('campaigns:send'),
-      request: one,
-      responses: {
-        200: json('The campaign', campaignSchema),
-        ...problems(400, 401, 403, 404, 409, 422),
-      },
-    });
-  }
-  registry.registerPath({
+    ok: [200, json('The scheduled campaign', campaignSchema)],
+    problems: [400, 401, 403, 404, 409, 422],
+  },
+  ...(['send', 'pause', 'resume', 'cancel', 'retry'] as const).map((action): RouteDoc => ({
+    method: 'post',
+    path: `/campaigns/{id}/${action}`,
+    scope: 'campaigns:send',
+    request: one,
+    ok: theCampaign,
+    problems: [400, 401, 403, 404, 409, 422],
+  })),
+  {
     method: 'get',
-    path: '/api/v1/campaigns/{id}/deliveries',
-    tags,
-    ...secured('read'),
+    path: '/campaigns/{id}/deliveries',
+    scope: 'read',
     request: { ...one, query: deliveriesQuery },
-    responses: { 200: json('The ledger', pageOf(deliverySchema)), ...problems(400, 401, 403, 404) },
-  });
+    ok: [200, json('The ledger', pageOf(deliverySchema))],
+    problems: [400, 401, 403, 404],
+  },
+];
+
+export function documentCampaigns(registry: OpenAPIRegistry): void {
+  documentRoutes(registry, 'Campaigns', CAMPAIGN_ROUTES);
 }

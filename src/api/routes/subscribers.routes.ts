@@ -1,5 +1,5 @@
 import type { Request, Router } from 'express';
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
 import type { ConsentContext } from '../../db/repositories/subscribers.repository.js';
 import { parse } from '../middleware/validate.js';
@@ -20,7 +20,7 @@ import {
   subscriberSchema,
   subscriptionChange,
 } from '../schemas/subscribers.schemas.js';
-import { json, jsonBody, noContent, problems, secured } from '../openapi.js';
+import { documentRoutes, json, jsonBody, noContent, type RouteDoc } from '../openapi.js';
 import { ApiRoutes } from './api-routes.js';
 
 export const apiConsent = (req: Request): ConsentContext => ({
@@ -137,90 +137,76 @@ const presentHistory = (h: HistoryEntry) => ({
     : { status: h.status, source: h.source, listId: h.list_id, ip: h.ip, userAgent: h.user_agent }),
 });
 
-export function documentSubscribers(registry: OpenAPIRegistry): void {
-  const tags = ['Subscribers'];
-  registry.registerPath({
+const theSubscriber: [number, ResponseConfig] = [200, json('The subscriber', subscriberSchema)];
+const historyEntry = z
+  .object({
+    kind: z.enum(['event', 'consent']),
+    id: z.number().int(),
+    at: z.string(),
+    type: z.string(),
+  })
+  .passthrough();
+
+const SUBSCRIBER_ROUTES: RouteDoc[] = [
+  {
     method: 'post',
-    path: '/api/v1/subscribers',
-    tags,
-    ...secured('subscribers:write'),
+    path: '/subscribers',
+    scope: 'subscribers:write',
     request: { body: jsonBody(subscriberCreate) },
-    responses: {
-      201: json('The subscriber', subscriberSchema),
-      ...problems(400, 401, 403, 409, 422),
-    },
-  });
-  registry.registerPath({
+    ok: [201, json('The subscriber', subscriberSchema)],
+    problems: [400, 401, 403, 409, 422],
+  },
+  {
     method: 'get',
-    path: '/api/v1/subscribers',
-    tags,
-    ...secured('read'),
+    path: '/subscribers',
+    scope: 'read',
     request: { query: subscriberQuery },
-    responses: {
-      200: json('A page of subscribers', pageOf(subscriberSchema)),
-      ...problems(400, 401, 403),
-    },
-  });
-  registry.registerPath({
+    ok: [200, json('A page of subscribers', pageOf(subscriberSchema))],
+    problems: [400, 401, 403],
+  },
+  {
     method: 'get',
-    path: '/api/v1/subscribers/{id}',
-    tags,
-    ...secured('read'),
+    path: '/subscribers/{id}',
+    scope: 'read',
     request: { params: idParam },
-    responses: { 200: json('The subscriber', subscriberSchema), ...problems(400, 401, 403, 404) },
-  });
-  registry.registerPath({
+    ok: theSubscriber,
+    problems: [400, 401, 403, 404],
+  },
+  {
     method: 'patch',
-    path: '/api/v1/subscribers/{id}',
-    tags,
-    ...secured('subscribers:write'),
+    path: '/subscribers/{id}',
+    scope: 'subscribers:write',
     request: { params: idParam, body: jsonBody(subscriberPatch) },
-    responses: {
-      200: json('The subscriber', subscriberSchema),
-      ...problems(400, 401, 403, 404, 409),
-    },
-  });
-  registry.registerPath({
+    ok: theSubscriber,
+    problems: [400, 401, 403, 404, 409],
+  },
+  {
     method: 'delete',
-    path: '/api/v1/subscribers/{id}',
-    tags,
-    ...secured('subscribers:write'),
+    path: '/subscribers/{id}',
+    scope: 'subscribers:write',
     request: { params: idParam },
-    responses: { 204: noContent, ...problems(400, 401, 403, 404) },
-  });
-  registry.registerPath({
+    ok: [204, noContent],
+    problems: [400, 401, 403, 404],
+  },
+  {
     method: 'get',
-    path: '/api/v1/subscribers/{id}/events',
-    tags,
-    ...secured('read'),
+    path: '/subscribers/{id}/events',
+    scope: 'read',
     summary: 'The subscriber’s history: feedback events and consent records, oldest first',
     request: { params: idParam, query: pageQuery },
-    responses: {
-      200: json(
-        'A page of history entries',
-        pageOf(
-          z
-            .object({
-              kind: z.enum(['event', 'consent']),
-              id: z.number().int(),
-              at: z.string(),
-              type: z.string(),
-            })
-            .passthrough(),
-        ),
-      ),
-      ...problems(400, 401, 403, 404),
-    },
-  });
-  registry.registerPath({
+    ok: [200, json('A page of history entries', pageOf(historyEntry))],
+    problems: [400, 401, 403, 404],
+  },
+  {
     method: 'put',
-    path: '/api/v1/subscribers/{id}/lists',
-    tags,
-    ...secured('subscribers:write'),
+    path: '/subscribers/{id}/lists',
+    scope: 'subscribers:write',
     request: { params: idParam, body: jsonBody(subscriptionChange) },
-    responses: {
-      200: json('The subscriber', subscriberSchema),
-      ...problems(400, 401, 403, 404, 422),
-    },
-  });
+    ok: theSubscriber,
+    problems: [400, 401, 403, 404, 422],
+  },
+];
+
+export function documentSubscribers(registry: OpenAPIRegistry): void {
+  documentRoutes(registry, 'Subscribers', SUBSCRIBER_ROUTES);
 }

@@ -10,7 +10,12 @@
 //   replay and changes nothing.
 // Mail that is not a report (auto-replies, spam) is accepted and dropped, so that no bounce of a
 // bounce is generated. No AUTH, no STARTTLS, 1 MB size limit.
-import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import {
+  SMTPServer,
+  type SMTPServerAddress,
+  type SMTPServerDataStream,
+  type SMTPServerSession,
+} from 'smtp-server';
 import type { Pool } from '../../db/pool.js';
 import type { NewEvent } from '../../db/repositories/events.repository.js';
 import { dsnVerdict, isComplaint } from '../../domain/dsn.js';
@@ -148,11 +153,48 @@ export function reportEvent(
   };
 }
 
-export function startBounceReceiver(options: BounceReceiverOptions): BounceReceiver {
-  const { domain, pool, feedback, log } = options;
-  const maxBytes = options.maxBytes ?? BOUNCE_MAX_BYTES;
+/** What the receiver does with a recipient and a message; the SMTP plumbing is below. */
+class ReturnPath {
+  constructor(private readonly options: BounceReceiverOptions) {}
 
-  async function apply(report: InboundReport, target: BounceTarget): Promise<void> {
+  target(address: string): Promise<BounceTarget | undefined> {
+    const { pool, keys, domain } = this.options;
+    return resolveTarget(pool, keys(), domain, address);
+  }
+
+  /** RCPT TO: only genuine return-path tokens, at most MAX_RECIPIENTS of them. */
+  async recipientRefusal(address: string, accepted: number): Promise<Error | undefined> {
+    if (accepted >= MAX_RECIPIENTS) return smtpError(452, '4.5.3 Too many recipients');
+    try {
+      if (await this.target(address)) return undefined;
+      return smtpError(550, '5.1.1 No such recipient: not a Bulletin return path');
+    } catch (error) {
+      this.options.log.error(
+        { event: 'bounce_rcpt_error', err: error },
+        'bounce receiver lookup failed',
+      );
+      return smtpError(451, '4.3.0 Temporary failure, try again later');
+    }
+  }
+
+  /** A whole message for these return paths: a report is applied to each, anything else dropped. */
+  async receive(raw: Buffer, recipients: readonly string[]): Promise<void> {
+    const report = await parseInboundReport(raw);
+    if (!report) {
+      this.options.log.info(
+        { event: 'bounce_not_report' },
+        'mail to the return path is not a report',
+      );
+      return;
+    }
+    for (const address of recipients) {
+      const target = await this.target(address);
+      if (target) await this.apply(report, target);
+    }
+  }
+
+  private async apply(report: InboundReport, target: BounceTarget): Promise<void> {
+    const { log, feedback } = this.options;
     const outcome = reportEvent(report, target);
     if ('ignored' in outcome) {
       log.warn(
@@ -176,7 +218,22 @@ export function startBounceReceiver(options: BounceReceiverOptions): BounceRecei
       fresh ? 'bounce report recorded' : 'bounce report replayed',
     );
   }
+}
 
+/** The message of a DATA stream, or undefined when it went over `maxBytes`. */
+function collect(stream: SMTPServerDataStream): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => resolve(stream.sizeExceeded ? undefined : Buffer.concat(chunks)));
+  });
+}
+
+export function startBounceReceiver(options: BounceReceiverOptions): BounceReceiver {
+  const { log } = options;
+  const maxBytes = options.maxBytes ?? BOUNCE_MAX_BYTES;
+  const returnPath = new ReturnPath(options);
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
@@ -192,53 +249,45 @@ export function startBounceReceiver(options: BounceReceiverOptions): BounceRecei
       callback(); // DSNs come from the null sender; anything may report.
     },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback) {
-      if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) {
-        return callback(smtpError(452, '4.5.3 Too many recipients'));
-      }
-      resolveTarget(pool, options.keys(), domain, address.address).then(
-        (target) =>
-          target
-            ? callback()
-            : callback(smtpError(550, '5.1.1 No such recipient: not a Bulletin return path')),
-        (error: unknown) => {
-          log.error({ event: 'bounce_rcpt_error', err: error }, 'bounce receiver lookup failed');
-          callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
-        },
-      );
+      void returnPath
+        .recipientRefusal(address.address, session.envelope.rcptTo.length)
+        .then((refusal) => callback(refusal ?? null));
     },
     onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', (error: Error) => callback(error));
-      stream.on('end', () => {
-        if (stream.sizeExceeded) {
-          return callback(smtpError(552, `5.3.4 Message too big (limit ${maxBytes} bytes)`));
-        }
-        void (async () => {
-          const report = await parseInboundReport(Buffer.concat(chunks));
-          if (!report) {
-            log.info({ event: 'bounce_not_report' }, 'mail to the return path is not a report');
-            return;
-          }
-          for (const rcpt of session.envelope.rcptTo) {
-            const target = await resolveTarget(pool, options.keys(), domain, rcpt.address);
-            if (target) await apply(report, target);
-          }
-        })().then(
-          () => callback(null, 'Report accepted'),
+      collect(stream)
+        .then(async (raw) => {
+          if (!raw) return smtpError(552, `5.3.4 Message too big (limit ${maxBytes} bytes)`);
+          await returnPath.receive(
+            raw,
+            session.envelope.rcptTo.map((r) => r.address),
+          );
+          return undefined;
+        })
+        .then(
+          (refusal) => (refusal ? callback(refusal) : callback(null, 'Report accepted')),
           (error: unknown) => {
             log.error({ event: 'bounce_data_error', err: error }, 'bounce report not processed');
             callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
           },
         );
-      });
     },
   });
   server.on('error', (error: Error & { code?: string }) => {
     if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
     log.warn({ event: 'bounce_receiver_error', err: error }, 'bounce receiver error');
   });
+  return {
+    listening: listen(server, options),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.server.listening) return resolve();
+        server.close(() => resolve());
+      }),
+  };
+}
 
+function listen(server: SMTPServer, options: BounceReceiverOptions): Promise<number> {
+  const { log, domain } = options;
   const listening = new Promise<number>((resolve, reject) => {
     server.server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -252,13 +301,5 @@ export function startBounceReceiver(options: BounceReceiverOptions): BounceRecei
   listening.catch((error: unknown) =>
     log.error({ event: 'bounce_receiver_failed', err: error }, 'bounce receiver could not listen'),
   );
-
-  return {
-    listening,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!server.server.listening) return resolve();
-        server.close(() => resolve());
-      }),
-  };
+  return listening;
 }
