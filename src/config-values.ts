@@ -56,3 +56,13 @@ export function isProxyItem(item: string): boolean {
   if (bits === undefined) return true;
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
 }
+
+/** Settings that only work as a group: names each missing one when some are set. */
+export function together<T extends Record<string, unknown>>(raw: T, names: (keyof T & string)[]) {
+  const missing = names.filter((name) => !raw[name]);
+  if (missing.length === 0 || missing.length === names.length) return [];
+  return missing.map((name) => ({
+    variable: name,
+    message: `must be set together with ${names.filter((n) => n !== name).join(' and ')}`,
+  }));
+}

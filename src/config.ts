@@ -3,7 +3,14 @@
 // the variable, so an operator never has to guess which setting is wrong.
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { int, isProxyItem, oneClickCapable, optionalString, url } from './config-values.js';
+import {
+  int,
+  isProxyItem,
+  oneClickCapable,
+  optionalString,
+  together,
+  url,
+} from './config-values.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { hasControlCharacters } from './domain/text.js';
@@ -194,6 +201,16 @@ export class ConfigError extends Error {
     );
     this.name = 'ConfigError';
   }
+
+  /** Each zod issue names its setting: the first element of its path. */
+  static fromIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
+    return new ConfigError(
+      issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(config)'),
+        message: issue.message,
+      })),
+    );
+  }
 }
 
 function readJson(file: string): Record<string, unknown> {
@@ -212,16 +229,6 @@ function readJson(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Settings that only work as a group: names each missing one when some are set. */
-function together(raw: RawConfig, names: (keyof RawConfig)[]) {
-  const missing = names.filter((name) => !raw[name]);
-  if (missing.length === 0 || missing.length === names.length) return [];
-  return missing.map((name) => ({
-    variable: name,
-    message: `must be set together with ${names.filter((n) => n !== name).join(' and ')}`,
-  }));
-}
-
 export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   configDir?: string;
@@ -235,6 +242,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const dir = options.configDir ?? path.join(packageRoot(), 'config');
   const nodeEnv = env.NODE_ENV && env.NODE_ENV !== '' ? env.NODE_ENV : 'development';
+  const layered = readConfigFiles(dir, nodeEnv);
+  for (const key of Object.keys(rawSchema.shape)) {
+    const value = env[key];
+    // An empty variable is unset (`PORT=` in a compose file, `export PORT=`): the JSON value
+    // stays, rather than an empty string becoming 0 or a refused URL.
+    if (value !== undefined && value !== '') layered[key] = value;
+  }
+  const result = rawSchema.safeParse(layered);
+  if (!result.success) {
+    throw ConfigError.fromIssues(result.error.issues);
+  }
+  const raw = result.data;
+  const problems = crossChecks(raw);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toConfig(raw);
+}
+
+/** config/default.json, then config/<NODE_ENV>.json; a key the schema does not know is refused. */
+function readConfigFiles(dir: string, nodeEnv: string): Record<string, unknown> {
   const files = ['default.json', ...(/^[a-z]+$/.test(nodeEnv) ? [`${nodeEnv}.json`] : [])];
   const layered: Record<string, unknown> = {};
   const unknownKeys: { variable: string; message: string }[] = [];
@@ -249,22 +275,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     Object.assign(layered, values);
   }
   if (unknownKeys.length > 0) throw new ConfigError(unknownKeys);
-  for (const key of Object.keys(rawSchema.shape)) {
-    const value = env[key];
-    // An empty variable is unset (`PORT=` in a compose file, `export PORT=`): the JSON value
-    // stays, rather than an empty string becoming 0 or a refused URL.
-    if (value !== undefined && value !== '') layered[key] = value;
-  }
-  const result = rawSchema.safeParse(layered);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? '(config)'),
-        message: issue.message,
-      })),
-    );
-  }
-  const raw = result.data;
+  return layered;
+}
+
+/** Rules between settings, which the per-setting schema cannot say. */
+function crossChecks(raw: RawConfig): { variable: string; message: string }[] {
   const problems: { variable: string; message: string }[] = [];
   if (raw.NODE_ENV === 'production' && !oneClickCapable(raw.PUBLIC_URL)) {
     problems.push({
@@ -284,8 +299,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...together(raw, ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY']),
     ...together(raw, ['POSTMARK_WEBHOOK_USER', 'POSTMARK_WEBHOOK_PASSWORD']),
   );
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
+}
 
+function toConfig(raw: RawConfig): Config {
   return Object.freeze({
     nodeEnv: raw.NODE_ENV,
     port: raw.PORT,
@@ -376,12 +393,7 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
     BULLETIN_TOKEN: env.BULLETIN_TOKEN,
   });
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? '(config)'),
-        message: issue.message,
-      })),
-    );
+    throw ConfigError.fromIssues(result.error.issues);
   }
   return Object.freeze({ url: result.data.BULLETIN_URL, token: result.data.BULLETIN_TOKEN });
 }

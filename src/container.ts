@@ -82,28 +82,23 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export async function createContainer(config: Config, log: Logger): Promise<Container> {
-  const pool = createPool(config.databaseUrl);
-  // BullMQ wants no per-command retry limit on its connections; commands wait for Redis.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-  redis.on('error', (error) => log.warn({ event: 'redis_error', err: error }, 'redis error'));
-  const queues = createQueues(redis, config.queuePrefix, (queue, error) =>
-    log.warn({ event: 'queue_error', queue, err: error }, 'queue error'),
-  );
-  const metrics = new Metrics({
-    queues: () => queues.all(),
-    campaignProgress: () => campaignProgress(pool),
-    cacheMs: config.metricsCacheMs,
-    onCollectError: (collector, error) =>
-      log.warn({ event: 'metrics_collect_failed', collector, err: error }, 'metrics read failed'),
-  });
-  const transport = instrumentTransport(createMailTransport(config), metrics);
-  const secrets = await loadSecrets(config, new SettingsRepository(pool));
+interface ServiceParts {
+  config: Config;
+  log: Logger;
+  pool: Pool;
+  redis: Redis;
+  queues: Queues;
+  transport: MailTransport;
+  metrics: Metrics;
+  secrets: Secrets;
+  signingKeys: SigningKey[];
+}
+
+/** Every service of the process, each built once, sharing the process's connections. */
+function createServices(parts: ServiceParts): Container['services'] {
+  const { config, log, pool, redis, queues, transport, metrics, secrets, signingKeys } = parts;
   const imports = new ImportsService(pool, queues, config.importMaxBytes);
 
-  const signing = signingKey(secrets.secretKey);
-  // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
-  const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const feedback = new FeedbackService(pool, config);
   const audience = new AudienceService(pool, queues, log, { redis, prefix: config.queuePrefix });
   const inFlight = new InFlight(redis, config.queuePrefix);
@@ -144,6 +139,41 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
     publicPreferences: new PublicPreferencesService(pool, log),
     dataRequests: new DataRequestsService(config, transport, links, redis, log),
   };
+  return services;
+}
+
+export async function createContainer(config: Config, log: Logger): Promise<Container> {
+  const pool = createPool(config.databaseUrl);
+  // BullMQ wants no per-command retry limit on its connections; commands wait for Redis.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  redis.on('error', (error) => log.warn({ event: 'redis_error', err: error }, 'redis error'));
+  const queues = createQueues(redis, config.queuePrefix, (queue, error) =>
+    log.warn({ event: 'queue_error', queue, err: error }, 'queue error'),
+  );
+  const metrics = new Metrics({
+    queues: () => queues.all(),
+    campaignProgress: () => campaignProgress(pool),
+    cacheMs: config.metricsCacheMs,
+    onCollectError: (collector, error) =>
+      log.warn({ event: 'metrics_collect_failed', collector, err: error }, 'metrics read failed'),
+  });
+  const transport = instrumentTransport(createMailTransport(config), metrics);
+  const secrets = await loadSecrets(config, new SettingsRepository(pool));
+  const signing = signingKey(secrets.secretKey);
+  // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
+  const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
+  const services = createServices({
+    config,
+    log,
+    pool,
+    redis,
+    queues,
+    transport,
+    metrics,
+    secrets,
+    signingKeys,
+  });
+  const imports = services.imports;
 
   return {
     config,

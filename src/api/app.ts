@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import type { Logger } from '../lib/logger.js';
 import type { Container } from '../container.js';
 import { AppError, validation } from '../domain/errors.js';
 import { MAX_BODY_DEPTH, tooDeep } from '../domain/json-depth.js';
@@ -68,6 +69,72 @@ const limitNesting: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** One log line per request, under the request's id (a sane X-Request-Id, or a new one). */
+function requestLog(log: Logger) {
+  return pinoHttp({
+    logger: log,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, error) =>
+      // A 503 is /ready reporting a dependency down: worth a warning, not an error per probe.
+      error || (res.statusCode >= 500 && res.statusCode !== 503)
+        ? 'error'
+        : res.statusCode >= 400
+          ? 'info'
+          : 'debug',
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        // Public URLs carry signed tokens in the path: redacted by shape, whatever the route.
+        url: redactUrl(req.url),
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+/** /api/v1: bearer auth, JSON bodies (UTF-8, no BOM, bounded depth), the admin routers. */
+function adminApi(container: Container): express.Router {
+  const { config } = container;
+  const api = express.Router(EXACT_ROUTING);
+  api.use(authenticate(container.services.tokens));
+  api.use(requireJson);
+  api.use(
+    express.json({
+      limit: config.jsonBodyLimitBytes,
+      strict: true,
+      // docs/api.md: a body is UTF-8 JSON without a byte order mark (the parser would drop one
+      // silently; a client sending one is misconfigured and should hear it).
+      verify: (_req, _res, buf) => {
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+          throw new AppError(
+            'malformed_request',
+            'The body starts with a byte order mark: send UTF-8 JSON without one',
+          );
+        }
+        // The decoder would turn invalid bytes into U+FFFD and store them as text.
+        if (!isUtf8(buf)) {
+          throw new AppError('malformed_request', 'The body is not valid UTF-8');
+        }
+      },
+    }),
+  );
+  api.use(limitNesting);
+  api.use(listsRouter(container));
+  api.use(importsRouter(container));
+  api.use(subscribersRouter(container));
+  api.use(tokensRouter(container));
+  api.use(templatesRouter(container));
+  api.use(campaignsRouter(container));
+  api.use(queuesRouter(container));
+  return api;
+}
+
 export function createApp(container: Container): express.Express {
   const { config, log } = container;
   const app = express();
@@ -81,34 +148,7 @@ export function createApp(container: Container): express.Express {
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
 
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id =
-          typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) =>
-        // A 503 is /ready reporting a dependency down: worth a warning, not an error per probe.
-        error || (res.statusCode >= 500 && res.statusCode !== 503)
-          ? 'error'
-          : res.statusCode >= 400
-            ? 'info'
-            : 'debug',
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          // Public URLs carry signed tokens in the path: redacted by shape, whatever the route.
-          url: redactUrl(req.url),
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(log));
   app.use(helmet());
   // A client that trickles its body is cut off (uploads get HTTP_UPLOAD_TIMEOUT_MS instead).
   app.use(bodyTimeout(config.http.requestTimeoutMs, isUpload));
@@ -143,38 +183,7 @@ export function createApp(container: Container): express.Express {
     res.json(openapi);
   });
 
-  const api = express.Router(EXACT_ROUTING);
-  api.use(authenticate(container.services.tokens));
-  api.use(requireJson);
-  api.use(
-    express.json({
-      limit: config.jsonBodyLimitBytes,
-      strict: true,
-      // docs/api.md: a body is UTF-8 JSON without a byte order mark (the parser would drop one
-      // silently; a client sending one is misconfigured and should hear it).
-      verify: (_req, _res, buf) => {
-        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-          throw new AppError(
-            'malformed_request',
-            'The body starts with a byte order mark: send UTF-8 JSON without one',
-          );
-        }
-        // The decoder would turn invalid bytes into U+FFFD and store them as text.
-        if (!isUtf8(buf)) {
-          throw new AppError('malformed_request', 'The body is not valid UTF-8');
-        }
-      },
-    }),
-  );
-  api.use(limitNesting);
-  api.use(listsRouter(container));
-  api.use(importsRouter(container));
-  api.use(subscribersRouter(container));
-  api.use(tokensRouter(container));
-  api.use(templatesRouter(container));
-  api.use(campaignsRouter(container));
-  api.use(queuesRouter(container));
-  app.use('/api/v1', api);
+  app.use('/api/v1', adminApi(container));
 
   // Bull Board: browser-friendly basic auth with an ops token, outside /api/v1.
   app.use(queueBoardRouter(container));

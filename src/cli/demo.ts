@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { createContainer } from '../container.js';
+import { createContainer, type Container } from '../container.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../lib/logger.js';
 import { packageRoot } from '../lib/paths.js';
@@ -27,48 +27,14 @@ export async function runDemo(
   await migrate(config.databaseUrl, log);
   const container = await createContainer(config, log);
   try {
-    const root = packageRoot();
-    const mjml = await readFile(path.join(root, 'templates', 'newsletter.mjml'), 'utf8');
-    const content = await readFile(
-      path.join(root, 'templates', 'samples', 'quarterly-content.md'),
-      'utf8',
-    );
-    const { services, pool } = container;
+    const { services } = container;
     const list = await services.lists.create({
       name: 'Quarterly newsletter (demo)',
       description: 'Readers of the demo newsletter',
       visibility: 'public',
     });
-    for (const reader of READERS) {
-      const existing = await new SubscribersRepository(pool).findByEmail(reader.email);
-      if (existing)
-        await services.subscribers.changeLists(existing.id, { add: [list.id] }, { source: 'api' });
-      else await services.subscribers.create({ ...reader, lists: [list.id] }, { source: 'api' });
-    }
-    const template = await new TemplatesRepository(pool).create({
-      name: 'Quarterly newsletter',
-      mjml,
-    });
-    const campaign = await services.campaigns.create({
-      name: 'Quarterly newsletter — demo issue',
-      subject: '{{ campaign.data.title }}, {{ campaign.data.period }}',
-      templateId: template.id,
-      listIds: [list.id],
-      content,
-      contentType: 'markdown',
-      // One organisation everywhere: the same ORG_NAME and ORG_ADDRESS the public pages and
-      // the confirmation mail show (the template's masthead and footer default to them).
-      fromName: config.org.name,
-      fromEmail: 'newsletter@example.org',
-      replyTo: null,
-      data: {
-        title: 'Quarterly Newsletter',
-        period: '2027 — 2nd quarter',
-        contactName: config.org.name,
-        contactEmail: 'info@example.org',
-        contactWebsite: 'https://www.example.org',
-      },
-    });
+    await addReaders(container, list.id);
+    const { template, campaign } = await createDemoCampaign(container, list.id);
     // A public double opt-in list: /subscribe offers it, and subscribing sends the confirmation.
     const updates = await services.lists.create({
       name: 'News and events (demo)',
@@ -89,12 +55,7 @@ export async function runDemo(
       await services.campaigns.start(campaign.id);
       out(`Campaign ${campaign.id} started: a running worker (npm start) delivers it.`);
     } else {
-      out(
-        `Preview the checks:  curl -s ${config.publicUrl}/api/v1/campaigns/${campaign.id}/preflight -H "Authorization: Bearer $TOKEN"`,
-      );
-      out(
-        `Send it:             curl -s -X POST ${config.publicUrl}/api/v1/campaigns/${campaign.id}/send -H "Authorization: Bearer $TOKEN"`,
-      );
+      printNextSteps(config, campaign.id, out);
     }
     if (!config.smtpUrl)
       out(
@@ -103,4 +64,58 @@ export async function runDemo(
   } finally {
     await container.close();
   }
+}
+
+/** The demo readers on the list; a reader already in the database is added to it. */
+async function addReaders({ services, pool }: Container, listId: number): Promise<void> {
+  const subscribers = new SubscribersRepository(pool);
+  for (const reader of READERS) {
+    const existing = await subscribers.findByEmail(reader.email);
+    if (existing)
+      await services.subscribers.changeLists(existing.id, { add: [listId] }, { source: 'api' });
+    else await services.subscribers.create({ ...reader, lists: [listId] }, { source: 'api' });
+  }
+}
+
+async function createDemoCampaign({ services, pool, config }: Container, listId: number) {
+  const root = packageRoot();
+  const mjml = await readFile(path.join(root, 'templates', 'newsletter.mjml'), 'utf8');
+  const content = await readFile(
+    path.join(root, 'templates', 'samples', 'quarterly-content.md'),
+    'utf8',
+  );
+  const template = await new TemplatesRepository(pool).create({
+    name: 'Quarterly newsletter',
+    mjml,
+  });
+  const campaign = await services.campaigns.create({
+    name: 'Quarterly newsletter — demo issue',
+    subject: '{{ campaign.data.title }}, {{ campaign.data.period }}',
+    templateId: template.id,
+    listIds: [listId],
+    content,
+    contentType: 'markdown',
+    // One organisation everywhere: the same ORG_NAME and ORG_ADDRESS the public pages and
+    // the confirmation mail show (the template's masthead and footer default to them).
+    fromName: config.org.name,
+    fromEmail: 'newsletter@example.org',
+    replyTo: null,
+    data: {
+      title: 'Quarterly Newsletter',
+      period: '2027 — 2nd quarter',
+      contactName: config.org.name,
+      contactEmail: 'info@example.org',
+      contactWebsite: 'https://www.example.org',
+    },
+  });
+  return { template, campaign };
+}
+
+function printNextSteps(config: Config, campaignId: number, out: (line: string) => void): void {
+  out(
+    `Preview the checks:  curl -s ${config.publicUrl}/api/v1/campaigns/${campaignId}/preflight -H "Authorization: Bearer $TOKEN"`,
+  );
+  out(
+    `Send it:             curl -s -X POST ${config.publicUrl}/api/v1/campaigns/${campaignId}/send -H "Authorization: Bearer $TOKEN"`,
+  );
 }

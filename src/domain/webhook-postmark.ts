@@ -76,97 +76,120 @@ function bounceMapping(type: string | undefined, details: string | null): Mapped
   }
 }
 
+type PostmarkRecord = Record<string, unknown>;
+
 export function normalisePostmark(body: unknown): Normalised {
   if (!isRecord(body)) throw new PayloadError('The body must be a Postmark webhook record');
   const recordType = str(body.RecordType);
   const messageId = normaliseMessageId(body.MessageID);
   switch (recordType) {
     case 'Bounce':
-    case 'SpamComplaint': {
-      const id = typeof body.ID === 'number' ? String(body.ID) : str(body.ID);
-      if (!id) throw new PayloadError('ID is missing');
-      const details = reasonText(str(body.Details), str(body.Description));
-      // A spam complaint record carries Type "SpamComplaint"; trust RecordType if it does not.
-      const mapped = bounceMapping(
-        recordType === 'SpamComplaint' ? 'SpamComplaint' : str(body.Type),
-        details,
-      );
-      if (!mapped) return { events: [], ignored: 1 };
-      return {
-        events: [
-          {
-            ...mapped,
-            providerEventId: eventId(recordType, id),
-            email: address(body.Email),
-            messageId,
-            campaign: null,
-            occurredAt: eventTime(body.BouncedAt),
-            payload: body,
-          },
-        ],
-        ignored: 0,
-      };
-    }
-    case 'SubscriptionChange': {
-      // Only suppressions: a reactivation never makes a subscriber deliverable again here.
-      if (body.SuppressSending !== true) return { events: [], ignored: 1 };
-      const recipient = str(body.Recipient);
-      const reason = str(body.SuppressionReason);
-      const mapped: Mapped | undefined =
-        reason === 'HardBounce'
-          ? { type: 'bounce', bounceType: 'hard', reason: 'Postmark suppression: HardBounce' }
-          : reason === 'SpamComplaint'
-            ? { type: 'complaint', bounceType: null, reason: 'Postmark suppression: SpamComplaint' }
-            : reason === 'ManualSuppression'
-              ? {
-                  type: 'unsubscribe',
-                  bounceType: null,
-                  reason: `Postmark suppression: ManualSuppression by ${str(body.Origin) ?? 'unknown'}`,
-                }
-              : undefined;
-      if (!mapped || !recipient) return { events: [], ignored: 1 };
-      return {
-        events: [
-          {
-            ...mapped,
-            providerEventId: eventId(
-              'SubscriptionChange',
-              recipient.toLowerCase(),
-              str(body.ChangedAt),
-              str(body.MessageStream),
-            ),
-            email: address(recipient),
-            messageId,
-            campaign: null,
-            occurredAt: eventTime(body.ChangedAt),
-            payload: body,
-          },
-        ],
-        ignored: 0,
-      };
-    }
-    case 'Delivery': {
-      const recipient = str(body.Recipient);
-      if (!recipient || !messageId) return { events: [], ignored: 1 };
-      return {
-        events: [
-          {
-            type: 'delivered',
-            bounceType: null,
-            providerEventId: eventId('Delivery', messageId, recipient.toLowerCase()),
-            email: address(recipient),
-            messageId,
-            campaign: null,
-            reason: reasonText(str(body.Details)),
-            occurredAt: eventTime(body.DeliveredAt),
-            payload: body,
-          },
-        ],
-        ignored: 0,
-      };
-    }
+    case 'SpamComplaint':
+      return bounceRecord(body, recordType, messageId);
+    case 'SubscriptionChange':
+      return subscriptionChange(body, messageId);
+    case 'Delivery':
+      return delivery(body, messageId);
     default:
       // Open, Click, and record types added later.
       return { events: [], ignored: 1 };
   }
+}
+
+function bounceRecord(
+  body: PostmarkRecord,
+  recordType: 'Bounce' | 'SpamComplaint',
+  messageId: string | null,
+): Normalised {
+  const id = typeof body.ID === 'number' ? String(body.ID) : str(body.ID);
+  if (!id) throw new PayloadError('ID is missing');
+  const details = reasonText(str(body.Details), str(body.Description));
+  // A spam complaint record carries Type "SpamComplaint"; trust RecordType if it does not.
+  const mapped = bounceMapping(
+    recordType === 'SpamComplaint' ? 'SpamComplaint' : str(body.Type),
+    details,
+  );
+  if (!mapped) return { events: [], ignored: 1 };
+  return {
+    events: [
+      {
+        ...mapped,
+        providerEventId: eventId(recordType, id),
+        email: address(body.Email),
+        messageId,
+        campaign: null,
+        occurredAt: eventTime(body.BouncedAt),
+        payload: body,
+      },
+    ],
+    ignored: 0,
+  };
+}
+
+function suppressionMapping(
+  reason: string | undefined,
+  origin: string | undefined,
+): Mapped | undefined {
+  if (reason === 'HardBounce') {
+    return { type: 'bounce', bounceType: 'hard', reason: 'Postmark suppression: HardBounce' };
+  }
+  if (reason === 'SpamComplaint') {
+    return { type: 'complaint', bounceType: null, reason: 'Postmark suppression: SpamComplaint' };
+  }
+  if (reason === 'ManualSuppression') {
+    return {
+      type: 'unsubscribe',
+      bounceType: null,
+      reason: `Postmark suppression: ManualSuppression by ${origin ?? 'unknown'}`,
+    };
+  }
+  return undefined;
+}
+
+function subscriptionChange(body: PostmarkRecord, messageId: string | null): Normalised {
+  // Only suppressions: a reactivation never makes a subscriber deliverable again here.
+  if (body.SuppressSending !== true) return { events: [], ignored: 1 };
+  const recipient = str(body.Recipient);
+  const mapped = suppressionMapping(str(body.SuppressionReason), str(body.Origin));
+  if (!mapped || !recipient) return { events: [], ignored: 1 };
+  return {
+    events: [
+      {
+        ...mapped,
+        providerEventId: eventId(
+          'SubscriptionChange',
+          recipient.toLowerCase(),
+          str(body.ChangedAt),
+          str(body.MessageStream),
+        ),
+        email: address(recipient),
+        messageId,
+        campaign: null,
+        occurredAt: eventTime(body.ChangedAt),
+        payload: body,
+      },
+    ],
+    ignored: 0,
+  };
+}
+
+function delivery(body: PostmarkRecord, messageId: string | null): Normalised {
+  const recipient = str(body.Recipient);
+  if (!recipient || !messageId) return { events: [], ignored: 1 };
+  return {
+    events: [
+      {
+        type: 'delivered',
+        bounceType: null,
+        providerEventId: eventId('Delivery', messageId, recipient.toLowerCase()),
+        email: address(recipient),
+        messageId,
+        campaign: null,
+        reason: reasonText(str(body.Details)),
+        occurredAt: eventTime(body.DeliveredAt),
+        payload: body,
+      },
+    ],
+    ignored: 0,
+  };
 }

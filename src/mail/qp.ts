@@ -43,6 +43,14 @@ function startsFrom(src: Uint8Array, i: number): boolean {
  * unless it ends with a line break, so that encoded segments can be concatenated; otherwise
  * the input ends the text and no line break is added after it.
  */
+/** Writes a soft line break ("=" CRLF) at `pos`; returns the new end. */
+function softBreak(out: Uint8Array, pos: number): number {
+  out[pos] = EQ;
+  out[pos + 1] = CR;
+  out[pos + 2] = LF;
+  return pos + 3;
+}
+
 export function encodeQuotedPrintableInto(
   src: Uint8Array,
   out: Uint8Array,
@@ -56,9 +64,7 @@ export function encodeQuotedPrintableInto(
     const b = src[i]!;
     if (PLAIN[b] === 1 && !(col === 0 && (b === 0x2e || (b === 0x46 && startsFrom(src, i))))) {
       if (col === LINE) {
-        out[pos++] = EQ;
-        out[pos++] = CR;
-        out[pos++] = LF;
+        pos = softBreak(out, pos);
         col = 0;
         continue; // re-checks "." and "From " at the start of the new line
       }
@@ -83,9 +89,7 @@ export function encodeQuotedPrintableInto(
           pos--;
           col--;
           if (col + 3 > LINE) {
-            out[pos++] = EQ;
-            out[pos++] = CR;
-            out[pos++] = LF;
+            pos = softBreak(out, pos);
             col = 0;
           }
           out[pos++] = EQ;
@@ -110,9 +114,7 @@ export function encodeQuotedPrintableInto(
       while (count < want && i + count < len && (src[i + count]! & 0xc0) === 0x80) count++;
     }
     if (col + 3 * count > LINE) {
-      out[pos++] = EQ;
-      out[pos++] = CR;
-      out[pos++] = LF;
+      pos = softBreak(out, pos);
       col = 0;
     }
     for (const stop = i + count; i < stop; i++) {
@@ -123,11 +125,7 @@ export function encodeQuotedPrintableInto(
     }
     col += 3 * count;
   }
-  if (segment && col > 0) {
-    out[pos++] = EQ;
-    out[pos++] = CR;
-    out[pos++] = LF;
-  }
+  if (segment && col > 0) pos = softBreak(out, pos);
   return pos;
 }
 

@@ -66,8 +66,6 @@ export class Metrics {
 
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
-    const timeoutMs = sources.collectTimeoutMs ?? 5000;
-    const cacheMs = sources.cacheMs ?? 5000;
     collectDefaultMetrics({ register: this.registry });
 
     this.messages = new Counter({
@@ -123,6 +121,13 @@ export class Metrics {
       registers,
     });
 
+    this.addScrapeGauges(sources, registers);
+  }
+
+  /** Gauges read at scrape time from Redis and PostgreSQL, each bounded and cached. */
+  private addScrapeGauges(sources: MetricsSources, registers: Registry[]): void {
+    const timeoutMs = sources.collectTimeoutMs ?? 5000;
+    const cacheMs = sources.cacheMs ?? 5000;
     // Reads first, then reset and set with no await in between: two concurrent scrapes never
     // see a half-filled gauge.
     const collecting = async <T>(collector: string, read: () => Promise<T>) => {

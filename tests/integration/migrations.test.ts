@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import { runner } from 'node-pg-migrate';
+import { MIGRATIONS_DIR, ensureDatabase, migrate } from '../../src/db/migrate.js';
 import {
   PG_ADMIN_URL,
   deleteQueueKeys,
@@ -70,7 +71,74 @@ const appliedMigrations = async (name: string) =>
     (r) => r.name,
   );
 
+/** Moves a database `count` migrations up or down, as an operator's rollback would. */
+async function step(url: string, direction: 'up' | 'down', count: number) {
+  await runner({
+    databaseUrl: url,
+    dir: MIGRATIONS_DIR,
+    migrationsTable: 'pgmigrations',
+    direction,
+    count,
+    singleTransaction: true,
+    checkOrder: true,
+    log: () => undefined,
+  });
+}
+
+/** Every column, index, constraint and type of the public schema (the bookkeeping table aside). */
+async function schemaOf(url: string) {
+  const columns = await query(
+    url,
+    `SELECT table_name, column_name, data_type, is_nullable, column_default
+     FROM information_schema.columns
+     WHERE table_schema = 'public' AND table_name <> 'pgmigrations' ORDER BY 1, 2`,
+  );
+  const indexes = await query(
+    url,
+    `SELECT indexname, indexdef FROM pg_indexes
+     WHERE schemaname = 'public' AND tablename <> 'pgmigrations' ORDER BY 1`,
+  );
+  const constraints = await query(
+    url,
+    `SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def
+     FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+       AND conrelid::regclass::text <> 'pgmigrations' ORDER BY 1, 2`,
+  );
+  const types = await query(
+    url,
+    `SELECT typname FROM pg_type
+     WHERE typnamespace = 'public'::regnamespace AND typtype IN ('e', 'd', 'c')
+       AND typrelid = 0 ORDER BY 1`,
+  );
+  return { columns, indexes, constraints, types };
+}
+
 describe('migrations', () => {
+  it('roll back one at a time to exactly the schema of the migration before, and forward again', async () => {
+    const url = testDatabaseUrl(newDatabase());
+    await migrate(url);
+    const full = await schemaOf(url);
+    expect(full.columns.length).toBeGreaterThan(50);
+
+    for (let kept = ALL_MIGRATIONS.length - 1; kept >= 0; kept--) {
+      await step(url, 'down', 1);
+      // The same schema as a fresh database migrated only up to `kept`.
+      const reference = testDatabaseUrl(newDatabase());
+      await ensureDatabase(reference);
+      if (kept > 0) await step(reference, 'up', kept);
+      expect(await schemaOf(url), `after rolling back to ${kept} migrations`).toEqual(
+        await schemaOf(reference),
+      );
+      expect(await appliedMigrations(url.split('/').pop()!)).toEqual(ALL_MIGRATIONS.slice(0, kept));
+    }
+    const empty = await schemaOf(url);
+    expect(empty.columns).toEqual([]);
+    expect(empty.types).toEqual([]);
+
+    expect(await migrate(url)).toEqual(ALL_MIGRATIONS);
+    expect(await schemaOf(url)).toEqual(full);
+  });
+
   it('create a database that does not exist yet, with every table of the schema', async () => {
     const name = newDatabase();
     expect(await databaseExists(name)).toBe(false);

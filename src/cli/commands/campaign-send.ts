@@ -65,6 +65,14 @@ function campaignDetails(c: Campaign): string {
 }
 
 export function registerSendCommands(campaign: Command): void {
+  registerCreate(campaign);
+  registerShow(campaign);
+  registerTest(campaign);
+  registerSchedule(campaign);
+  registerSend(campaign);
+}
+
+function registerCreate(campaign: Command): void {
   campaign
     .command('create')
     .description('create a draft campaign (content from a Markdown or MJML file)')
@@ -116,7 +124,9 @@ export function registerSendCommands(campaign: Command): void {
         );
       },
     );
+}
 
+function registerShow(campaign: Command): void {
   campaign
     .command('show')
     .description('show a campaign: subject, template, lists, sender, schedule and its account')
@@ -136,7 +146,9 @@ export function registerSendCommands(campaign: Command): void {
       ];
       io.out.write(`${lines.join('\n')}\n`);
     });
+}
 
+function registerTest(campaign: Command): void {
   campaign
     .command('test')
     .description('send the campaign now to a few addresses, subject prefixed [Test]')
@@ -153,7 +165,9 @@ export function registerSendCommands(campaign: Command): void {
       for (const s of sent)
         io.out.write(`Test sent to ${clean(s.email)} (${clean(s.messageId)})\n`);
     });
+}
 
+function registerSchedule(campaign: Command): void {
   campaign
     .command('schedule')
     .description('schedule the send for a date and time in a time zone')
@@ -175,7 +189,9 @@ export function registerSendCommands(campaign: Command): void {
             ),
       );
     });
+}
 
+function registerSend(campaign: Command): void {
   watchOptions(
     campaign
       .command('send')
