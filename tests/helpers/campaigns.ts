@@ -1,6 +1,6 @@
 // Seeding helpers for campaign tests: set-based SQL, so thousands of subscribers take
 // milliseconds, and a minimal template that uses every kind of merge tag.
-import type { TestContext } from './context.js';
+import { waitFor, type TestContext } from './context.js';
 
 export const MINIMAL_MJML = `<mjml>
   <mj-body>
@@ -105,4 +105,17 @@ export async function campaignStatus(ctx: TestContext, id: number): Promise<stri
     [id],
   );
   return rows[0]!.status;
+}
+
+/** Waits until the campaign reaches `status` (in the database, as the API reports it). */
+export function waitForCampaign(
+  ctx: TestContext,
+  id: number,
+  status = 'finished',
+  timeoutMs = 60_000,
+): Promise<boolean> {
+  return waitFor(async () => (await campaignStatus(ctx, id)) === status, {
+    timeoutMs,
+    intervalMs: 50,
+  });
 }

@@ -54,6 +54,8 @@ export interface SmtpSink {
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** Cuts every open connection: the next message needs a new one (and a new AUTH). */
   dropConnections(): void;
+  /** Forgets the messages and attempts so far and restores the default behaviour. */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,11 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
     },
     dropConnections() {
       for (const socket of sockets) socket.destroy();
+    },
+    reset() {
+      messages.length = 0;
+      attempts.clear();
+      for (const key of Object.keys(behaviour)) delete behaviour[key as keyof SinkBehaviour];
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });

@@ -1,8 +1,9 @@
 // The campaign admin API (docs/contract.md §4.1): CRUD and validation, edit rules by status,
 // preflight, test sends, the ledger endpoint, retry of failed deliveries, live and final stats,
 // and token scopes — against a real SMTP server.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import {
   MINIMAL_MJML,
@@ -15,31 +16,18 @@ import {
   subscribe,
 } from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-let templateId: number;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
-    SMTP_URL: sink.url,
+const { ctx, sink } = mailSuite({
+  env: {
     SMTP_POOL_SIZE: '2',
     WORKER_CONCURRENCY: '2',
     RETRY_BASE_DELAY_MS: '100',
-  });
-  ctx.startWorkers();
+  },
+  resetSink: true,
+});
+let templateId: number;
+beforeAll(async () => {
   templateId = await createTemplate(ctx);
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
-});
-beforeEach(() => {
-  sink.messages.length = 0;
-  sink.attempts.clear();
-  sink.behaviour.onRcpt = undefined;
-  sink.behaviour.dataDelayMs = undefined;
 });
 
 let seq = 0;

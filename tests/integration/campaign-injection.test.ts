@@ -2,8 +2,9 @@
 // reach past a variable's own properties, a template cannot read a file, and HTML in a name is
 // shown as text. Everything is checked in what the SMTP server actually received.
 import PostalMime from 'postal-mime';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import {
   MINIMAL_MJML,
   campaignStatus,
@@ -14,23 +15,12 @@ import {
   subscribe,
 } from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
-import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../helpers/smtp-sink.js';
+import type { ReceivedMessage } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
+const { ctx, sink } = mailSuite({ env: { SMTP_POOL_SIZE: '2' }, resetSink: true });
 let templateId: number;
 beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({ SMTP_URL: sink.url, SMTP_POOL_SIZE: '2' });
-  ctx.startWorkers();
   templateId = await createTemplate(ctx);
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
-});
-beforeEach(() => {
-  sink.messages.length = 0;
 });
 
 const EVIL = 'evil@x.test';

@@ -1,7 +1,8 @@
 // Pause, resume, cancel, suppression mid-send and the SMTP failure policy, against a real SMTP
 // server that misbehaves on purpose.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import {
   campaignStatus,
@@ -12,35 +13,20 @@ import {
   seedSubscribers,
   subscribe,
 } from '../helpers/campaigns.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-let templateId: number;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
-    SMTP_URL: sink.url,
+const { ctx, sink } = mailSuite({
+  env: {
     SMTP_POOL_SIZE: '2',
     WORKER_CONCURRENCY: '2',
     RETRY_BASE_DELAY_MS: '100',
     MAX_ATTEMPTS: '5',
     MAX_SEND_ERRORS: '6',
-  });
-  ctx.startWorkers();
+  },
+  resetSink: true,
+});
+let templateId: number;
+beforeAll(async () => {
   templateId = await createTemplate(ctx);
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
-});
-beforeEach(() => {
-  sink.messages.length = 0;
-  sink.attempts.clear();
-  sink.behaviour.onRcpt = undefined;
-  sink.behaviour.onData = undefined;
-  sink.behaviour.authError = undefined;
-  sink.behaviour.dataDelayMs = undefined;
 });
 
 let seq = 0;

@@ -1,6 +1,7 @@
 // PostgreSQL is the source of truth: when Redis loses the jobs, the ledger says what is left.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import {
   campaignStatus,
   createCampaign,
@@ -11,24 +12,18 @@ import {
   subscribe,
 } from '../helpers/campaigns.js';
 import { byRecipient, flushPrefix, messagesOf } from '../helpers/fleet.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-let templateId: number;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
-    SMTP_URL: sink.url,
+const { ctx, sink } = mailSuite({
+  env: {
     SMTP_POOL_SIZE: '2',
     WORKER_CONCURRENCY: '2',
     SEND_RATE: '300',
-  });
-  templateId = await createTemplate(ctx);
+  },
+  workers: false,
 });
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
+let templateId: number;
+beforeAll(async () => {
+  templateId = await createTemplate(ctx);
 });
 
 /** Starts a process's workers, waits until the campaign is finished, and stops them again. */

@@ -1,7 +1,8 @@
 // A campaign over two overlapping lists goes to every eligible subscriber exactly once, through
 // a real SMTP server, with the ledger matching what the server received.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import {
   campaignStatus,
   createCampaign,
@@ -11,22 +12,12 @@ import {
   seedSubscribers,
   subscribe,
 } from '../helpers/campaigns.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
-    SMTP_URL: sink.url,
+const { ctx, sink } = mailSuite({
+  env: {
     SMTP_POOL_SIZE: '5',
     WORKER_CONCURRENCY: '4',
-  });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
+  },
 });
 
 describe('sending a campaign', () => {

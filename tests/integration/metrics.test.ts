@@ -1,14 +1,9 @@
 // GET /metrics: what Prometheus sees of a process matches what it did, read from the real
 // registry of one container (campaign through a real SMTP server, BullMQ, webhooks, HTTP).
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestContext,
-  TEST_ADMIN_TOKEN,
-  waitFor,
-  type RunningWorkers,
-  type TestContext,
-} from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN, waitFor, type RunningWorkers } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import {
   campaignStatus,
   createCampaign,
@@ -19,32 +14,23 @@ import {
   subscribe,
 } from '../helpers/campaigns.js';
 import { parseMetrics, samples, sum, value, type Sample } from '../helpers/metrics.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'metrics-webhook-secret-0123456789';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-let running: RunningWorkers | undefined;
-/** Workers start on first need: the queue test looks at jobs nobody has taken yet. */
-const workers = () => (running ??= ctx.startWorkers());
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
-    SMTP_URL: sink.url,
+const { ctx, sink } = mailSuite({
+  env: {
     SMTP_POOL_SIZE: '2',
     WORKER_CONCURRENCY: '2',
     RETRY_BASE_DELAY_MS: '100',
     WEBHOOK_SECRET,
     METRICS_TOKEN,
-  });
+  },
+  workers: false,
 });
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
-});
+let running: RunningWorkers | undefined;
+/** Workers start on first need: the queue test looks at jobs nobody has taken yet. */
+const workers = () => (running ??= ctx.startWorkers());
 
 async function scrape(): Promise<Sample[]> {
   const res = await ctx.http.get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`);

@@ -2,24 +2,15 @@
 // confirmation mail (its From name and its footer) and in the newsletter's default footer.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/lib/paths.js';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 
 const ORG_NAME = 'Secretariat of the <Example> Convention';
 const ORG_ADDRESS = "Rue de l'Exemple 1, 1200 Geneva, Switzerland";
 
-let ctx: TestContext;
-let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({ SMTP_URL: sink.url, ORG_NAME, ORG_ADDRESS });
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
-});
+const { ctx, sink } = mailSuite({ env: { ORG_NAME, ORG_ADDRESS }, workers: false });
 
 const escaped = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#39;');

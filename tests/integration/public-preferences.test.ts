@@ -1,26 +1,17 @@
 // The preference page: lists and name, unsubscribe from all, download my data, erase me (and an
 // erased address staying out of imports and the form unless its owner confirms).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { suppressionHash } from '../../src/db/repositories/subscribers.repository.js';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import { createCampaign, createTemplate, subscribe } from '../helpers/campaigns.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
+const { ctx, sink } = mailSuite({
+  env: {
     // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
     TRUST_PROXY: 'loopback',
-    SMTP_URL: sink.url,
     PUBLIC_URL: 'https://news.example.org',
-  });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
+  },
 });
 
 async function list(name: string, optin = 'single', visibility = 'public') {

@@ -1,8 +1,9 @@
 // The public subscribe form and double opt-in: what it stores, the confirmation mail (at most one
 // a day), the confirm link, campaigns before and after confirmation, the same answer for every
 // address, the honeypot, validation and the per-IP rate limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import {
   campaignStatus,
   createCampaign,
@@ -11,24 +12,15 @@ import {
   seedSubscribers,
   subscribe,
 } from '../helpers/campaigns.js';
-import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../helpers/smtp-sink.js';
+import type { ReceivedMessage } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({
+const { ctx, sink } = mailSuite({
+  env: {
     // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
     TRUST_PROXY: 'loopback',
-    SMTP_URL: sink.url,
     PUBLIC_URL: 'https://news.example.org',
     MAIL_FROM: 'The Secretariat <news@example.org>',
-  });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
+  },
 });
 
 let ipCounter = 0;

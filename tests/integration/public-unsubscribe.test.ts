@@ -1,9 +1,10 @@
 // Unsubscribing from the links in mail: the footer link's page (a GET never unsubscribes), the
 // RFC 8058 one-click POST in both encodings, idempotence under parallel POSTs, campaign scope,
 // what later campaigns do, and bad links that all look the same.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signLink, signingKey } from '../../src/domain/links.js';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { waitFor } from '../helpers/context.js';
+import { mailSuite } from '../helpers/suite.js';
 import {
   campaignStatus,
   createCampaign,
@@ -13,19 +14,8 @@ import {
   seedSubscribers,
   subscribe,
 } from '../helpers/campaigns.js';
-import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
-let ctx: TestContext;
-let sink: SmtpSink;
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  ctx = await createTestContext({ SMTP_URL: sink.url, PUBLIC_URL: 'https://news.example.org' });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-  await sink?.close();
-});
+const { ctx, sink } = mailSuite({ env: { PUBLIC_URL: 'https://news.example.org' } });
 
 async function subscriber(id: number) {
   const { rows } = await ctx.db.query<{ uuid: string; email: string }>(
