@@ -3,15 +3,7 @@
 // SEND_RATE holds across them. The API and the database seeding run in this process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { byRecipient, perSecond, sinkUrlAs, startWorkerProcess } from '../helpers/fleet.js';
 import { killAll } from '../helpers/process.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -33,20 +25,20 @@ afterAll(async () => {
 
 describe('two worker processes', () => {
   it('deliver a 2,000-subscriber campaign once per recipient, both sending, within SEND_RATE', async () => {
-    const a = await createList(ctx, 'Members');
-    const b = await createList(ctx, 'Partners');
-    const ids = await seedSubscribers(ctx, 'reader', 2000);
+    const a = await fixtures.createList(ctx, 'Members');
+    const b = await fixtures.createList(ctx, 'Partners');
+    const ids = await fixtures.seedSubscribers(ctx, 'reader', 2000);
     // 1..1200 on A, 801..2000 on B: 400 are on both lists and must get one message.
-    await subscribe(ctx, a, ids.slice(0, 1200));
-    await subscribe(ctx, b, ids.slice(800));
+    await fixtures.subscribe(ctx, a, ids.slice(0, 1200));
+    await fixtures.subscribe(ctx, b, ids.slice(800));
     const excluded = {
       unconfirmed: ids.slice(0, 10),
       unsubscribed: ids.slice(10, 20),
       bounced: ids.slice(20, 30),
       blocklisted: ids.slice(30, 40),
     };
-    await subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
-    await subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
+    await fixtures.subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
+    await fixtures.subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
     await ctx.db.query("UPDATE subscribers SET status = 'bounced' WHERE id = ANY($1::bigint[])", [
       excluded.bounced,
     ]);
@@ -55,8 +47,8 @@ describe('two worker processes', () => {
       [excluded.blocklisted],
     );
     const eligible = 1960;
-    const templateId = await createTemplate(ctx);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [a, b] });
+    const templateId = await fixtures.createTemplate(ctx);
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [a, b] });
 
     const settings = {
       SEND_RATE: String(SEND_RATE),
@@ -70,13 +62,13 @@ describe('two worker processes', () => {
     );
 
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
-    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
       timeoutMs: 90_000,
       intervalMs: 200,
     });
 
     // Exactly once per eligible subscriber, and the ledger says which message each got.
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows).toHaveLength(eligible);
     expect(rows.filter((r) => r.status !== 'sent')).toEqual([]);
     const excludedIds = new Set(Object.values(excluded).flat());

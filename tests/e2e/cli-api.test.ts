@@ -6,14 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { closedPort, listen, runCli, spawnCli } from '../helpers/cli.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
@@ -49,10 +42,12 @@ async function csvFile(name: string, content: string): Promise<string> {
 
 /** A list with `count` confirmed subscribers and a draft campaign to it. */
 async function draftCampaign(prefix: string, count: number): Promise<number> {
-  const list = await createList(ctx, `CLI ${prefix}`);
-  await subscribe(ctx, list, await seedSubscribers(ctx, prefix, count));
-  const templateId = await createTemplate(ctx);
-  return (await createCampaign(ctx, { name: `CLI ${prefix}`, templateId, listIds: [list] })).id;
+  const list = await fixtures.createList(ctx, `CLI ${prefix}`);
+  await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, prefix, count));
+  const templateId = await fixtures.createTemplate(ctx);
+  return (
+    await fixtures.createCampaign(ctx, { name: `CLI ${prefix}`, templateId, listIds: [list] })
+  ).id;
 }
 
 describe('bulletin import', () => {
@@ -132,9 +127,9 @@ describe('bulletin campaign', () => {
   });
 
   it('create, show, test, schedule and send --watch: the whole send from the terminal', async () => {
-    const list = await createList(ctx, 'CLI whole send');
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'whole', 60));
-    const templateId = await createTemplate(ctx);
+    const list = await fixtures.createList(ctx, 'CLI whole send');
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'whole', 60));
+    const templateId = await fixtures.createTemplate(ctx);
     const content = await csvFile('issue.md', 'This quarter, **the office moved**.\n');
     const data = await csvFile('data.json', '{"period": "2027 Q2"}');
     const created = await runCli(
@@ -244,7 +239,7 @@ describe('bulletin campaign', () => {
       code: 0,
       stdout: expect.stringMatching(new RegExp(`^Campaign ${id}: paused\\b`)),
     });
-    expect(await campaignStatus(ctx, id)).toBe('paused');
+    expect(await fixtures.campaignStatus(ctx, id)).toBe('paused');
 
     const status = await runCli(['campaign', 'status', String(id)], admin);
     expect(status.code).toBe(0);
@@ -265,7 +260,7 @@ describe('bulletin campaign', () => {
       code: 0,
       stdout: expect.stringMatching(new RegExp(`^Campaign ${id}: cancelled\\b`)),
     });
-    expect(await campaignStatus(ctx, id)).toBe('cancelled');
+    expect(await fixtures.campaignStatus(ctx, id)).toBe('cancelled');
 
     const again = await runCli(['campaign', 'pause', String(id)], admin);
     expect(again.code).toBe(1);

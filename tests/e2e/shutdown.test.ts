@@ -9,13 +9,7 @@ import {
   waitFor,
   type TestContext,
 } from '../helpers/context.js';
-import {
-  createCampaign,
-  createList,
-  createTemplate,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { processEnv, startWorkerProcess } from '../helpers/fleet.js';
 import { killAll, startService } from '../helpers/process.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -28,7 +22,7 @@ beforeAll(async () => {
   // when the signal comes.
   sink = await startSmtpSink({ dataDelayMs: () => 20_000 });
   ctx = await createTestContext({ SMTP_URL: sink.url });
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 afterAll(async () => {
   await killAll();
@@ -40,9 +34,9 @@ afterAll(async () => {
 let seq = 0;
 async function stuckCampaign() {
   seq++;
-  const list = await createList(ctx, `Shutdown ${seq}`);
-  await subscribe(ctx, list, await seedSubscribers(ctx, `s${seq}r`, 5));
-  const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+  const list = await fixtures.createList(ctx, `Shutdown ${seq}`);
+  await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, `s${seq}r`, 5));
+  const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
   await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
   // Wait until SMTP transactions are under way.
   await waitFor(async () => {
@@ -89,7 +83,7 @@ describe('an api process stopped while a request is in flight', () => {
   it('finishes that request, refuses new connections, and exits 0', async () => {
     const api = startService('api', processEnv(ctx));
     const base = new URL(await api.listening());
-    const list = await createList(ctx, 'Upload during shutdown');
+    const list = await fixtures.createList(ctx, 'Upload during shutdown');
 
     const answers: http.ClientRequest[] = [];
     // A CSV upload that is half sent when the signal arrives.

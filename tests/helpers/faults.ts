@@ -3,7 +3,7 @@
 // (docs/contract.md §5): the sink's messages, counted by Message-ID, are exactly the ledger's `sent`
 // rows; nobody got two copies (rows marked `unknown` may have arrived once, never twice);
 // nobody outside the audience got anything; the campaign's status and stats say the same.
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { createTestContext, waitFor, type TestContext } from './context.js';
 import {
   campaignStatus,
@@ -17,6 +17,7 @@ import {
 import { byRecipient, messagesOf, sinkUrlAs, startWorkerProcess } from './fleet.js';
 import { killAll, type ServiceProcess } from './process.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { lateBound } from './suite.js';
 
 export interface FaultWorld {
   ctx: TestContext;
@@ -65,6 +66,46 @@ export function startFaultWorker(
     ...world.env,
     ...extra,
   });
+}
+
+export interface FaultSuiteOptions {
+  /** Settings of the world and its worker (a private Redis, say), made before either. */
+  env?: () => Promise<Record<string, string>>;
+  /** Settings of the worker process only. */
+  workerEnv?: Record<string, string>;
+  /** Restore the sink's default behaviour before each test. */
+  resetSink?: boolean;
+  /** After the world is closed: stops what `env` started. */
+  after?: () => Promise<void>;
+  timeoutMs?: number;
+}
+
+/**
+ * A fault file's world and one worker process (named `user` at the sink), made before its
+ * tests and closed after them; `world` is bound late, like the suite helper's handles.
+ */
+export function faultSuite(
+  user: string,
+  options: FaultSuiteOptions = {},
+): { world: FaultWorld; worker: () => ServiceProcess } {
+  let world: FaultWorld | undefined;
+  let worker: ServiceProcess | undefined;
+  beforeAll(async () => {
+    world = await createFaultWorld((await options.env?.()) ?? {});
+    worker = await startFaultWorker(world, user, options.workerEnv);
+  }, options.timeoutMs ?? 90_000);
+  afterAll(async () => {
+    await world?.close();
+    await options.after?.();
+  });
+  if (options.resetSink) {
+    beforeEach(() => {
+      // The sink's messages stay: each scenario tells its own apart by campaign.
+      const behaviour = world?.sink.behaviour ?? {};
+      for (const key of Object.keys(behaviour)) delete behaviour[key as keyof typeof behaviour];
+    });
+  }
+  return { world: lateBound('world', () => world), worker: () => worker! };
 }
 
 let seq = 0;

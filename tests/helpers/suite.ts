@@ -65,3 +65,19 @@ export function mailSuite(options: MailSuiteOptions = {}): MailSuite {
   };
   return suite;
 }
+
+/** A test file's context (own database and queue prefix) without an SMTP sink; late-bound. */
+export function contextSuite(
+  env: Record<string, string> = {},
+  options: { workers?: boolean } = {},
+): TestContext {
+  let ctx: TestContext | undefined;
+  beforeAll(async () => {
+    ctx = await createTestContext(env);
+    if (options.workers) ctx.startWorkers();
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+  return lateBound('ctx', () => ctx);
+}

@@ -2,18 +2,12 @@
 // UTF-16, addresses built to smuggle a second recipient, attribute keys that would pollute
 // JavaScript objects. A bad line is reported with its number and its neighbours import; a file
 // that cannot be read at all is refused and stores nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { stateOf } from '../helpers/state.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({}, { workers: true });
 
 let seq = 0;
 async function list(): Promise<number> {

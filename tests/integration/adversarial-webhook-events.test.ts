@@ -5,8 +5,8 @@
 // provider would retry, or drop, the whole batch with the good events in it): the rest is
 // stored and applied, the bad one ignored or recorded without a subscriber.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
 import {
@@ -21,9 +21,8 @@ const SECRET = 'generic-webhook-secret-events-0123456';
 const PM = { user: 'postmark', password: 'postmark-password-0123456789' };
 const sendgridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext({
+const ctx = contextSuite(
+  {
     // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
     TRUST_PROXY: 'loopback',
     WEBHOOK_SECRET: SECRET,
@@ -32,12 +31,9 @@ beforeAll(async () => {
     SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKey.publicKey
       .export({ type: 'spki', format: 'der' })
       .toString('base64'),
-  });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+  },
+  { workers: true },
+);
 
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;

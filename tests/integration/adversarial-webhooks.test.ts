@@ -3,8 +3,8 @@
 // the size limit or nested past any provider's payload, signed bodies that are not JSON. Every
 // refusal is a 4xx problem+json and nothing changes; a replay answers 200 and changes nothing.
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
 import {
@@ -21,9 +21,8 @@ const PM = { user: 'postmark', password: 'postmark-password-0123456789' };
 const sendgridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const LIMIT = 5 * 1024 * 1024; // WEBHOOK_BODY_LIMIT_BYTES
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext({
+const ctx = contextSuite(
+  {
     // Clients are told apart by X-Forwarded-For, as behind a reverse proxy on this machine.
     TRUST_PROXY: 'loopback',
     WEBHOOK_SECRET: SECRET,
@@ -34,12 +33,9 @@ beforeAll(async () => {
       .export({ type: 'spki', format: 'der' })
       .toString('base64'),
     SES_TOPIC_ARNS: 'arn:aws:sns:eu-west-1:123456789012:bulletin-ses',
-  });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+  },
+  { workers: true },
+);
 
 // Refusals count towards a per-address limit (60 a minute): each request comes from its own.
 let ip = 0;

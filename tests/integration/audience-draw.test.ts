@@ -1,8 +1,9 @@
 // The audience draw right after an import (docs/performance.md): imports leave fresh planner
 // statistics behind, the draw's plan reads only each chunk's rows whatever the statistics say,
 // and a campaign cancelled during its draw stops drawing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { createCampaign, createList, createTemplate } from '../helpers/campaigns.js';
 import {
   DRAW_CHUNK_SQL,
@@ -10,13 +11,7 @@ import {
 } from '../../src/db/repositories/deliveries.repository.js';
 import { DRAW_CHUNK } from '../../src/services/audience.service.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite();
 
 const lastAnalyze = async (table: string) =>
   (

@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/domain/scopes.js';
 import { hashToken } from '../../src/domain/tokens.js';
-import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
+import { TEST_ADMIN_TOKEN } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite();
 
 async function createToken(scopes: string[], name = 'test') {
   const res = await ctx.api().post('/api/v1/tokens').send({ name, scopes });

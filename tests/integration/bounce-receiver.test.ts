@@ -5,14 +5,7 @@ import { createServer } from 'node:net';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const DOMAIN = 'bounces.bulletin.test';
@@ -42,16 +35,16 @@ beforeAll(async () => {
   const workers = ctx.startWorkers();
   port = await workers.bounceReceiver!.listening;
 
-  const news = await createList(ctx, 'News');
-  const other = await createList(ctx, 'Other');
-  ids = await seedSubscribers(ctx, 'reader', 6);
-  await subscribe(ctx, news, ids);
-  await subscribe(ctx, other, ids);
-  const templateId = await createTemplate(ctx);
-  const campaign = await createCampaign(ctx, { templateId, listIds: [news] });
+  const news = await fixtures.createList(ctx, 'News');
+  const other = await fixtures.createList(ctx, 'Other');
+  ids = await fixtures.seedSubscribers(ctx, 'reader', 6);
+  await fixtures.subscribe(ctx, news, ids);
+  await fixtures.subscribe(ctx, other, ids);
+  const templateId = await fixtures.createTemplate(ctx);
+  const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [news] });
   campaignId = campaign.id;
   expect((await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`)).status).toBe(200);
-  await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+  await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
     timeoutMs: 60_000,
     intervalMs: 100,
   });

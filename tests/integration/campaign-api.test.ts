@@ -5,16 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
-import {
-  MINIMAL_MJML,
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 
 const { ctx, sink } = mailSuite({
@@ -27,20 +18,20 @@ const { ctx, sink } = mailSuite({
 });
 let templateId: number;
 beforeAll(async () => {
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 
 let seq = 0;
 async function audience(count: number) {
   seq++;
-  const list = await createList(ctx, `API ${seq}`);
-  const ids = await seedSubscribers(ctx, `a${seq}r`, count);
-  await subscribe(ctx, list, ids);
+  const list = await fixtures.createList(ctx, `API ${seq}`);
+  const ids = await fixtures.seedSubscribers(ctx, `a${seq}r`, count);
+  await fixtures.subscribe(ctx, list, ids);
   return { list, ids, prefix: `a${seq}r` };
 }
 
 const finished = (id: number) =>
-  waitFor(async () => (await campaignStatus(ctx, id)) === 'finished', {
+  waitFor(async () => (await fixtures.campaignStatus(ctx, id)) === 'finished', {
     timeoutMs: 60_000,
     intervalMs: 100,
   });
@@ -100,7 +91,7 @@ describe('CRUD and validation', () => {
     });
 
     // Pages with a cursor, and a status filter.
-    const second = await createCampaign(ctx, { templateId, listIds: [list] });
+    const second = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const seen: number[] = [];
     let next: string | null = null;
     do {
@@ -172,7 +163,7 @@ describe('CRUD and validation', () => {
     expect(malformed.status).toBe(400);
 
     // The same rules on PATCH.
-    const c = await createCampaign(ctx, { templateId, listIds: [list] });
+    const c = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const patch = (body: Record<string, unknown>) =>
       ctx.api().patch(`/api/v1/campaigns/${c.id}`).send(body);
     expect((await patch({ colour: 'blue' })).status).toBe(400);
@@ -193,7 +184,7 @@ describe('edit rules while running and paused', () => {
     const { list, prefix } = await audience(150);
     // A slow receiver keeps the campaign running long enough to look at it.
     sink.behaviour.dataDelayMs = (to) => (to.startsWith(prefix) ? 40 : 0);
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId,
       listIds: [list],
       fromName: 'Old Sender',
@@ -286,11 +277,11 @@ describe('edit rules while running and paused', () => {
 
 describe('preflight', () => {
   it('reports the audience after suppressions, unknown merge tags, and a missing unsubscribe link', async () => {
-    const a = await createList(ctx, 'Preflight A');
-    const b = await createList(ctx, 'Preflight B');
-    const ids = await seedSubscribers(ctx, 'pf', 12);
-    await subscribe(ctx, a, ids.slice(0, 10));
-    await subscribe(ctx, b, ids.slice(5)); // 5 of them on both lists
+    const a = await fixtures.createList(ctx, 'Preflight A');
+    const b = await fixtures.createList(ctx, 'Preflight B');
+    const ids = await fixtures.seedSubscribers(ctx, 'pf', 12);
+    await fixtures.subscribe(ctx, a, ids.slice(0, 10));
+    await fixtures.subscribe(ctx, b, ids.slice(5)); // 5 of them on both lists
     await ctx.db.query("UPDATE subscribers SET status = 'bounced' WHERE id = ANY($1::bigint[])", [
       ids.slice(0, 2),
     ]);
@@ -298,8 +289,8 @@ describe('preflight', () => {
       "UPDATE subscribers SET status = 'complained' WHERE id = ANY($1::bigint[])",
       [ids.slice(2, 3)],
     );
-    await subscribe(ctx, a, ids.slice(3, 4), 'unsubscribed');
-    await subscribe(ctx, a, ids.slice(4, 5), 'unconfirmed');
+    await fixtures.subscribe(ctx, a, ids.slice(3, 4), 'unsubscribed');
+    await fixtures.subscribe(ctx, a, ids.slice(4, 5), 'unconfirmed');
     // 12 people, 5 excluded → 7, each counted once.
 
     const nickname = await ctx
@@ -307,10 +298,10 @@ describe('preflight', () => {
       .post('/api/v1/templates')
       .send({
         name: 'nickname',
-        mjml: MINIMAL_MJML.replace('Hello', 'Hello {{ subscriber.nickname }} /'),
+        mjml: fixtures.MINIMAL_MJML.replace('Hello', 'Hello {{ subscriber.nickname }} /'),
       });
     expect(nickname.status, JSON.stringify(nickname.body)).toBe(201);
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId: nickname.body.id,
       listIds: [a, b],
       subject: 'For {{ campaign.data.audience }} {{ list.title }}',
@@ -335,7 +326,10 @@ describe('preflight', () => {
     });
     expect(linkless.status, JSON.stringify(linkless.body)).toBe(201);
     expect(linkless.body.warnings.join(' ')).toMatch(/unsubscribe_url/);
-    const noLinks = await createCampaign(ctx, { templateId: linkless.body.id, listIds: [a] });
+    const noLinks = await fixtures.createCampaign(ctx, {
+      templateId: linkless.body.id,
+      listIds: [a],
+    });
     const noLinksReport = (await ctx.api().get(`/api/v1/campaigns/${noLinks.id}/preflight`)).body;
     expect(noLinksReport).toMatchObject({ ok: false, missingUnsubscribeLink: true, audience: 5 });
     const refused = await ctx.api().post(`/api/v1/campaigns/${noLinks.id}/send`);
@@ -349,11 +343,11 @@ describe('preflight', () => {
           .send({ sendAt: '2099-01-01T09:00' })
       ).status,
     ).toBe(422);
-    expect(await campaignStatus(ctx, noLinks.id)).toBe('draft');
-    expect(await ledger(ctx, noLinks.id)).toEqual([]);
+    expect(await fixtures.campaignStatus(ctx, noLinks.id)).toBe('draft');
+    expect(await fixtures.ledger(ctx, noLinks.id)).toEqual([]);
 
     // A clean campaign passes.
-    const clean = await createCampaign(ctx, { templateId, listIds: [a, b] });
+    const clean = await fixtures.createCampaign(ctx, { templateId, listIds: [a, b] });
     expect((await ctx.api().get(`/api/v1/campaigns/${clean.id}/preflight`)).body).toMatchObject({
       ok: true,
       audience: 7,
@@ -367,7 +361,7 @@ describe('preflight', () => {
 describe('test sends', () => {
   it('sends to at most ten addresses, prefixed [Test], without one-click, outside the ledger', async () => {
     const { list, prefix } = await audience(3);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const known = `${prefix}2@example.test`;
     const res = await ctx
       .api()
@@ -394,7 +388,7 @@ describe('test sends', () => {
     expect(mine.headers.get('list-unsubscribe')).toMatch(/\/unsubscribe\//);
     expect(mine.headers.get('precedence')).toBe('bulk');
     // Not in the ledger, and the campaign is still a draft.
-    expect(await ledger(ctx, campaign.id)).toEqual([]);
+    expect(await fixtures.ledger(ctx, campaign.id)).toEqual([]);
     const after = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;
     expect(after).toMatchObject({ status: 'draft', stats: { recipients: 0, sent: 0 } });
 
@@ -420,7 +414,7 @@ describe('test sends', () => {
 
   it('sends once to addresses that differ only in letter case (emails are case-insensitive)', async () => {
     const { list } = await audience(1);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const res = await ctx
       .api()
       .post(`/api/v1/campaigns/${campaign.id}/test`)
@@ -443,7 +437,7 @@ describe('the ledger, retry and final stats', () => {
       refused.has(to)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
 
@@ -504,7 +498,7 @@ describe('the ledger, retry and final stats', () => {
     const received = sink.byRecipient();
     expect(received.size).toBe(30);
     expect([...received.values()].every((m) => m.length === 1)).toBe(true);
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     expect(rows.filter((r) => refused.has(r.email)).map((r) => r.attempts)).toEqual([2, 2, 2, 2]);
 
@@ -575,7 +569,7 @@ describe('scopes', () => {
     const sent = await sender.post(`/api/v1/campaigns/${id}/send`);
     expect(sent.status, JSON.stringify(sent.body)).toBe(200);
     await finished(id);
-    expect(await ledger(ctx, id)).toHaveLength(2);
+    expect(await fixtures.ledger(ctx, id)).toHaveLength(2);
     expect((await sender.get(`/api/v1/campaigns/${id}/deliveries`)).body.data).toHaveLength(2);
 
     expect((await ctx.http.get('/api/v1/campaigns')).status).toBe(401);

@@ -5,22 +5,14 @@ import PostalMime from 'postal-mime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
-import {
-  MINIMAL_MJML,
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 import type { ReceivedMessage } from '../helpers/smtp-sink.js';
 
 const { ctx, sink } = mailSuite({ env: { SMTP_POOL_SIZE: '2' }, resetSink: true });
 let templateId: number;
 beforeAll(async () => {
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 
 const EVIL = 'evil@x.test';
@@ -32,14 +24,14 @@ async function insertSubscribers(
   people: { name: string; attributes?: Record<string, unknown> }[],
 ): Promise<{ list: number; emails: string[] }> {
   seq++;
-  const list = await createList(ctx, `Hostile ${seq}`);
+  const list = await fixtures.createList(ctx, `Hostile ${seq}`);
   const emails = people.map((_, i) => `h${seq}p${i}@example.test`);
   const { rows } = await ctx.db.query<{ id: number }>(
     `INSERT INTO subscribers (email, name, attributes)
      SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) RETURNING id`,
     [emails, people.map((p) => p.name), people.map((p) => JSON.stringify(p.attributes ?? {}))],
   );
-  await subscribe(
+  await fixtures.subscribe(
     ctx,
     list,
     rows.map((r) => r.id),
@@ -50,7 +42,7 @@ async function insertSubscribers(
 async function sendAndFinish(campaignId: number) {
   const started = await ctx.api().post(`/api/v1/campaigns/${campaignId}/send`);
   expect(started.status, JSON.stringify(started.body)).toBe(200);
-  await waitFor(async () => (await campaignStatus(ctx, campaignId)) === 'finished', {
+  await waitFor(async () => (await fixtures.campaignStatus(ctx, campaignId)) === 'finished', {
     timeoutMs: 30_000,
   });
 }
@@ -139,7 +131,7 @@ describe('header injection', () => {
     );
     expect(imported[0].city).toContain('\r\nBcc:');
 
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId,
       listIds: [list],
       subject:
@@ -154,7 +146,7 @@ describe('header injection', () => {
     ]);
     await sendAndFinish(campaign.id);
 
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     const audience = [...emails, 'imported@example.test'];
     expect(rows.map((r) => [r.email, r.status, r.last_error])).toEqual(
       audience.map((e) => [e, 'sent', null]),
@@ -177,14 +169,14 @@ describe('header injection', () => {
     const { list, emails } = await insertSubscribers([
       { name: smuggled, attributes: { city: smuggled } },
     ]);
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId,
       listIds: [list],
       subject: 'News for {{ subscriber.attributes.city }}',
       fromName: smuggled, // accepted by the API: plain ASCII
     });
     await sendAndFinish(campaign.id);
-    expect((await ledger(ctx, campaign.id)).map((r) => r.status)).toEqual(['sent']);
+    expect((await fixtures.ledger(ctx, campaign.id)).map((r) => r.status)).toEqual(['sent']);
     const [m] = messagesOf(sink, campaign.uuid);
     // On the wire nothing was injected: no extra field, no extra recipient.
     expect(m!.to).toBe(emails[0]);
@@ -205,14 +197,14 @@ describe('header injection', () => {
 
   it('a sender name with quotes or angle brackets stays a display name (the mail still goes)', async () => {
     const { list, emails } = await insertSubscribers([{ name: 'Reader' }]);
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId,
       listIds: [list],
       // Accepted by the API: no control characters.
       fromName: `Verein "Freunde" <${EVIL}>`,
     });
     await sendAndFinish(campaign.id);
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     // src/services/delivery.service.ts parseMailbox() cannot split `Verein "Freunde" <evil@x.test>
     // <news@bulletin.test>` back into name and address; the whole string becomes the address and
     // the delivery fails as unsendable ("from is not a single plain address").
@@ -260,7 +252,7 @@ describe('Liquid', () => {
       'subscriber.attributes.nested.__proto__.hasOwnProperty',
     ];
     const content = probes.map((p, i) => `probe${i}=({{ ${p} }})`).join('\n\n');
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId,
       listIds: [list],
       subject: 'S({{ subscriber.constructor.name }})({{ campaign.data.constructor }})',
@@ -268,7 +260,10 @@ describe('Liquid', () => {
       data: { x: 1 },
     });
     await sendAndFinish(campaign.id);
-    expect((await ledger(ctx, campaign.id)).map((r) => r.status)).toEqual(['sent', 'sent']);
+    expect((await fixtures.ledger(ctx, campaign.id)).map((r) => r.status)).toEqual([
+      'sent',
+      'sent',
+    ]);
     const m = messagesOf(sink, campaign.uuid).find((x) => x.to === emails[0]);
     expect(m!.subject).toBe('S()()');
     for (const [i] of probes.entries()) {
@@ -285,15 +280,15 @@ describe('Liquid', () => {
 });
 
 describe('file access from templates', () => {
-  const INCLUDE_BODY = MINIMAL_MJML.replace(
+  const INCLUDE_BODY = fixtures.MINIMAL_MJML.replace(
     '{{ content }}',
     '<mj-include path="/etc/passwd" />\n      {{ content }}',
   );
-  const INCLUDE_HEAD = MINIMAL_MJML.replace(
+  const INCLUDE_HEAD = fixtures.MINIMAL_MJML.replace(
     '<mj-body>',
     '<mj-head><mj-include path="/etc/passwd" type="css" /></mj-head>\n  <mj-body>',
   );
-  const INCLUDE_HTML = MINIMAL_MJML.replace(
+  const INCLUDE_HTML = fixtures.MINIMAL_MJML.replace(
     '{{ content }}',
     '<mj-include path="/etc/passwd" type="html" />\n      {{ content }}',
   );
@@ -303,8 +298,11 @@ describe('file access from templates', () => {
       INCLUDE_BODY,
       INCLUDE_HEAD,
       INCLUDE_HTML,
-      liquidInclude: MINIMAL_MJML.replace('{{ content }}', "{% include '/etc/passwd' %}"),
-      liquidRender: MINIMAL_MJML.replace('Hello', "Hello {% render '../../../../etc/passwd' %}"),
+      liquidInclude: fixtures.MINIMAL_MJML.replace('{{ content }}', "{% include '/etc/passwd' %}"),
+      liquidRender: fixtures.MINIMAL_MJML.replace(
+        'Hello',
+        "Hello {% render '../../../../etc/passwd' %}",
+      ),
     };
     for (const [label, mjml] of Object.entries(sources)) {
       const res = await ctx.api().post('/api/v1/templates').send({ name: label, mjml });
@@ -325,7 +323,7 @@ describe('file access from templates', () => {
     };
     const attempts: Attempt[] = [];
     for (const mjml of [INCLUDE_BODY, INCLUDE_HEAD, INCLUDE_HTML]) {
-      attempts.push({ templateId: await createTemplate(ctx, mjml), expect: 'refused' });
+      attempts.push({ templateId: await fixtures.createTemplate(ctx, mjml), expect: 'refused' });
     }
     attempts.push({
       templateId,
@@ -342,7 +340,7 @@ describe('file access from templates', () => {
     attempts.push({ templateId, content: '<mj-include path="/etc/passwd" />', expect: 'sent' });
 
     for (const { expect: expected, ...attempt } of attempts) {
-      const campaign = await createCampaign(ctx, { listIds: [list], ...attempt });
+      const campaign = await fixtures.createCampaign(ctx, { listIds: [list], ...attempt });
       const preflight = await ctx.api().get(`/api/v1/campaigns/${campaign.id}/preflight`);
       outputs.push(JSON.stringify(preflight.body));
       const preview = await ctx
@@ -363,11 +361,11 @@ describe('file access from templates', () => {
       outputs.push(JSON.stringify(send.body));
       if (expected === 'sent') {
         expect(send.status, JSON.stringify(attempt)).toBe(200);
-        await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished');
+        await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished');
       } else {
         expect(preflight.body.ok, JSON.stringify(attempt)).toBe(false);
         expect([test.status, send.status], JSON.stringify(attempt)).toEqual([422, 422]);
-        expect(await campaignStatus(ctx, campaign.id)).toBe('draft');
+        expect(await fixtures.campaignStatus(ctx, campaign.id)).toBe('draft');
       }
     }
     outputs.push(...sink.messages.map((m) => m.raw));
@@ -379,13 +377,13 @@ describe('file access from templates', () => {
 
 describe('HTML in data', () => {
   it('a subscriber named <img src=x onerror=alert(1)> is escaped in the HTML part', async () => {
-    const mjml = MINIMAL_MJML.replace(
+    const mjml = fixtures.MINIMAL_MJML.replace(
       '{{ content }}',
       '<mj-image src="https://example.org/logo.png" alt="Logo for {{ subscriber.name }}" />\n      {{ content }}',
     );
     const template = await ctx.api().post('/api/v1/templates').send({ name: 'alt', mjml });
     expect(template.status, JSON.stringify(template.body)).toBe(201);
-    const list = await createList(ctx, 'Markup');
+    const list = await fixtures.createList(ctx, 'Markup');
     const created = [];
     for (const [email, name, city] of [
       ['img@example.test', '<img src=x onerror=alert(1)>', 'Zug'],
@@ -398,7 +396,7 @@ describe('HTML in data', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       created.push(res.body.id);
     }
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId: template.body.id,
       listIds: [list],
       subject: 'Hello {{ subscriber.name }}',

@@ -4,15 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 
 const { ctx, sink } = mailSuite({
   env: {
@@ -26,19 +18,19 @@ const { ctx, sink } = mailSuite({
 });
 let templateId: number;
 beforeAll(async () => {
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 
 let seq = 0;
 async function audience(count: number) {
   seq++;
-  const list = await createList(ctx, `List ${seq}`);
-  const ids = await seedSubscribers(ctx, `l${seq}r`, count);
-  await subscribe(ctx, list, ids);
+  const list = await fixtures.createList(ctx, `List ${seq}`);
+  const ids = await fixtures.seedSubscribers(ctx, `l${seq}r`, count);
+  await fixtures.subscribe(ctx, list, ids);
   return { list, ids };
 }
 const finished = (id: number) =>
-  waitFor(async () => (await campaignStatus(ctx, id)) === 'finished', {
+  waitFor(async () => (await fixtures.campaignStatus(ctx, id)) === 'finished', {
     timeoutMs: 90_000,
     intervalMs: 100,
   });
@@ -49,7 +41,7 @@ describe('pause and resume', () => {
     // A really slow server (5 ms for each message's end of DATA): 600 take seconds, so every
     // pause lands mid-send; a pause that came too late fails the test.
     sink.behaviour.dataDelayMs = () => 5;
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     for (let round = 1; round <= 3; round++) {
       const target = round * 120;
@@ -80,12 +72,12 @@ describe('pause and resume', () => {
     const received = sink.byRecipient();
     expect(received.size).toBe(600);
     expect([...received.values()].every((m) => m.length === 1)).toBe(true);
-    expect((await ledger(ctx, campaign.id)).every((r) => r.status === 'sent')).toBe(true);
+    expect((await fixtures.ledger(ctx, campaign.id)).every((r) => r.status === 'sent')).toBe(true);
   });
 
   it('refuses illegal status changes with 409', async () => {
     const { list } = await audience(1);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const pause = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`);
     expect(pause.status).toBe(409);
     expect(pause.body.code).toBe('illegal_transition');
@@ -102,7 +94,7 @@ describe('deliverability checked just before sending', () => {
     // The leaver is the last in the ledger; a slow server keeps them far from their turn.
     const leaver = ids[299]!;
     sink.behaviour.dataDelayMs = () => 10;
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await waitFor(() => Promise.resolve(sink.messages.length >= 1), { intervalMs: 2 });
     await ctx
@@ -113,7 +105,7 @@ describe('deliverability checked just before sending', () => {
     expect(sink.messages.length).toBeLessThan(250);
     await finished(campaign.id);
     sink.behaviour.dataDelayMs = undefined;
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     const row = rows.find((r) => r.subscriber_id === leaver)!;
     expect(row.status).toBe('suppressed');
     expect(sink.byRecipient().get(row.email)).toBeUndefined();
@@ -133,10 +125,10 @@ describe('SMTP failures', () => {
       /r\d*0@/.test(to) && attempt <= 2
         ? { code: 421, message: '4.3.2 Try again later' }
         : undefined;
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     const slow = rows.filter((r) => /r\d*0@/.test(r.email));
     expect(slow).toHaveLength(20);
@@ -149,10 +141,10 @@ describe('SMTP failures', () => {
     const { list, ids } = await audience(5);
     sink.behaviour.onRcpt = (to) =>
       to.startsWith(`l${seq}r3@`) ? { code: 550, message: '5.1.1 User unknown' } : undefined;
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     const bounced = rows.find((r) => r.subscriber_id === ids[2])!;
     expect(bounced, bounced.last_error ?? '').toMatchObject({ status: 'bounced', attempts: 1 });
     const { rows: sub } = await ctx.db.query('SELECT status FROM subscribers WHERE id = $1', [
@@ -174,10 +166,10 @@ describe('SMTP failures', () => {
       to.startsWith(`l${seq}r1@`)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
-    const row = (await ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
+    const row = (await fixtures.ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
     expect(row.status).toBe('failed');
     const { rows: sub } = await ctx.db.query('SELECT status FROM subscribers WHERE id = $1', [
       ids[0],
@@ -189,9 +181,9 @@ describe('SMTP failures', () => {
     const { list } = await audience(40);
     sink.behaviour.authError = { code: 535, message: '5.7.8 Authentication credentials invalid' };
     sink.dropConnections(); // credentials revoked: pooled connections are gone too
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
-    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'paused', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'paused', {
       timeoutMs: 60_000,
     });
     const paused = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;
@@ -210,7 +202,7 @@ describe('SMTP failures', () => {
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`).expect(200);
     await finished(campaign.id);
     expect(sink.byRecipient().size).toBe(40);
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     expect(rows.every((r) => r.attempts === 1)).toBe(true);
   });

@@ -1,31 +1,19 @@
 // A campaign's `rate` and `eta`: messages per second over the last minute, or since the start
 // when the send began less than a minute ago.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
-import {
-  createCampaign,
-  createList,
-  createTemplate,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { CampaignsRepository } from '../../src/db/repositories/campaigns.repository.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite();
 
 /** A running campaign of 400 recipients, started `startedSecondsAgo` ago, 100 of them sent. */
 async function halfwayCampaign(startedSecondsAgo: number) {
-  const list = await createList(ctx, `Rate ${startedSecondsAgo}`);
-  const ids = await seedSubscribers(ctx, `rate${startedSecondsAgo}r`, 400);
-  await subscribe(ctx, list, ids);
-  const campaign = await createCampaign(ctx, {
-    templateId: await createTemplate(ctx),
+  const list = await fixtures.createList(ctx, `Rate ${startedSecondsAgo}`);
+  const ids = await fixtures.seedSubscribers(ctx, `rate${startedSecondsAgo}r`, 400);
+  await fixtures.subscribe(ctx, list, ids);
+  const campaign = await fixtures.createCampaign(ctx, {
+    templateId: await fixtures.createTemplate(ctx),
     listIds: [list],
   });
   await ctx.db.query(

@@ -2,15 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { byRecipient, flushPrefix, messagesOf } from '../helpers/fleet.js';
 
 const { ctx, sink } = mailSuite({
@@ -23,14 +15,14 @@ const { ctx, sink } = mailSuite({
 });
 let templateId: number;
 beforeAll(async () => {
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 
 /** Starts a process's workers, waits until the campaign is finished, and stops them again. */
 async function finishWithWorkers(campaignId: number): Promise<void> {
   const workers = ctx.startWorkers();
   try {
-    await waitFor(async () => (await campaignStatus(ctx, campaignId)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaignId)) === 'finished', {
       timeoutMs: 60_000,
     });
   } finally {
@@ -40,30 +32,30 @@ async function finishWithWorkers(campaignId: number): Promise<void> {
 
 describe('recovery from the ledger', () => {
   it('finishes a campaign whose queued jobs Redis lost, sending each message once', async () => {
-    const list = await createList(ctx, 'Flushed');
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'flush', 400));
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const list = await fixtures.createList(ctx, 'Flushed');
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'flush', 400));
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const workers = ctx.startWorkers();
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await waitFor(() => Promise.resolve(sink.messages.length >= 100), { intervalMs: 5 });
     // Stop the workers gracefully, then lose every job in Redis.
     await workers.close();
     for (const queue of ctx.container.queues.all()) await queue.obliterate({ force: true });
-    expect(await campaignStatus(ctx, campaign.id)).toBe('running');
+    expect(await fixtures.campaignStatus(ctx, campaign.id)).toBe('running');
     // A process starts: it rebuilds the queue from PostgreSQL.
     await ctx.container.reconcile();
     await finishWithWorkers(campaign.id);
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows.filter((r) => r.status === 'sent')).toHaveLength(400);
     expect(sink.byRecipient().size).toBe(400);
     expect([...sink.byRecipient().values()].every((m) => m.length === 1)).toBe(true);
   });
 
   it('when Redis loses the jobs while every process keeps running, the sweep queues the rest again', async () => {
-    const list = await createList(ctx, 'Flushed live');
+    const list = await fixtures.createList(ctx, 'Flushed live');
     // Six batches of 200 for two concurrent jobs: four of them wait in Redis when it is flushed.
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'live', 1200));
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'live', 1200));
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     sink.messages.length = 0;
     const workers = ctx.startWorkers();
     try {
@@ -71,13 +63,13 @@ describe('recovery from the ledger', () => {
       await waitFor(() => Promise.resolve(sink.messages.length >= 100), { intervalMs: 5 });
       // Redis loses everything of this deployment; no process restarts.
       await flushPrefix(ctx.config.queuePrefix);
-      await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+      await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
         timeoutMs: 60_000,
       });
     } finally {
       await workers.close();
     }
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     // Rows a job had in flight at the flush may be `unknown`; nothing is lost or sent twice.
     expect(rows.filter((r) => r.status !== 'sent' && r.status !== 'unknown')).toEqual([]);
     const received = sink.byRecipient();
@@ -91,9 +83,9 @@ describe('recovery from the ledger', () => {
   }, 90_000);
 
   it('a running campaign whose draw job Redis lost is drawn by the sweep, with no restart', async () => {
-    const list = await createList(ctx, 'Lost draw');
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'lostdraw', 50));
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const list = await fixtures.createList(ctx, 'Lost draw');
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'lostdraw', 50));
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     sink.messages.length = 0;
     // Started while no worker runs: the draw job waits in Redis, and Redis loses it.
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
@@ -105,14 +97,16 @@ describe('recovery from the ledger', () => {
     await ctx.container.services.campaigns.sweep(10 * 60_000);
     expect(await ctx.container.queues.campaigns.count()).toBe(1);
     await finishWithWorkers(campaign.id);
-    expect((await ledger(ctx, campaign.id)).filter((r) => r.status === 'sent')).toHaveLength(50);
+    expect(
+      (await fixtures.ledger(ctx, campaign.id)).filter((r) => r.status === 'sent'),
+    ).toHaveLength(50);
     expect(byRecipient(messagesOf(sink, campaign.uuid)).size).toBe(50);
   });
 
   it('a start-up reconcile queues the draw of a running campaign whose audience was not drawn', async () => {
-    const list = await createList(ctx, 'Reconcile draw');
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'recdraw', 30));
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const list = await fixtures.createList(ctx, 'Reconcile draw');
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'recdraw', 30));
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     sink.messages.length = 0;
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     for (const queue of ctx.container.queues.all()) await queue.obliterate({ force: true });
@@ -124,10 +118,10 @@ describe('recovery from the ledger', () => {
   });
 
   it('marks claims left by jobs that no longer exist as unknown, and then finishes', async () => {
-    const list = await createList(ctx, 'Ghost');
-    const ids = await seedSubscribers(ctx, 'ghost', 3);
-    await subscribe(ctx, list, ids);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+    const list = await fixtures.createList(ctx, 'Ghost');
+    const ids = await fixtures.seedSubscribers(ctx, 'ghost', 3);
+    await fixtures.subscribe(ctx, list, ids);
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     // As if a job had claimed one row 11 minutes ago and its worker and Redis were lost since.
     await ctx.db.query(
       `UPDATE campaigns SET status = 'running', audience_drawn_at = now(), started_at = now() WHERE id = $1`,
@@ -141,8 +135,8 @@ describe('recovery from the ledger', () => {
       [campaign.id, ids[0], ids],
     );
     await ctx.container.services.campaigns.sweep(10 * 60_000);
-    expect(await campaignStatus(ctx, campaign.id)).toBe('finished');
-    const row = (await ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
+    expect(await fixtures.campaignStatus(ctx, campaign.id)).toBe('finished');
+    const row = (await fixtures.ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
     expect(row.status).toBe('unknown');
     // A recent claim is left alone: its job may still be sending.
     await ctx.db.query(
@@ -154,6 +148,6 @@ describe('recovery from the ledger', () => {
       [campaign.id],
     );
     await ctx.container.services.campaigns.sweep(10 * 60_000);
-    expect(await campaignStatus(ctx, campaign.id)).toBe('running');
+    expect(await fixtures.campaignStatus(ctx, campaign.id)).toBe('running');
   });
 });

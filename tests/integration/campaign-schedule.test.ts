@@ -10,15 +10,7 @@ import {
   waitFor,
   type TestContext,
 } from '../helpers/context.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { flushPrefix, messagesOf, processEnv, startWorkerProcess } from '../helpers/fleet.js';
 import { killAll, startService } from '../helpers/process.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -34,7 +26,7 @@ beforeAll(async () => {
   ctx = await createTestContext({ SMTP_URL: sink.url });
   contexts.push(ctx);
   ctx.startWorkers();
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 afterAll(async () => {
   await killAll();
@@ -45,9 +37,9 @@ afterAll(async () => {
 let seq = 0;
 async function audience(c: TestContext, count: number) {
   seq++;
-  const list = await createList(c, `Scheduled ${seq}`);
-  const ids = await seedSubscribers(c, `s${seq}r`, count);
-  await subscribe(c, list, ids);
+  const list = await fixtures.createList(c, `Scheduled ${seq}`);
+  const ids = await fixtures.seedSubscribers(c, `s${seq}r`, count);
+  await fixtures.subscribe(c, list, ids);
   return list;
 }
 
@@ -66,7 +58,7 @@ const wallClockIn = (zone: string, seconds: number) =>
 describe('scheduling in a named time zone', () => {
   it('keeps 09:00 Zurich time across the spring DST change, showing the local offset', async () => {
     const list = await audience(ctx, 1);
-    const c = await createCampaign(ctx, { templateId, listIds: [list] });
+    const c = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const schedule = (body: Record<string, unknown>) =>
       ctx.api().post(`/api/v1/campaigns/${c.id}/schedule`).send(body);
 
@@ -110,7 +102,7 @@ describe('scheduling in a named time zone', () => {
 
   it('refuses a past sendAt (422), an unknown zone and a malformed time (400)', async () => {
     const list = await audience(ctx, 1);
-    const c = await createCampaign(ctx, { templateId, listIds: [list] });
+    const c = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const schedule = (body: Record<string, unknown>) =>
       ctx.api().post(`/api/v1/campaigns/${c.id}/schedule`).send(body);
 
@@ -142,7 +134,7 @@ describe('scheduling in a named time zone', () => {
 
   it('reads a date without a time in the given zone, never in the server’s', async () => {
     const list = await audience(ctx, 1);
-    const c = await createCampaign(ctx, { templateId, listIds: [list] });
+    const c = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const res = await ctx
       .api()
       .post(`/api/v1/campaigns/${c.id}/schedule`)
@@ -163,8 +155,8 @@ describe('scheduling in a named time zone', () => {
 describe('a scheduled campaign', () => {
   it('starts when its time comes (not before) and finishes, with content edited while scheduled', async () => {
     const list = await audience(ctx, 30);
-    const c = await createCampaign(ctx, { templateId, listIds: [list] });
-    const other = await createCampaign(ctx, { templateId, listIds: [list] });
+    const c = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const other = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     const sendAt = wallClockIn(ZONE, 3);
     const scheduled = await ctx
       .api()
@@ -186,7 +178,7 @@ describe('a scheduled campaign', () => {
       .send({ content: 'Edited after **scheduling**.' })
       .expect(200);
 
-    await waitFor(async () => (await campaignStatus(ctx, c.id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, c.id)) === 'finished', {
       timeoutMs: 30_000,
       intervalMs: 100,
     });
@@ -196,17 +188,17 @@ describe('a scheduled campaign', () => {
     const messages = messagesOf(sink, shown.uuid);
     expect(messages).toHaveLength(30);
     expect(messages[0]!.html).toContain('Edited after <strong>scheduling</strong>.');
-    expect((await ledger(ctx, c.id)).every((r) => r.status === 'sent')).toBe(true);
+    expect((await fixtures.ledger(ctx, c.id)).every((r) => r.status === 'sent')).toBe(true);
 
-    expect(await campaignStatus(ctx, other.id)).toBe('cancelled');
-    expect(await ledger(ctx, other.id)).toEqual([]);
+    expect(await fixtures.campaignStatus(ctx, other.id)).toBe('cancelled');
+    expect(await fixtures.ledger(ctx, other.id)).toEqual([]);
   });
 
   it('survives every process stopping and Redis losing its data', async () => {
     const c2 = await createTestContext({ SMTP_URL: sink.url });
     contexts.push(c2); // no workers in this process: only spawned ones
     const list = await audience(c2, 25);
-    const template = await createTemplate(c2);
+    const template = await fixtures.createTemplate(c2);
     const env = { SMTP_URL: sink.url };
     const apiProcess = startService('api', processEnv(c2, env));
     const [base, firstWorker] = await Promise.all([
@@ -247,19 +239,19 @@ describe('a scheduled campaign', () => {
       { code: 0, signal: null },
       { code: 0, signal: null },
     ]);
-    expect(await campaignStatus(c2, id)).toBe('scheduled');
+    expect(await fixtures.campaignStatus(c2, id)).toBe('scheduled');
     await flushPrefix(c2.config.queuePrefix);
     const untilDue = sendAt.toMillis() + 500 - Date.now();
     if (untilDue > 0) await new Promise((r) => setTimeout(r, untilDue));
-    expect(await campaignStatus(c2, id)).toBe('scheduled'); // nobody was up to start it
+    expect(await fixtures.campaignStatus(c2, id)).toBe('scheduled'); // nobody was up to start it
 
     const lateWorker = await startWorkerProcess(c2, env);
-    await waitFor(async () => (await campaignStatus(c2, id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(c2, id)) === 'finished', {
       timeoutMs: 30_000,
       intervalMs: 100,
     });
     expect(lateWorker.logs().some((l) => l.event === 'campaign_started')).toBe(true);
-    const rows = await ledger(c2, id);
+    const rows = await fixtures.ledger(c2, id);
     expect(rows).toHaveLength(25);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     const { rows: campaignRows } = await c2.db.query<{ uuid: string }>(

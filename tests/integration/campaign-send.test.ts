@@ -3,15 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 
 const { ctx, sink } = mailSuite({
   env: {
@@ -22,12 +14,12 @@ const { ctx, sink } = mailSuite({
 
 describe('sending a campaign', () => {
   it('delivers exactly one personalised message to each eligible subscriber of two overlapping lists', async () => {
-    const a = await createList(ctx, 'Members');
-    const b = await createList(ctx, 'Partners');
-    const ids = await seedSubscribers(ctx, 'reader', 2000);
+    const a = await fixtures.createList(ctx, 'Members');
+    const b = await fixtures.createList(ctx, 'Partners');
+    const ids = await fixtures.seedSubscribers(ctx, 'reader', 2000);
     // 1..1200 on A, 801..2000 on B: 400 are on both and must get one message.
-    await subscribe(ctx, a, ids.slice(0, 1200));
-    await subscribe(ctx, b, ids.slice(800));
+    await fixtures.subscribe(ctx, a, ids.slice(0, 1200));
+    await fixtures.subscribe(ctx, b, ids.slice(800));
     // Excluded: unconfirmed (double opt-in pending), unsubscribed, bounced, blocklisted.
     const excluded = {
       unconfirmed: ids.slice(0, 10),
@@ -35,8 +27,8 @@ describe('sending a campaign', () => {
       bounced: ids.slice(20, 30),
       blocklisted: ids.slice(30, 40),
     };
-    await subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
-    await subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
+    await fixtures.subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
+    await fixtures.subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
     await ctx.db.query("UPDATE subscribers SET status = 'bounced' WHERE id = ANY($1::bigint[])", [
       excluded.bounced,
     ]);
@@ -44,8 +36,8 @@ describe('sending a campaign', () => {
       "UPDATE subscribers SET status = 'blocklisted' WHERE id = ANY($1::bigint[])",
       [excluded.blocklisted],
     );
-    const templateId = await createTemplate(ctx);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [a, b] });
+    const templateId = await fixtures.createTemplate(ctx);
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [a, b] });
 
     const preflight = await ctx.api().get(`/api/v1/campaigns/${campaign.id}/preflight`);
     expect(preflight.body).toMatchObject({
@@ -57,12 +49,12 @@ describe('sending a campaign', () => {
     const started = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`);
     expect(started.status).toBe(200);
     expect(started.body.status).toBe('running');
-    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
       timeoutMs: 120_000,
       intervalMs: 200,
     });
 
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows).toHaveLength(1960);
     expect(rows.filter((r) => r.status !== 'sent').map((r) => [r.status, r.last_error])).toEqual(
       [],

@@ -1,17 +1,11 @@
 // `npx bulletin demo`: one organisation throughout, and a public double opt-in list for /subscribe.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/demo.js';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext({
-    ORG_NAME: 'The Example Secretariat',
-    ORG_ADDRESS: '1 Example Street, Geneva',
-  });
-});
-afterAll(async () => {
-  await ctx?.close();
+const ctx = contextSuite({
+  ORG_NAME: 'The Example Secretariat',
+  ORG_ADDRESS: '1 Example Street, Geneva',
 });
 
 describe('the demo', () => {

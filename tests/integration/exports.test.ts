@@ -1,15 +1,9 @@
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({}, { workers: true });
 
 async function createList(name: string): Promise<number> {
   const res = await ctx.api().post('/api/v1/lists').send({ name });

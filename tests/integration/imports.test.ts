@@ -3,18 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { ImportRunner } from '../../src/services/import-runner.service.js';
 import { ImportsRepository } from '../../src/db/repositories/imports.repository.js';
 import type { Pool } from '../../src/db/pool.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({}, { workers: true });
 
 interface ImportBody {
   id: number;

@@ -1,17 +1,11 @@
 // Unsubscribe links never expire, so rotating SECRET_KEY must keep old links working.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signLink, signingKey } from '../../src/domain/links.js';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { createList, seedSubscribers, subscribe } from '../helpers/campaigns.js';
 
 const OLD = 'old-secret-key-0123456789abcdef0123456789';
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext({ SECRET_KEY_PREVIOUS: OLD });
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({ SECRET_KEY_PREVIOUS: OLD });
 
 describe('rotating SECRET_KEY', () => {
   it('still honours an unsubscribe link signed with a previous key, and signs only with the new one', async () => {

@@ -1,17 +1,12 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { newMessageId } from '../../src/mail/message.js';
-import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
+import { TEST_ADMIN_TOKEN } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { SCOPES } from '../../src/domain/scopes.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite();
 
 async function sendOne(subject: string) {
   const messageId = newMessageId('bulletin.example.org');

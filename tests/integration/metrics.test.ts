@@ -4,15 +4,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN, waitFor, type RunningWorkers } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { parseMetrics, samples, sum, value, type Sample } from '../helpers/metrics.js';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -102,9 +94,9 @@ describe('queue gauges', () => {
 describe('message counters', () => {
   it('equal the ledger per result after a campaign with sends, bounces, a retry and a leaver', async () => {
     workers();
-    const list = await createList(ctx, 'Metrics');
-    const ids = await seedSubscribers(ctx, 'm', 30, 'metrics.test');
-    await subscribe(ctx, list, ids);
+    const list = await fixtures.createList(ctx, 'Metrics');
+    const ids = await fixtures.seedSubscribers(ctx, 'm', 30, 'metrics.test');
+    await fixtures.subscribe(ctx, list, ids);
     const bouncing = /^m[234]@/;
     const retrying = /^m[56]@/;
     const leaver = ids[29]!;
@@ -124,10 +116,10 @@ describe('message counters', () => {
     sink.behaviour.dataDelayMs = (to) => (to === 'm1@metrics.test' ? 400 : 0);
     let campaignId: number;
     try {
-      const templateId = await createTemplate(ctx);
-      campaignId = (await createCampaign(ctx, { templateId, listIds: [list] })).id;
+      const templateId = await fixtures.createTemplate(ctx);
+      campaignId = (await fixtures.createCampaign(ctx, { templateId, listIds: [list] })).id;
       await ctx.api().post(`/api/v1/campaigns/${campaignId}/send`).expect(200);
-      await waitFor(async () => (await campaignStatus(ctx, campaignId)) === 'finished', {
+      await waitFor(async () => (await fixtures.campaignStatus(ctx, campaignId)) === 'finished', {
         timeoutMs: 60_000,
         intervalMs: 100,
       });
@@ -143,7 +135,7 @@ describe('message counters', () => {
       expect(value(all, 'bulletin_messages_total', { result }), result).toBe(counts[result] ?? 0);
     }
     // Every extra attempt in the ledger was one re-queue.
-    const rows = await ledger(ctx, campaignId);
+    const rows = await fixtures.ledger(ctx, campaignId);
     const retries = rows.reduce((n, r) => n + r.attempts - 1, 0);
     expect(retries).toBe(2);
     expect(value(all, 'bulletin_messages_total', { result: 'retried' })).toBe(retries);
@@ -165,12 +157,12 @@ describe('message counters', () => {
 describe('campaign progress gauge', () => {
   it('shows a paused campaign with the progress its GET reports, and no finished one', async () => {
     workers();
-    const list = await createList(ctx, 'Slow readers');
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'p', 40, 'slow.test'));
+    const list = await fixtures.createList(ctx, 'Slow readers');
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'p', 40, 'slow.test'));
     sink.behaviour.dataDelayMs = (to) => (to.endsWith('@slow.test') ? 150 : 0);
     try {
-      const templateId = await createTemplate(ctx);
-      const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+      const templateId = await fixtures.createTemplate(ctx);
+      const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
       await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
       const ledgerCount = async (status: string) => {
         const { rows } = await ctx.db.query<{ n: number }>(

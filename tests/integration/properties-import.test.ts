@@ -5,18 +5,12 @@
 // with a formula character and re-reads to the same values.
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { restoreFormula } from '../../src/domain/text.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({}, { workers: true });
 
 /** Characters that break naive CSV handling, plus ordinary and non-Latin text. */
 const tricky = fc.constantFrom(

@@ -4,14 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import type { ReceivedMessage } from '../helpers/smtp-sink.js';
 
 const { ctx, sink } = mailSuite({
@@ -63,7 +56,7 @@ const confirmPath = (m: ReceivedMessage) =>
 
 async function sendAndFinish(campaignId: number) {
   expect((await ctx.api().post(`/api/v1/campaigns/${campaignId}/send`)).status).toBe(200);
-  await waitFor(async () => (await campaignStatus(ctx, campaignId)) === 'finished', {
+  await waitFor(async () => (await fixtures.campaignStatus(ctx, campaignId)) === 'finished', {
     timeoutMs: 60_000,
     intervalMs: 100,
   });
@@ -163,22 +156,24 @@ describe('the subscribe form', () => {
 
   it('a campaign before confirmation skips the address, after confirmation includes it', async () => {
     const double = await list('Double pipeline', 'double');
-    const [reader] = await seedSubscribers(ctx, 'already', 1, 'pipeline.test');
-    await subscribe(ctx, double.id, [reader!]);
+    const [reader] = await fixtures.seedSubscribers(ctx, 'already', 1, 'pipeline.test');
+    await fixtures.subscribe(ctx, double.id, [reader!]);
     const email = 'pending@pipeline.test';
     await post(nextIp(), { email, lists: double.uuid });
-    const templateId = await createTemplate(ctx);
+    const templateId = await fixtures.createTemplate(ctx);
 
-    const before = await createCampaign(ctx, { templateId, listIds: [double.id] });
+    const before = await fixtures.createCampaign(ctx, { templateId, listIds: [double.id] });
     await sendAndFinish(before.id);
-    expect((await ledger(ctx, before.id)).map((r) => r.email)).toEqual(['already1@pipeline.test']);
+    expect((await fixtures.ledger(ctx, before.id)).map((r) => r.email)).toEqual([
+      'already1@pipeline.test',
+    ]);
 
     const mail = await waitFor(() => Promise.resolve(mailsTo(email)[0]));
     expect((await ctx.http.get(confirmPath(mail))).status).toBe(200);
 
-    const after = await createCampaign(ctx, { templateId, listIds: [double.id] });
+    const after = await fixtures.createCampaign(ctx, { templateId, listIds: [double.id] });
     await sendAndFinish(after.id);
-    expect((await ledger(ctx, after.id)).map((r) => r.email).sort()).toEqual([
+    expect((await fixtures.ledger(ctx, after.id)).map((r) => r.email).sort()).toEqual([
       'already1@pipeline.test',
       email,
     ]);

@@ -5,15 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { signLink, signingKey } from '../../src/domain/links.js';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 
 const { ctx, sink } = mailSuite({ env: { PUBLIC_URL: 'https://news.example.org' } });
 
@@ -45,7 +37,7 @@ const token = (
 async function sendAndFinish(campaignId: number) {
   const started = await ctx.api().post(`/api/v1/campaigns/${campaignId}/send`);
   expect(started.status).toBe(200);
-  await waitFor(async () => (await campaignStatus(ctx, campaignId)) === 'finished', {
+  await waitFor(async () => (await fixtures.campaignStatus(ctx, campaignId)) === 'finished', {
     timeoutMs: 60_000,
     intervalMs: 100,
   });
@@ -53,9 +45,9 @@ async function sendAndFinish(campaignId: number) {
 
 describe('the unsubscribe page', () => {
   it('shows a confirm button and a GET (or HEAD) never unsubscribes', async () => {
-    const list = await createList(ctx, 'Page list');
-    const [id] = await seedSubscribers(ctx, 'page', 1, 'page.test');
-    await subscribe(ctx, list, [id!]);
+    const list = await fixtures.createList(ctx, 'Page list');
+    const [id] = await fixtures.seedSubscribers(ctx, 'page', 1, 'page.test');
+    await fixtures.subscribe(ctx, list, [id!]);
     const s = await subscriber(id!);
     const t = token(s.uuid);
 
@@ -89,7 +81,7 @@ describe('the unsubscribe page', () => {
   });
 
   it('serves pages with a strict CSP, no cookies and no caching', async () => {
-    const [id] = await seedSubscribers(ctx, 'csp', 1, 'csp.test');
+    const [id] = await fixtures.seedSubscribers(ctx, 'csp', 1, 'csp.test');
     const res = await ctx.http.get(`/unsubscribe/${token((await subscriber(id!)).uuid)}`);
     const csp = res.headers['content-security-policy'];
     expect(csp).toContain("default-src 'none'");
@@ -110,9 +102,9 @@ describe('the unsubscribe page', () => {
 
 describe('RFC 8058 one-click unsubscribe', () => {
   it('accepts application/x-www-form-urlencoded and multipart/form-data', async () => {
-    const list = await createList(ctx, 'One-click list');
-    const ids = await seedSubscribers(ctx, 'oneclick', 2, 'oneclick.test');
-    await subscribe(ctx, list, ids);
+    const list = await fixtures.createList(ctx, 'One-click list');
+    const ids = await fixtures.seedSubscribers(ctx, 'oneclick', 2, 'oneclick.test');
+    await fixtures.subscribe(ctx, list, ids);
     const [a, b] = await Promise.all(ids.map(subscriber));
 
     const urlencoded = await ctx.http
@@ -138,9 +130,9 @@ describe('RFC 8058 one-click unsubscribe', () => {
   });
 
   it('reads a hand-written multipart body with a quoted boundary, as some providers send it', async () => {
-    const list = await createList(ctx, 'Raw multipart list');
-    const [id] = await seedSubscribers(ctx, 'rawmultipart', 1, 'raw.test');
-    await subscribe(ctx, list, [id!]);
+    const list = await fixtures.createList(ctx, 'Raw multipart list');
+    const [id] = await fixtures.seedSubscribers(ctx, 'rawmultipart', 1, 'raw.test');
+    await fixtures.subscribe(ctx, list, [id!]);
     const body = [
       '--b0undary',
       'Content-Disposition: form-data; name="List-Unsubscribe"',
@@ -163,11 +155,11 @@ describe('RFC 8058 one-click unsubscribe', () => {
   });
 
   it('five parallel POSTs make one change, one consent record and one event for the campaign', async () => {
-    const list = await createList(ctx, 'Parallel list');
-    const templateId = await createTemplate(ctx);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
-    const [id] = await seedSubscribers(ctx, 'parallel', 1, 'parallel.test');
-    await subscribe(ctx, list, [id!]);
+    const list = await fixtures.createList(ctx, 'Parallel list');
+    const templateId = await fixtures.createTemplate(ctx);
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const [id] = await fixtures.seedSubscribers(ctx, 'parallel', 1, 'parallel.test');
+    await fixtures.subscribe(ctx, list, [id!]);
     const t = token((await subscriber(id!)).uuid, campaign.uuid);
 
     const responses = await Promise.all(
@@ -196,13 +188,13 @@ describe('RFC 8058 one-click unsubscribe', () => {
   });
 
   it("unsubscribes from the campaign's lists only, or from every list without a campaign", async () => {
-    const news = await createList(ctx, 'News');
-    const events = await createList(ctx, 'Events');
-    const templateId = await createTemplate(ctx);
-    const campaign = await createCampaign(ctx, { templateId, listIds: [news] });
-    const [one, two] = await seedSubscribers(ctx, 'scope', 2, 'scope.test');
-    await subscribe(ctx, news, [one!, two!]);
-    await subscribe(ctx, events, [one!, two!]);
+    const news = await fixtures.createList(ctx, 'News');
+    const events = await fixtures.createList(ctx, 'Events');
+    const templateId = await fixtures.createTemplate(ctx);
+    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [news] });
+    const [one, two] = await fixtures.seedSubscribers(ctx, 'scope', 2, 'scope.test');
+    await fixtures.subscribe(ctx, news, [one!, two!]);
+    await fixtures.subscribe(ctx, events, [one!, two!]);
 
     const scoped = await subscriber(one!);
     await ctx.http
@@ -222,11 +214,11 @@ describe('RFC 8058 one-click unsubscribe', () => {
 
 describe('unsubscribing through the pipeline', () => {
   it('the List-Unsubscribe URL of a sent campaign works, and a later campaign skips the subscriber', async () => {
-    const list = await createList(ctx, 'Pipeline list');
-    const ids = await seedSubscribers(ctx, 'pipe', 3, 'pipe.test');
-    await subscribe(ctx, list, ids);
-    const templateId = await createTemplate(ctx);
-    const first = await createCampaign(ctx, { templateId, listIds: [list] });
+    const list = await fixtures.createList(ctx, 'Pipeline list');
+    const ids = await fixtures.seedSubscribers(ctx, 'pipe', 3, 'pipe.test');
+    await fixtures.subscribe(ctx, list, ids);
+    const templateId = await fixtures.createTemplate(ctx);
+    const first = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await sendAndFinish(first.id);
 
     const leaving = await subscriber(ids[0]!);
@@ -244,9 +236,9 @@ describe('unsubscribing through the pipeline', () => {
     expect(res.status).toBe(200);
     expect((await ctx.api().get(`/api/v1/campaigns/${first.id}`)).body.stats.unsubscribed).toBe(1);
 
-    const second = await createCampaign(ctx, { templateId, listIds: [list] });
+    const second = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
     await sendAndFinish(second.id);
-    const rows = await ledger(ctx, second.id);
+    const rows = await fixtures.ledger(ctx, second.id);
     expect(rows.map((r) => r.subscriber_id).sort()).toEqual([ids[1], ids[2]].sort());
     const received = sink.messages.filter(
       (m) => m.headers.get('x-bulletin-campaign') === second.uuid,
@@ -261,10 +253,10 @@ describe('unsubscribing through the pipeline', () => {
 
 describe('bad links', () => {
   it('forged, tampered, foreign-key, wrong-purpose and unknown-subscriber tokens answer alike', async () => {
-    const [id] = await seedSubscribers(ctx, 'forged', 1, 'forged.test');
+    const [id] = await fixtures.seedSubscribers(ctx, 'forged', 1, 'forged.test');
     const s = await subscriber(id!);
     const genuine = token(s.uuid);
-    const gone = await seedSubscribers(ctx, 'gone', 1, 'gone.test');
+    const gone = await fixtures.seedSubscribers(ctx, 'gone', 1, 'gone.test');
     const goneToken = token((await subscriber(gone[0]!)).uuid);
     await ctx.db.query('DELETE FROM subscribers WHERE id = $1', [gone[0]]);
     const last = genuine.at(-1) === 'A' ? 'B' : 'A';

@@ -5,13 +5,7 @@
 // route that takes a query.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
-import {
-  createCampaign,
-  createList,
-  createTemplate,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { stateOf } from '../helpers/state.js';
 import { SCOPES, type Scope } from '../../src/domain/scopes.js';
 import { NEEDS } from '../helpers/route-scopes.js';
@@ -58,11 +52,11 @@ beforeAll(async () => {
       .send({ name: scope, scopes: [scope] });
     tokens.set(scope, res.body.token as string);
   }
-  const list = await createList(ctx, 'Spelled');
-  const subscribers = await seedSubscribers(ctx, 'spell', 3);
-  await subscribe(ctx, list, subscribers);
-  const template = await createTemplate(ctx);
-  const campaign = await createCampaign(ctx, { templateId: template, listIds: [list] });
+  const list = await fixtures.createList(ctx, 'Spelled');
+  const subscribers = await fixtures.seedSubscribers(ctx, 'spell', 3);
+  await fixtures.subscribe(ctx, list, subscribers);
+  const template = await fixtures.createTemplate(ctx);
+  const campaign = await fixtures.createCampaign(ctx, { templateId: template, listIds: [list] });
   const token = await ctx
     .api()
     .post('/api/v1/tokens')

@@ -13,14 +13,7 @@ import {
   waitFor,
   type TestContext,
 } from '../helpers/context.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { allEventsApplied } from '../helpers/webhooks.js';
 import { hashToken } from '../../src/domain/tokens.js';
@@ -188,9 +181,9 @@ describe('configured secrets', () => {
 
   it('no table and no Redis value holds them, after mail, webhooks and an SMTP login failure', async () => {
     // Webhooks from two providers, each authenticated with its secret.
-    const list = await createList(conf, 'Secrets');
-    const ids = await seedSubscribers(conf, 'sec', 3, 'secrets.test');
-    await subscribe(conf, list, ids);
+    const list = await fixtures.createList(conf, 'Secrets');
+    const ids = await fixtures.seedSubscribers(conf, 'sec', 3, 'secrets.test');
+    await fixtures.subscribe(conf, list, ids);
     const t = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({
       events: [{ id: 'g-1', type: 'bounce', bounceType: 'hard', email: 'sec1@secrets.test' }],
@@ -220,12 +213,12 @@ describe('configured secrets', () => {
 
     // A campaign whose SMTP login is refused pauses itself with the server's reason.
     sink.behaviour.authError = { code: 535, message: '5.7.8 Authentication credentials invalid' };
-    const campaign = await createCampaign(conf, {
-      templateId: await createTemplate(conf),
+    const campaign = await fixtures.createCampaign(conf, {
+      templateId: await fixtures.createTemplate(conf),
       listIds: [list],
     });
     await conf.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
-    await waitFor(async () => (await campaignStatus(conf, campaign.id)) === 'paused', {
+    await waitFor(async () => (await fixtures.campaignStatus(conf, campaign.id)) === 'paused', {
       timeoutMs: 60_000,
     });
     const { rows } = await conf.db.query<{ status_reason: string }>(

@@ -1,23 +1,11 @@
 // Templates that run away (docs/templates.md, render limits): a Liquid loop that hits the
 // render limit is the template's fault, a 422 with the reason wherever it shows (preview, test
 // send), and the preflight reports it, since every recipient of such a campaign would fail.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
-import {
-  createCampaign,
-  createList,
-  MINIMAL_MJML,
-  seedSubscribers,
-  subscribe,
-} from '../helpers/campaigns.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
+import * as fixtures from '../helpers/campaigns.js';
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite();
 
 /** Twenty-five million iterations: far past the render limit, however fast the machine. */
 const RUNAWAY = '{% for a in (1..5000) %}{% for b in (1..5000) %}.{% endfor %}{% endfor %}';
@@ -34,7 +22,7 @@ const template = async (mjml: string) => {
 describe('a render that hits its limit', () => {
   it('is a 422 in the preview, naming the limit', async () => {
     const id = await template(
-      MINIMAL_MJML.replace('{{ content }}', `<mj-text>${RUNAWAY}</mj-text>{{ content }}`),
+      fixtures.MINIMAL_MJML.replace('{{ content }}', `<mj-text>${RUNAWAY}</mj-text>{{ content }}`),
     );
     const res = await ctx.api().post(`/api/v1/templates/${id}/preview`).send({});
     expect(res.status).toBe(422);
@@ -44,11 +32,14 @@ describe('a render that hits its limit', () => {
   });
 
   it('is a 422 for a test send, and nothing is sent', async () => {
-    const list = await createList(ctx, 'Loops');
+    const list = await fixtures.createList(ctx, 'Loops');
     const id = await template(
-      MINIMAL_MJML.replace('{{ content }}', `<mj-text>${DATA_LOOP}</mj-text>{{ content }}`),
+      fixtures.MINIMAL_MJML.replace(
+        '{{ content }}',
+        `<mj-text>${DATA_LOOP}</mj-text>{{ content }}`,
+      ),
     );
-    const campaign = await createCampaign(ctx, {
+    const campaign = await fixtures.createCampaign(ctx, {
       templateId: id,
       listIds: [list],
       data: { n: 5000 },
@@ -62,12 +53,19 @@ describe('a render that hits its limit', () => {
   });
 
   it('makes the preflight fail with the reason; with small data the same template passes', async () => {
-    const list = await createList(ctx, 'Preflight loops');
-    await subscribe(ctx, list, await seedSubscribers(ctx, 'loop', 3));
+    const list = await fixtures.createList(ctx, 'Preflight loops');
+    await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'loop', 3));
     const id = await template(
-      MINIMAL_MJML.replace('{{ content }}', `<mj-text>${DATA_LOOP}</mj-text>{{ content }}`),
+      fixtures.MINIMAL_MJML.replace(
+        '{{ content }}',
+        `<mj-text>${DATA_LOOP}</mj-text>{{ content }}`,
+      ),
     );
-    const big = await createCampaign(ctx, { templateId: id, listIds: [list], data: { n: 5000 } });
+    const big = await fixtures.createCampaign(ctx, {
+      templateId: id,
+      listIds: [list],
+      data: { n: 5000 },
+    });
     const bad = (await ctx.api().get(`/api/v1/campaigns/${big.id}/preflight`)).body;
     expect(bad.ok).toBe(false);
     expect(bad.renderError).toMatch(/limit/);
@@ -75,7 +73,11 @@ describe('a render that hits its limit', () => {
       expect.stringMatching(/^every message would fail: .*limit/),
     );
 
-    const small = await createCampaign(ctx, { templateId: id, listIds: [list], data: { n: 3 } });
+    const small = await fixtures.createCampaign(ctx, {
+      templateId: id,
+      listIds: [list],
+      data: { n: 3 },
+    });
     const good = (await ctx.api().get(`/api/v1/campaigns/${small.id}/preflight`)).body;
     expect(good).toMatchObject({ ok: true, renderError: null, audience: 3 });
     // http://localhost here: the send may go, but the preflight says what it costs.

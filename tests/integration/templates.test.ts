@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const newsletter = readFileSync(path.join(root, 'templates/newsletter.mjml'), 'utf8');
@@ -20,13 +20,7 @@ const simple = (text = 'Hello {{ subscriber.name }}') =>
     '</mjml>',
   ].join('\n');
 
-let ctx: TestContext;
-beforeAll(async () => {
-  ctx = await createTestContext();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite();
 
 async function create(name: string, mjml = simple()) {
   const res = await ctx.api().post('/api/v1/templates').send({ name, mjml });

@@ -1,21 +1,14 @@
 // POST /webhooks/generic end to end: signed request → stored event → events worker → policy.
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
-import { createTestContext, waitFor, type TestContext } from '../helpers/context.js';
+import { waitFor } from '../helpers/context.js';
+import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 
 const SECRET = 'generic-webhook-secret-0123456789';
-let ctx: TestContext;
-
-beforeAll(async () => {
-  ctx = await createTestContext({ WEBHOOK_SECRET: SECRET });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({ WEBHOOK_SECRET: SECRET }, { workers: true });
 
 function sign(body: string, { secret = SECRET, t = Math.floor(Date.now() / 1000) } = {}) {
   const v1 = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');

@@ -1,8 +1,8 @@
 // POST /webhooks/mailgun with payloads shaped like Mailgun's documented webhook payloads
 // (https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-payloads).
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import {
   allEventsApplied,
@@ -12,15 +12,7 @@ import {
 } from '../helpers/webhooks.js';
 
 const KEY = 'key-mailgun-signing-0123456789abcdef';
-let ctx: TestContext;
-
-beforeAll(async () => {
-  ctx = await createTestContext({ MAILGUN_SIGNING_KEY: KEY });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+const ctx = contextSuite({ MAILGUN_SIGNING_KEY: KEY }, { workers: true });
 
 function signature({
   key = KEY,

@@ -1,8 +1,8 @@
 // POST /webhooks/sendgrid: the Signed Event Webhook (ECDSA P-256 over timestamp + body) with
 // event arrays shaped like SendGrid's Event Webhook Reference.
 import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
+import { describe, expect, it } from 'vitest';
+import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import {
   allEventsApplied,
@@ -13,20 +13,15 @@ import {
 
 const ours = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const theirs = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-let ctx: TestContext;
-
-beforeAll(async () => {
-  ctx = await createTestContext({
+const ctx = contextSuite(
+  {
     // As the SendGrid console shows it: base64 of the DER SubjectPublicKeyInfo.
     SENDGRID_WEBHOOK_PUBLIC_KEY: ours.publicKey
       .export({ type: 'spki', format: 'der' })
       .toString('base64'),
-  });
-  ctx.startWorkers();
-});
-afterAll(async () => {
-  await ctx?.close();
-});
+  },
+  { workers: true },
+);
 
 function signed(
   body: string,

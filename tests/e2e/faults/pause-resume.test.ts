@@ -1,26 +1,17 @@
 // Fault injection: an operator pauses and resumes a running campaign three times (docs/contract.md
 // §5: pause stops new SMTP transactions within seconds; resume continues without re-sending).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
 import { messagesOf } from '../../helpers/fleet.js';
 import {
-  createFaultWorld,
+  faultSuite,
   seedCampaign,
   send,
-  startFaultWorker,
   verifyCampaign,
   waitForStatus,
-  type FaultWorld,
 } from '../../helpers/faults.js';
 
-let world: FaultWorld;
-beforeAll(async () => {
-  world = await createFaultWorld();
-  await startFaultWorker(world, 'pauser');
-}, 90_000);
-afterAll(async () => {
-  await world?.close();
-});
+const { world } = faultSuite('pauser');
 
 describe('pause and resume, three times, with a worker process', () => {
   it('each pause stops new transactions within seconds; each resume continues; every message arrives once', async () => {

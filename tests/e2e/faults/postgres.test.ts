@@ -1,32 +1,26 @@
 // Fault injection: PostgreSQL, the source of truth, restarts under a running campaign. A
 // private cluster on its own port is stopped (every connection cut) and started again; the
 // worker process must ride it out: nothing lost, nothing sent twice.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
 import { messagesOf } from '../../helpers/fleet.js';
 import {
-  createFaultWorld,
+  faultSuite,
   seedCampaign,
   send,
-  startFaultWorker,
   verifyCampaign,
   waitForStatus,
-  type FaultWorld,
 } from '../../helpers/faults.js';
-import type { ServiceProcess } from '../../helpers/process.js';
 import { startPostgresInstance, type PostgresInstance } from '../../helpers/servers.js';
 
 let postgres: PostgresInstance;
-let world: FaultWorld;
-let worker: ServiceProcess;
-beforeAll(async () => {
-  postgres = await startPostgresInstance();
-  world = await createFaultWorld({ DATABASE_URL: postgres.url('bulletin_faults') });
-  worker = await startFaultWorker(world, 'postgres');
-}, 120_000);
-afterAll(async () => {
-  await world?.close();
-  await postgres?.stop();
+const { world, worker } = faultSuite('postgres', {
+  env: async () => {
+    postgres = await startPostgresInstance();
+    return { DATABASE_URL: postgres.url('bulletin_faults') };
+  },
+  after: () => postgres?.stop(),
+  timeoutMs: 120_000,
 });
 
 describe('PostgreSQL restarted mid-campaign', () => {
@@ -45,6 +39,6 @@ describe('PostgreSQL restarted mid-campaign', () => {
     // The outcomes of a window in flight when the database went away are kept in memory and
     // written once it is back: nothing becomes `unknown` for a restart.
     expect(counts.unknown).toBe(0);
-    expect(worker.child.exitCode).toBeNull();
+    expect(worker().child.exitCode).toBeNull();
   }, 180_000);
 });

@@ -2,32 +2,25 @@
 // as docs/operations.md recommends: append-only file, noeviction) is restarted, then another
 // one loses all its data. PostgreSQL is the source of truth (docs/contract.md §5): nothing is lost,
 // nothing is sent twice.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
 import { messagesOf } from '../../helpers/fleet.js';
 import {
-  createFaultWorld,
+  faultSuite,
   seedCampaign,
   send,
-  startFaultWorker,
   verifyCampaign,
   waitForStatus,
-  type FaultWorld,
 } from '../../helpers/faults.js';
-import type { ServiceProcess } from '../../helpers/process.js';
 import { startRedisInstance, type RedisInstance } from '../../helpers/servers.js';
 
 let redis: RedisInstance;
-let world: FaultWorld;
-let worker: ServiceProcess;
-beforeAll(async () => {
-  redis = await startRedisInstance();
-  world = await createFaultWorld({ REDIS_URL: redis.url });
-  worker = await startFaultWorker(world, 'redis');
-}, 90_000);
-afterAll(async () => {
-  await world?.close();
-  await redis?.stop();
+const { world, worker } = faultSuite('redis', {
+  env: async () => {
+    redis = await startRedisInstance();
+    return { REDIS_URL: redis.url };
+  },
+  after: () => redis?.stop(),
 });
 
 describe('Redis restarted mid-campaign', () => {
@@ -45,7 +38,7 @@ describe('Redis restarted mid-campaign', () => {
     // A message is `unknown` only if its outcome could not be recorded: Redis going away must
     // not do that (the ledger lives in PostgreSQL).
     expect(counts).toMatchObject({ sent: 400, unknown: 0 });
-    expect(worker.child.exitCode).toBeNull();
+    expect(worker().child.exitCode).toBeNull();
   }, 180_000);
 });
 
@@ -63,7 +56,11 @@ describe('Redis flushed mid-campaign', () => {
     await waitForStatus(world, campaign, 'finished', 120_000);
     const { counts } = await verifyCampaign(world, campaign, { status: 'finished' });
     expect(counts.sent + counts.unknown).toBe(1000);
-    expect(worker.logs().some((l) => l.event === 'campaign_requeued')).toBe(true);
-    expect(worker.child.exitCode).toBeNull();
+    expect(
+      worker()
+        .logs()
+        .some((l) => l.event === 'campaign_requeued'),
+    ).toBe(true);
+    expect(worker().child.exitCode).toBeNull();
   }, 180_000);
 });

@@ -1,40 +1,21 @@
 // Fault injection: the SMTP connection itself misbehaves. The connection drops in the middle of
 // DATA; the server stops answering altogether; every login is refused. A real worker process
 // sends, and every scenario ends with the ledger-equals-sink check.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
 import {
-  createFaultWorld,
+  faultSuite,
   seedCampaign,
   send,
-  startFaultWorker,
   verifyCampaign,
   waitForStatus,
-  type FaultWorld,
 } from '../../helpers/faults.js';
-import type { ServiceProcess } from '../../helpers/process.js';
 import { messagesOf } from '../../helpers/fleet.js';
 
-let world: FaultWorld;
-let worker: ServiceProcess;
-beforeAll(async () => {
-  world = await createFaultWorld();
-  worker = await startFaultWorker(world, 'connection', {
-    // Generous retries: the silent server below stays silent for longer than the job lock.
-    MAX_ATTEMPTS: '30',
-    RETRY_BASE_DELAY_MS: '250',
-    MAX_SEND_ERRORS: '12',
-  });
-}, 90_000);
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(() => {
-  const b = world.sink.behaviour;
-  b.dropInData = undefined;
-  b.silent = false;
-  b.authError = undefined;
-  b.dataDelayMs = undefined;
+const { world, worker } = faultSuite('connection', {
+  // Generous retries: the silent server below stays silent for longer than the job lock.
+  workerEnv: { MAX_ATTEMPTS: '30', RETRY_BASE_DELAY_MS: '250', MAX_SEND_ERRORS: '12' },
+  resetSink: true,
 });
 
 describe('a connection lost before the reply to the end of DATA', () => {
@@ -78,9 +59,17 @@ describe('a server that stops answering', () => {
       counts: { sent: 30, unknown: 0 },
     });
     expect(rows.some((r) => r.attempts > 1)).toBe(true);
-    expect(worker.logs().filter((l) => l.event === 'deliveries_unknown')).toEqual([]);
+    expect(
+      worker()
+        .logs()
+        .filter((l) => l.event === 'deliveries_unknown'),
+    ).toEqual([]);
     // The job kept its lock all along: no run of it was taken for stalled.
-    expect(worker.logs().filter((l) => l.event === 'job_stalled')).toEqual([]);
+    expect(
+      worker()
+        .logs()
+        .filter((l) => l.event === 'job_stalled'),
+    ).toEqual([]);
     expect(Date.now() - silentAt).toBeGreaterThan(22_000);
   }, 150_000);
 });

@@ -1,30 +1,17 @@
 // Fault injection: the receiving server answers with the errors real servers give (docs/contract.md
 // §4.3, §5). A real worker process sends; the sink decides per recipient and attempt. Every
 // scenario ends with the ledger-equals-sink check of tests/helpers/faults.ts.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
 import {
-  createFaultWorld,
+  faultSuite,
   seedCampaign,
   send,
-  startFaultWorker,
   verifyCampaign,
   waitForStatus,
-  type FaultWorld,
 } from '../../helpers/faults.js';
 
-let world: FaultWorld;
-beforeAll(async () => {
-  world = await createFaultWorld();
-  await startFaultWorker(world, 'replies');
-}, 90_000);
-afterAll(async () => {
-  await world?.close();
-});
-beforeEach(() => {
-  world.sink.behaviour.onRcpt = undefined;
-  world.sink.behaviour.onData = undefined;
-});
+const { world } = faultSuite('replies', { resetSink: true });
 
 /** Every `n`th recipient of a seeded campaign (…r3@, …r6@, …): "a share of recipients". */
 const share = (n: number) => (address: string) => Number(/r(\d+)@/.exec(address)?.[1]) % n === 0;

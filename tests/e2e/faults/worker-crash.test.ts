@@ -4,15 +4,7 @@
 // duplicates nothing at all.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestContext, waitFor, type TestContext } from '../../helpers/context.js';
-import {
-  campaignStatus,
-  createCampaign,
-  createList,
-  createTemplate,
-  ledger,
-  seedSubscribers,
-  subscribe,
-} from '../../helpers/campaigns.js';
+import * as fixtures from '../../helpers/campaigns.js';
 import { byRecipient, messagesOf, sinkUrlAs, startWorkerProcess } from '../../helpers/fleet.js';
 import { killAll } from '../../helpers/process.js';
 import { startSmtpSink, type SmtpSink } from '../../helpers/smtp-sink.js';
@@ -24,7 +16,7 @@ let templateId: number;
 beforeAll(async () => {
   sink = await startSmtpSink();
   ctx = await createTestContext({ SMTP_URL: sink.url });
-  templateId = await createTemplate(ctx);
+  templateId = await fixtures.createTemplate(ctx);
 });
 afterAll(async () => {
   await killAll();
@@ -48,10 +40,10 @@ const workerSettings = (user: string) => ({
 let seq = 0;
 async function campaignFor(count: number) {
   seq++;
-  const list = await createList(ctx, `Crash ${seq}`);
-  const ids = await seedSubscribers(ctx, `c${seq}r`, count);
-  await subscribe(ctx, list, ids);
-  const campaign = await createCampaign(ctx, { templateId, listIds: [list] });
+  const list = await fixtures.createList(ctx, `Crash ${seq}`);
+  const ids = await fixtures.seedSubscribers(ctx, `c${seq}r`, count);
+  await fixtures.subscribe(ctx, list, ids);
+  const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
   const emails = ids.map((_, i) => `c${seq}r${i + 1}@example.test`);
   return { ...campaign, emails };
 }
@@ -102,10 +94,10 @@ describe('a worker process killed mid-campaign', () => {
     expect(inFlight.length).toBeGreaterThan(0);
     // Each job holds one window of rows `sending` at most: claimed, or sent and not yet recorded.
     expect(inFlight.length).toBeLessThanOrEqual(10 * 5); // WORKER_CONCURRENCY × SMTP_POOL_SIZE
-    expect(await campaignStatus(ctx, campaign.id)).toBe('running');
+    expect(await fixtures.campaignStatus(ctx, campaign.id)).toBe('running');
 
     const second = await startWorkerProcess(ctx, workerSettings('second'));
-    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
       timeoutMs: 150_000,
       intervalMs: 100,
     });
@@ -115,7 +107,7 @@ describe('a worker process killed mid-campaign', () => {
         `finished ${(recoveryMs / 1000).toFixed(1)} s after the kill`,
     );
 
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows).toHaveLength(audience);
     const unknown = rows.filter((r) => r.status === 'unknown');
     console.info(
@@ -181,10 +173,10 @@ describe('a worker process killed mid-campaign', () => {
       .api()
       .post(`/api/v1/campaigns/${campaign.id}/retry`)
       .expect(unknown.length > 0 ? 200 : 409);
-    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
       timeoutMs: 30_000,
     });
-    const after = await ledger(ctx, campaign.id);
+    const after = await fixtures.ledger(ctx, campaign.id);
     expect(after.filter((r) => r.status !== 'sent')).toEqual([]);
     // The deliberate re-send may duplicate an unknown message that had arrived: that is what
     // `unknown` warns about. Everything else still arrived exactly once.
@@ -218,11 +210,11 @@ describe('a worker process stopped gracefully mid-campaign', () => {
     expect(await sendingRows(campaign.id)).toEqual([]);
     const sentByFirst = messagesOf(sink, campaign.uuid).length;
     expect(sentByFirst).toBeLessThan(audience);
-    expect(await campaignStatus(ctx, campaign.id)).toBe('running');
+    expect(await fixtures.campaignStatus(ctx, campaign.id)).toBe('running');
 
     const restartedAt = Date.now();
     const second = await startWorkerProcess(ctx, workerSettings('second'));
-    await waitFor(async () => (await campaignStatus(ctx, campaign.id)) === 'finished', {
+    await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'finished', {
       timeoutMs: 90_000,
       intervalMs: 100,
     });
@@ -235,7 +227,7 @@ describe('a worker process stopped gracefully mid-campaign', () => {
       status: 'finished',
       counts: { sent: audience, unknown: 0 },
     });
-    const rows = await ledger(ctx, campaign.id);
+    const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows).toHaveLength(audience);
     expect(rows.filter((r) => r.status !== 'sent')).toEqual([]);
     const messages = messagesOf(sink, campaign.uuid);
