@@ -82,17 +82,7 @@ export interface Container {
   close(): Promise<void>;
 }
 
-interface ServiceParts {
-  config: Config;
-  log: Logger;
-  pool: Pool;
-  redis: Redis;
-  queues: Queues;
-  transport: MailTransport;
-  metrics: Metrics;
-  secrets: Secrets;
-  signingKeys: SigningKey[];
-}
+type ServiceParts = Omit<Container, 'services' | 'reconcile' | 'close'>;
 
 /** Every service of the process, each built once, sharing the process's connections. */
 function createServices(parts: ServiceParts): Container['services'] {

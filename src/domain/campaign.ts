@@ -54,6 +54,11 @@ export const DELIVERY_STATUSES = [
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** A count per ledger status, every status present. */
+export function zeroDeliveryCounts(): Record<DeliveryStatus, number> {
+  return Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;
+}
+
 /** Exponential backoff for transient SMTP failures: base, 2×base, 4×base, … */
 export function retryDelayMs(baseMs: number, attempt: number): number {
   return baseMs * 2 ** Math.max(0, attempt - 1);

@@ -6,19 +6,7 @@
 // https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/securing-webhooks
 // https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-payloads
 import { bounceReason, classifyBounce } from './webhook-bounce.js';
-import {
-  address,
-  eventId,
-  eventTime,
-  isRecord,
-  normaliseMessageId,
-  num,
-  PayloadError,
-  reasonText,
-  str,
-  type Normalised,
-  type NormalisedEvent,
-} from './webhook-events.js';
+import * as ev from './webhook-events.js';
 
 /**
  * Mailgun retries a failed delivery for 8 hours with the signature block it first sent, and
@@ -36,38 +24,38 @@ export interface MailgunSignature {
 }
 
 export function readMailgunSignature(body: unknown): MailgunSignature | undefined {
-  const block = isRecord(body) ? body.signature : undefined;
-  if (!isRecord(block)) return undefined;
+  const block = ev.isRecord(body) ? body.signature : undefined;
+  if (!ev.isRecord(block)) return undefined;
   const timestamp =
-    typeof block.timestamp === 'number' ? String(block.timestamp) : str(block.timestamp);
-  const token = str(block.token);
-  const signature = str(block.signature);
+    typeof block.timestamp === 'number' ? String(block.timestamp) : ev.str(block.timestamp);
+  const token = ev.str(block.token);
+  const signature = ev.str(block.signature);
   if (!timestamp || !/^\d{1,12}$/.test(timestamp) || !token || token.length > 200 || !signature)
     return undefined;
-  return { timestamp, token, signature, parentSignature: str(block['parent-signature']) };
+  return { timestamp, token, signature, parentSignature: ev.str(block['parent-signature']) };
 }
 
-export function normaliseMailgun(body: unknown): Normalised {
-  const data = isRecord(body) ? body['event-data'] : undefined;
-  if (!isRecord(data)) throw new PayloadError('event-data is missing');
-  const kind = str(data.event);
-  if (!kind) throw new PayloadError('event-data.event is missing');
-  const id = str(data.id);
-  const timestamp = num(data.timestamp);
-  const recipient = str(data.recipient);
-  const message = isRecord(data.message) ? data.message : {};
-  const headers = isRecord(message.headers) ? message.headers : {};
-  const messageId = normaliseMessageId(headers['message-id']);
+export function normaliseMailgun(body: unknown): ev.Normalised {
+  const data = ev.isRecord(body) ? body['event-data'] : undefined;
+  if (!ev.isRecord(data)) throw new ev.PayloadError('event-data is missing');
+  const kind = ev.str(data.event);
+  if (!kind) throw new ev.PayloadError('event-data.event is missing');
+  const id = ev.str(data.id);
+  const timestamp = ev.num(data.timestamp);
+  const recipient = ev.str(data.recipient);
+  const message = ev.isRecord(data.message) ? data.message : {};
+  const headers = ev.isRecord(message.headers) ? message.headers : {};
+  const messageId = ev.normaliseMessageId(headers['message-id']);
   const base = {
-    email: address(recipient),
+    email: ev.address(recipient),
     messageId,
     campaign: null,
-    occurredAt: eventTime(timestamp),
+    occurredAt: ev.eventTime(timestamp),
     payload: data,
   };
   // event-data.id is only unique within a day; with the event's timestamp it is unique.
-  const providerEventId = eventId(kind, id ?? messageId, timestamp, recipient);
-  const one = (e: Omit<NormalisedEvent, keyof typeof base>): Normalised => ({
+  const providerEventId = ev.eventId(kind, id ?? messageId, timestamp, recipient);
+  const one = (e: Omit<ev.NormalisedEvent, keyof typeof base>): ev.Normalised => ({
     events: [{ ...base, ...e }],
     ignored: 0,
   });
@@ -92,11 +80,11 @@ function failed(
   providerEventId: string,
   messageId: string | null,
   recipient: string | undefined,
-): Omit<NormalisedEvent, 'email' | 'messageId' | 'campaign' | 'occurredAt' | 'payload'> {
-  const severity = str(data.severity);
-  const reasonCode = str(data.reason);
-  const status = isRecord(data['delivery-status']) ? data['delivery-status'] : {};
-  const text = reasonText(str(status.message), str(status.description));
+): Omit<ev.NormalisedEvent, 'email' | 'messageId' | 'campaign' | 'occurredAt' | 'payload'> {
+  const severity = ev.str(data.severity);
+  const reasonCode = ev.str(data.reason);
+  const status = ev.isRecord(data['delivery-status']) ? data['delivery-status'] : {};
+  const text = ev.reasonText(ev.str(status.message), ev.str(status.description));
   // Mailgun's own suppression lists: it did not even try, because of an earlier event.
   if (reasonCode === 'suppress-complaint')
     return { type: 'complaint', bounceType: null, providerEventId, reason: text };
@@ -119,8 +107,8 @@ function failed(
     // "old": Mailgun gave up after temporary failures; the mailbox was never refused outright.
     permanent:
       temporary || reasonCode === 'old' ? false : severity === 'permanent' ? true : undefined,
-    status: str(status['enhanced-code']),
-    smtpCode: num(status.code),
+    status: ev.str(status['enhanced-code']),
+    smtpCode: ev.num(status.code),
     diagnostic: text,
   });
   return {
@@ -129,7 +117,7 @@ function failed(
     // Mailgun reports every retry of a temporarily failing message: they are one soft bounce
     // per message and recipient, or a single slow mailbox would reach the limit in a day.
     providerEventId:
-      temporary && messageId ? eventId('temporary', messageId, recipient) : providerEventId,
+      temporary && messageId ? ev.eventId('temporary', messageId, recipient) : providerEventId,
     reason: bounceReason(verdict, text),
   };
 }

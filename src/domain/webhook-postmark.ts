@@ -6,18 +6,7 @@
 // https://postmarkapp.com/developer/webhooks/subscription-change-webhook
 // https://postmarkapp.com/developer/api/bounce-api#bounce-types
 import { bounceReason, classifyBounce, type BounceVerdict } from './webhook-bounce.js';
-import {
-  address,
-  eventId,
-  eventTime,
-  isRecord,
-  normaliseMessageId,
-  PayloadError,
-  reasonText,
-  str,
-  type Normalised,
-  type NormalisedEvent,
-} from './webhook-events.js';
+import * as ev from './webhook-events.js';
 
 /** user and password from an `Authorization: Basic …` header; undefined when absent. */
 export function parseBasicAuth(
@@ -40,7 +29,7 @@ export function quoteLargeIds(json: string): string {
   return json.replace(/("ID"\s*:\s*)(-?\d+)(?=\s*[,}])/g, '$1"$2"');
 }
 
-type Mapped = Pick<NormalisedEvent, 'type' | 'bounceType' | 'reason'>;
+type Mapped = Pick<ev.NormalisedEvent, 'type' | 'bounceType' | 'reason'>;
 
 const SENDER_BLAME = { bounceType: null, senderBlame: true, status: undefined } as const;
 
@@ -78,10 +67,10 @@ function bounceMapping(type: string | undefined, details: string | null): Mapped
 
 type PostmarkRecord = Record<string, unknown>;
 
-export function normalisePostmark(body: unknown): Normalised {
-  if (!isRecord(body)) throw new PayloadError('The body must be a Postmark webhook record');
-  const recordType = str(body.RecordType);
-  const messageId = normaliseMessageId(body.MessageID);
+export function normalisePostmark(body: unknown): ev.Normalised {
+  if (!ev.isRecord(body)) throw new ev.PayloadError('The body must be a Postmark webhook record');
+  const recordType = ev.str(body.RecordType);
+  const messageId = ev.normaliseMessageId(body.MessageID);
   switch (recordType) {
     case 'Bounce':
     case 'SpamComplaint':
@@ -100,13 +89,13 @@ function bounceRecord(
   body: PostmarkRecord,
   recordType: 'Bounce' | 'SpamComplaint',
   messageId: string | null,
-): Normalised {
-  const id = typeof body.ID === 'number' ? String(body.ID) : str(body.ID);
-  if (!id) throw new PayloadError('ID is missing');
-  const details = reasonText(str(body.Details), str(body.Description));
+): ev.Normalised {
+  const id = typeof body.ID === 'number' ? String(body.ID) : ev.str(body.ID);
+  if (!id) throw new ev.PayloadError('ID is missing');
+  const details = ev.reasonText(ev.str(body.Details), ev.str(body.Description));
   // A spam complaint record carries Type "SpamComplaint"; trust RecordType if it does not.
   const mapped = bounceMapping(
-    recordType === 'SpamComplaint' ? 'SpamComplaint' : str(body.Type),
+    recordType === 'SpamComplaint' ? 'SpamComplaint' : ev.str(body.Type),
     details,
   );
   if (!mapped) return { events: [], ignored: 1 };
@@ -114,11 +103,11 @@ function bounceRecord(
     events: [
       {
         ...mapped,
-        providerEventId: eventId(recordType, id),
-        email: address(body.Email),
+        providerEventId: ev.eventId(recordType, id),
+        email: ev.address(body.Email),
         messageId,
         campaign: null,
-        occurredAt: eventTime(body.BouncedAt),
+        occurredAt: ev.eventTime(body.BouncedAt),
         payload: body,
       },
     ],
@@ -146,26 +135,26 @@ function suppressionMapping(
   return undefined;
 }
 
-function subscriptionChange(body: PostmarkRecord, messageId: string | null): Normalised {
+function subscriptionChange(body: PostmarkRecord, messageId: string | null): ev.Normalised {
   // Only suppressions: a reactivation never makes a subscriber deliverable again here.
   if (body.SuppressSending !== true) return { events: [], ignored: 1 };
-  const recipient = str(body.Recipient);
-  const mapped = suppressionMapping(str(body.SuppressionReason), str(body.Origin));
+  const recipient = ev.str(body.Recipient);
+  const mapped = suppressionMapping(ev.str(body.SuppressionReason), ev.str(body.Origin));
   if (!mapped || !recipient) return { events: [], ignored: 1 };
   return {
     events: [
       {
         ...mapped,
-        providerEventId: eventId(
+        providerEventId: ev.eventId(
           'SubscriptionChange',
           recipient.toLowerCase(),
-          str(body.ChangedAt),
-          str(body.MessageStream),
+          ev.str(body.ChangedAt),
+          ev.str(body.MessageStream),
         ),
-        email: address(recipient),
+        email: ev.address(recipient),
         messageId,
         campaign: null,
-        occurredAt: eventTime(body.ChangedAt),
+        occurredAt: ev.eventTime(body.ChangedAt),
         payload: body,
       },
     ],
@@ -173,20 +162,20 @@ function subscriptionChange(body: PostmarkRecord, messageId: string | null): Nor
   };
 }
 
-function delivery(body: PostmarkRecord, messageId: string | null): Normalised {
-  const recipient = str(body.Recipient);
+function delivery(body: PostmarkRecord, messageId: string | null): ev.Normalised {
+  const recipient = ev.str(body.Recipient);
   if (!recipient || !messageId) return { events: [], ignored: 1 };
   return {
     events: [
       {
         type: 'delivered',
         bounceType: null,
-        providerEventId: eventId('Delivery', messageId, recipient.toLowerCase()),
-        email: address(recipient),
+        providerEventId: ev.eventId('Delivery', messageId, recipient.toLowerCase()),
+        email: ev.address(recipient),
         messageId,
         campaign: null,
-        reason: reasonText(str(body.Details)),
-        occurredAt: eventTime(body.DeliveredAt),
+        reason: ev.reasonText(ev.str(body.Details)),
+        occurredAt: ev.eventTime(body.DeliveredAt),
         payload: body,
       },
     ],

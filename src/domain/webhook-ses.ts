@@ -6,19 +6,7 @@
 // https://docs.aws.amazon.com/sns/latest/dg/http-subscription-confirmation-json.html
 // https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html
 import { bounceReason, classifyBounce, type BounceVerdict } from './webhook-bounce.js';
-import {
-  address,
-  eventId,
-  eventTime,
-  isRecord,
-  normaliseMessageId,
-  parseJson,
-  PayloadError,
-  reasonText,
-  str,
-  type Normalised,
-  type NormalisedEvent,
-} from './webhook-events.js';
+import * as ev from './webhook-events.js';
 
 /**
  * SNS retries an HTTP/S delivery for at most 3,600 seconds (a hard limit), always with the
@@ -50,19 +38,20 @@ const TYPES: readonly string[] = [
   'UnsubscribeConfirmation',
 ];
 
-/** The envelope fields, or a PayloadError naming what is missing. Nothing is trusted yet. */
+/** The envelope fields, or a ev.PayloadError naming what is missing. Nothing is trusted yet. */
 export function readSnsMessage(body: unknown): SnsMessage {
-  if (!isRecord(body)) throw new PayloadError('The body must be an SNS message (a JSON object)');
-  const type = str(body.Type);
-  if (!type || !TYPES.includes(type)) throw new PayloadError('Type is not an SNS message type');
+  if (!ev.isRecord(body))
+    throw new ev.PayloadError('The body must be an SNS message (a JSON object)');
+  const type = ev.str(body.Type);
+  if (!type || !TYPES.includes(type)) throw new ev.PayloadError('Type is not an SNS message type');
   const required = ['MessageId', 'TopicArn', 'Message', 'Timestamp', 'Signature', 'SigningCertURL'];
   if (type !== 'Notification') required.push('SubscribeURL', 'Token');
   for (const field of required) {
-    if (typeof body[field] !== 'string') throw new PayloadError(`${field} is missing`);
+    if (typeof body[field] !== 'string') throw new ev.PayloadError(`${field} is missing`);
   }
   const version = body.SignatureVersion;
   if (version !== '1' && version !== '2') {
-    throw new PayloadError('SignatureVersion must be "1" or "2"');
+    throw new ev.PayloadError('SignatureVersion must be "1" or "2"');
   }
   return body as unknown as SnsMessage;
 }
@@ -118,18 +107,18 @@ export function snsTimestampFresh(timestamp: string, nowMs: number): boolean {
 }
 
 /** Normalises the SES notification carried in a verified SNS Notification's Message. */
-export function normaliseSes(sns: SnsMessage): Normalised {
+export function normaliseSes(sns: SnsMessage): ev.Normalised {
   let message: unknown;
   try {
-    message = parseJson(sns.Message);
+    message = ev.parseJson(sns.Message);
   } catch {
     // A plain-text message on our topic (or one nested past any SES notification): not from SES.
     return { events: [], ignored: 1 };
   }
-  if (!isRecord(message)) return { events: [], ignored: 1 };
+  if (!ev.isRecord(message)) return { events: [], ignored: 1 };
   // Identity notifications say notificationType; configuration-set event publishing eventType.
-  const kind = str(message.notificationType) ?? str(message.eventType);
-  const mail = isRecord(message.mail) ? message.mail : {};
+  const kind = ev.str(message.notificationType) ?? ev.str(message.eventType);
+  const mail = ev.isRecord(message.mail) ? message.mail : {};
   const messageId = originalMessageId(mail);
   switch (kind) {
     case 'Bounce':
@@ -146,33 +135,36 @@ export function normaliseSes(sns: SnsMessage): Normalised {
 
 /** SES replaces the Message-ID header when it sends; the original is in the mail headers. */
 function originalMessageId(mail: Record<string, unknown>): string | null {
-  const common = isRecord(mail.commonHeaders) ? mail.commonHeaders : {};
-  const fromCommon = normaliseMessageId(common.messageId);
+  const common = ev.isRecord(mail.commonHeaders) ? mail.commonHeaders : {};
+  const fromCommon = ev.normaliseMessageId(common.messageId);
   if (fromCommon) return fromCommon;
   if (!Array.isArray(mail.headers)) return null;
   for (const h of mail.headers as unknown[]) {
-    if (isRecord(h) && str(h.name)?.toLowerCase() === 'message-id')
-      return normaliseMessageId(h.value);
+    if (ev.isRecord(h) && ev.str(h.name)?.toLowerCase() === 'message-id')
+      return ev.normaliseMessageId(h.value);
   }
   return null;
 }
 
 const recipients = (list: unknown): Record<string, unknown>[] =>
-  Array.isArray(list) ? list.filter(isRecord) : [];
+  Array.isArray(list) ? list.filter(ev.isRecord) : [];
 
 function bounce(
   sns: SnsMessage,
   message: Record<string, unknown>,
   messageId: string | null,
-): Normalised {
-  const b = isRecord(message.bounce) ? message.bounce : {};
-  const bounceType = str(b.bounceType);
-  const subType = str(b.bounceSubType);
-  const feedbackId = str(b.feedbackId) ?? sns.MessageId;
-  const occurredAt = eventTime(b.timestamp);
-  const events = recipients(b.bouncedRecipients).map((r): NormalisedEvent => {
-    const email = str(r.emailAddress);
-    const text = reasonText(str(r.diagnosticCode), subType && `${bounceType ?? ''}/${subType}`);
+): ev.Normalised {
+  const b = ev.isRecord(message.bounce) ? message.bounce : {};
+  const bounceType = ev.str(b.bounceType);
+  const subType = ev.str(b.bounceSubType);
+  const feedbackId = ev.str(b.feedbackId) ?? sns.MessageId;
+  const occurredAt = ev.eventTime(b.timestamp);
+  const events = recipients(b.bouncedRecipients).map((r): ev.NormalisedEvent => {
+    const email = ev.str(r.emailAddress);
+    const text = ev.reasonText(
+      ev.str(r.diagnosticCode),
+      subType && `${bounceType ?? ''}/${subType}`,
+    );
     let verdict: BounceVerdict;
     if (
       subType === 'ContentRejected' ||
@@ -185,15 +177,15 @@ function bounce(
       verdict = classifyBounce({
         // Undetermined: SES could not tell; counted as soft, never as hard.
         permanent: bounceType === 'Permanent',
-        status: str(r.status),
-        diagnostic: str(r.diagnosticCode),
+        status: ev.str(r.status),
+        diagnostic: ev.str(r.diagnosticCode),
       });
     }
     return {
       type: 'bounce',
       bounceType: verdict.bounceType,
-      providerEventId: eventId('bounce', feedbackId, email?.toLowerCase()),
-      email: address(email),
+      providerEventId: ev.eventId('bounce', feedbackId, email?.toLowerCase()),
+      email: ev.address(email),
       messageId,
       campaign: null,
       reason: bounceReason(verdict, text),
@@ -201,7 +193,7 @@ function bounce(
       payload: { snsMessageId: sns.MessageId, topicArn: sns.TopicArn, notification: message },
     };
   });
-  if (events.length === 0) throw new PayloadError('bounce.bouncedRecipients is empty');
+  if (events.length === 0) throw new ev.PayloadError('bounce.bouncedRecipients is empty');
   return { events, ignored: 0 };
 }
 
@@ -209,26 +201,26 @@ function complaint(
   sns: SnsMessage,
   message: Record<string, unknown>,
   messageId: string | null,
-): Normalised {
-  const c = isRecord(message.complaint) ? message.complaint : {};
+): ev.Normalised {
+  const c = ev.isRecord(message.complaint) ? message.complaint : {};
   // "not-spam": the recipient's provider reports the message was *not* spam.
-  if (str(c.complaintFeedbackType) === 'not-spam') return { events: [], ignored: 1 };
-  const feedbackId = str(c.feedbackId) ?? sns.MessageId;
-  const events = recipients(c.complainedRecipients).map((r): NormalisedEvent => {
-    const email = str(r.emailAddress);
+  if (ev.str(c.complaintFeedbackType) === 'not-spam') return { events: [], ignored: 1 };
+  const feedbackId = ev.str(c.feedbackId) ?? sns.MessageId;
+  const events = recipients(c.complainedRecipients).map((r): ev.NormalisedEvent => {
+    const email = ev.str(r.emailAddress);
     return {
       type: 'complaint',
       bounceType: null,
-      providerEventId: eventId('complaint', feedbackId, email?.toLowerCase()),
-      email: address(email),
+      providerEventId: ev.eventId('complaint', feedbackId, email?.toLowerCase()),
+      email: ev.address(email),
       messageId,
       campaign: null,
-      reason: reasonText(str(c.complaintFeedbackType), str(c.complaintSubType)),
-      occurredAt: eventTime(c.timestamp),
+      reason: ev.reasonText(ev.str(c.complaintFeedbackType), ev.str(c.complaintSubType)),
+      occurredAt: ev.eventTime(c.timestamp),
       payload: { snsMessageId: sns.MessageId, topicArn: sns.TopicArn, notification: message },
     };
   });
-  if (events.length === 0) throw new PayloadError('complaint.complainedRecipients is empty');
+  if (events.length === 0) throw new ev.PayloadError('complaint.complainedRecipients is empty');
   return { events, ignored: 0 };
 }
 
@@ -236,22 +228,22 @@ function delivery(
   sns: SnsMessage,
   message: Record<string, unknown>,
   messageId: string | null,
-): Normalised {
-  const d = isRecord(message.delivery) ? message.delivery : {};
-  const mail = isRecord(message.mail) ? message.mail : {};
-  const sesId = str(mail.messageId) ?? sns.MessageId;
+): ev.Normalised {
+  const d = ev.isRecord(message.delivery) ? message.delivery : {};
+  const mail = ev.isRecord(message.mail) ? message.mail : {};
+  const sesId = ev.str(mail.messageId) ?? sns.MessageId;
   const list = Array.isArray(d.recipients) ? (d.recipients as unknown[]) : [];
   const events = list
     .filter((r): r is string => typeof r === 'string')
-    .map((email): NormalisedEvent => ({
+    .map((email): ev.NormalisedEvent => ({
       type: 'delivered',
       bounceType: null,
-      providerEventId: eventId('delivery', sesId, email.toLowerCase()),
-      email: address(email),
+      providerEventId: ev.eventId('delivery', sesId, email.toLowerCase()),
+      email: ev.address(email),
       messageId,
       campaign: null,
-      reason: reasonText(str(d.smtpResponse)),
-      occurredAt: eventTime(d.timestamp),
+      reason: ev.reasonText(ev.str(d.smtpResponse)),
+      occurredAt: ev.eventTime(d.timestamp),
       payload: { snsMessageId: sns.MessageId, topicArn: sns.TopicArn, notification: message },
     }));
   return { events, ignored: events.length === 0 ? 1 : 0 };

@@ -5,6 +5,7 @@
 // says what each one means.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { sharedRead } from '../lib/shared-read.js';
+import { JOB_STATES } from '../queue/queues.js';
 
 /** One per ledger status a send can end in, plus `retried`: re-queued for a later attempt. */
 export const MESSAGE_RESULTS = [
@@ -17,14 +18,7 @@ export const MESSAGE_RESULTS = [
 ] as const;
 export type MessageResult = (typeof MESSAGE_RESULTS)[number];
 
-export const QUEUE_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'failed',
-  'completed',
-  'paused',
-] as const;
+export const QUEUE_STATES = JOB_STATES;
 
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

@@ -2,17 +2,9 @@
 // Jobs carry ids only (queue.ts), so showing their data reveals no subscriber.
 import type { Job, Queue } from 'bullmq';
 import { AppError, notFound } from '../domain/errors.js';
-import type { Queues } from '../queue/queues.js';
+import { JOB_STATES, type JobState, type Queues } from '../queue/queues.js';
 
-export const JOB_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'failed',
-  'completed',
-  'paused',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
+export { JOB_STATES, type JobState };
 
 export type QueueCounts = { name: string; isPaused: boolean } & Record<JobState, number>;
 

@@ -4,6 +4,7 @@
 // rows; nobody got two copies (rows marked `unknown` may have arrived once, never twice);
 // nobody outside the audience got anything; the campaign's status and stats say the same.
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { zeroDeliveryCounts, type DeliveryStatus } from '../../src/domain/campaign.js';
 import { createTestContext, waitFor, type TestContext } from './context.js';
 import {
   campaignStatus,
@@ -147,8 +148,7 @@ export async function waitForStatus(
   );
 }
 
-export type LedgerStatus =
-  'queued' | 'sending' | 'sent' | 'failed' | 'bounced' | 'suppressed' | 'unknown';
+export type LedgerStatus = DeliveryStatus;
 
 export interface Verified {
   rows: Awaited<ReturnType<typeof ledger>>;
@@ -174,15 +174,7 @@ export async function verifyCampaign(
   });
   const rows = await ledger(world.ctx, campaign.id);
   expect(rows).toHaveLength(campaign.emails.length);
-  const counts = {
-    queued: 0,
-    sending: 0,
-    sent: 0,
-    failed: 0,
-    bounced: 0,
-    suppressed: 0,
-    unknown: 0,
-  } as Record<LedgerStatus, number>;
+  const counts: Record<LedgerStatus, number> = zeroDeliveryCounts();
   for (const r of rows) counts[r.status as LedgerStatus]++;
 
   const messages = messagesOf(world.sink, campaign.uuid);
@@ -217,4 +209,24 @@ export async function verifyCampaign(
   }
   if (expected.counts) expect(counts).toMatchObject(expected.counts);
   return { rows, counts };
+}
+
+/**
+ * Seeds and sends a campaign of `count`, does `fault` once 80 of its messages have arrived,
+ * waits until it is finished and runs the common check on it.
+ */
+export async function faultMidCampaign(
+  world: FaultWorld,
+  count: number,
+  fault: () => Promise<void>,
+): Promise<Verified> {
+  const campaign = await seedCampaign(world, count);
+  await send(world, campaign);
+  await waitFor(() => Promise.resolve(messagesOf(world.sink, campaign.uuid).length >= 80), {
+    timeoutMs: 60_000,
+    intervalMs: 5,
+  });
+  await fault();
+  await waitForStatus(world, campaign, 'finished', 120_000);
+  return verifyCampaign(world, campaign, { status: 'finished' });
 }

@@ -1,18 +1,13 @@
 // What `bulletin campaign status --watch` and `send --watch` show at each stage of a send.
 import { describe, expect, it } from 'vitest';
+import { zeroDeliveryCounts } from '../../src/domain/campaign.js';
 import { campaignAccount, duration, progressState } from '../../src/cli/commands/campaigns.js';
 import { RateMeter } from '../../src/cli/progress.js';
 import type { Campaign } from '../../src/cli/schemas.js';
 
 const stats = (over: Partial<Campaign['stats']> = {}): Campaign['stats'] => ({
   recipients: 0,
-  queued: 0,
-  sending: 0,
-  sent: 0,
-  failed: 0,
-  bounced: 0,
-  suppressed: 0,
-  unknown: 0,
+  ...zeroDeliveryCounts(),
   complained: 0,
   unsubscribed: 0,
   opened: 0,

@@ -1,6 +1,6 @@
 // The delivery ledger. Every write here is set-based: one statement per chunk or window of
 // recipients, never one per recipient.
-import type { DeliveryStatus } from '../../domain/campaign.js';
+import { zeroDeliveryCounts, type DeliveryStatus } from '../../domain/campaign.js';
 import type { Outcome } from '../../domain/window-outcomes.js';
 import type { Queryable } from '../pool.js';
 
@@ -282,15 +282,7 @@ export class DeliveriesRepository {
       'SELECT status, count(*)::int AS n FROM deliveries WHERE campaign_id = $1 GROUP BY status',
       [campaignId],
     );
-    const counts = {
-      queued: 0,
-      sending: 0,
-      sent: 0,
-      failed: 0,
-      bounced: 0,
-      suppressed: 0,
-      unknown: 0,
-    };
+    const counts = zeroDeliveryCounts();
     for (const r of rows) counts[r.status] = r.n;
     return counts;
   }

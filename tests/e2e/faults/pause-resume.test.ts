@@ -3,21 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
 import { messagesOf } from '../../helpers/fleet.js';
-import {
-  faultSuite,
-  seedCampaign,
-  send,
-  verifyCampaign,
-  waitForStatus,
-} from '../../helpers/faults.js';
+import * as faults from '../../helpers/faults.js';
 
-const { world } = faultSuite('pauser');
+const { world } = faults.faultSuite('pauser');
 
 describe('pause and resume, three times, with a worker process', () => {
   it('each pause stops new transactions within seconds; each resume continues; every message arrives once', async () => {
     world.sink.behaviour.dataDelayMs = () => 15;
-    const campaign = await seedCampaign(world, 400);
-    await send(world, campaign);
+    const campaign = await faults.seedCampaign(world, 400);
+    await faults.send(world, campaign);
     const arrived = () => messagesOf(world.sink, campaign.uuid).length;
     let seen = 0;
     for (let round = 1; round <= 3; round++) {
@@ -28,7 +22,7 @@ describe('pause and resume, three times, with a worker process', () => {
       await world.ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`).expect(200);
       const pausedAt = Date.now();
       // The windows in flight finish; then nothing more arrives.
-      await verifyCampaign(world, campaign, { status: 'paused' });
+      await faults.verifyCampaign(world, campaign, { status: 'paused' });
       const settled = arrived();
       expect(Date.now() - pausedAt, 'pause took effect').toBeLessThan(5_000);
       await new Promise((r) => setTimeout(r, 1_500));
@@ -37,7 +31,7 @@ describe('pause and resume, three times, with a worker process', () => {
       seen = settled;
       await world.ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`).expect(200);
     }
-    await waitForStatus(world, campaign, 'finished', 90_000);
-    await verifyCampaign(world, campaign, { status: 'finished', counts: { sent: 400 } });
+    await faults.waitForStatus(world, campaign, 'finished', 90_000);
+    await faults.verifyCampaign(world, campaign, { status: 'finished', counts: { sent: 400 } });
   }, 180_000);
 });

@@ -2,19 +2,11 @@
 // private cluster on its own port is stopped (every connection cut) and started again; the
 // worker process must ride it out: nothing lost, nothing sent twice.
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../helpers/context.js';
-import { messagesOf } from '../../helpers/fleet.js';
-import {
-  faultSuite,
-  seedCampaign,
-  send,
-  verifyCampaign,
-  waitForStatus,
-} from '../../helpers/faults.js';
+import * as faults from '../../helpers/faults.js';
 import { startPostgresInstance, type PostgresInstance } from '../../helpers/servers.js';
 
 let postgres: PostgresInstance;
-const { world, worker } = faultSuite('postgres', {
+const { world, worker } = faults.faultSuite('postgres', {
   env: async () => {
     postgres = await startPostgresInstance();
     return { DATABASE_URL: postgres.url('bulletin_faults') };
@@ -26,15 +18,7 @@ const { world, worker } = faultSuite('postgres', {
 describe('PostgreSQL restarted mid-campaign', () => {
   it('the worker waits for it and finishes; every message arrives once', async () => {
     world.sink.behaviour.dataDelayMs = () => 10;
-    const campaign = await seedCampaign(world, 400);
-    await send(world, campaign);
-    await waitFor(() => Promise.resolve(messagesOf(world.sink, campaign.uuid).length >= 80), {
-      timeoutMs: 60_000,
-      intervalMs: 5,
-    });
-    await postgres.restart(2_000);
-    await waitForStatus(world, campaign, 'finished', 120_000);
-    const { counts } = await verifyCampaign(world, campaign, { status: 'finished' });
+    const { counts } = await faults.faultMidCampaign(world, 400, () => postgres.restart(2_000));
     expect(counts.sent + counts.unknown).toBe(400);
     // The outcomes of a window in flight when the database went away are kept in memory and
     // written once it is back: nothing becomes `unknown` for a restart.

@@ -3,19 +3,11 @@
 // one loses all its data. PostgreSQL is the source of truth (docs/contract.md §5): nothing is lost,
 // nothing is sent twice.
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../helpers/context.js';
-import { messagesOf } from '../../helpers/fleet.js';
-import {
-  faultSuite,
-  seedCampaign,
-  send,
-  verifyCampaign,
-  waitForStatus,
-} from '../../helpers/faults.js';
+import * as faults from '../../helpers/faults.js';
 import { startRedisInstance, type RedisInstance } from '../../helpers/servers.js';
 
 let redis: RedisInstance;
-const { world, worker } = faultSuite('redis', {
+const { world, worker } = faults.faultSuite('redis', {
   env: async () => {
     redis = await startRedisInstance();
     return { REDIS_URL: redis.url };
@@ -26,15 +18,7 @@ const { world, worker } = faultSuite('redis', {
 describe('Redis restarted mid-campaign', () => {
   it('the worker reconnects and finishes; every message arrives once', async () => {
     world.sink.behaviour.dataDelayMs = () => 10;
-    const campaign = await seedCampaign(world, 400);
-    await send(world, campaign);
-    await waitFor(() => Promise.resolve(messagesOf(world.sink, campaign.uuid).length >= 80), {
-      timeoutMs: 60_000,
-      intervalMs: 5,
-    });
-    await redis.restart(1_500);
-    await waitForStatus(world, campaign, 'finished', 120_000);
-    const { counts } = await verifyCampaign(world, campaign, { status: 'finished' });
+    const { counts } = await faults.faultMidCampaign(world, 400, () => redis.restart(1_500));
     // A message is `unknown` only if its outcome could not be recorded: Redis going away must
     // not do that (the ledger lives in PostgreSQL).
     expect(counts).toMatchObject({ sent: 400, unknown: 0 });
@@ -46,15 +30,7 @@ describe('Redis flushed mid-campaign', () => {
   it('the jobs are gone; the campaign is queued again from the ledger and finishes without a duplicate', async () => {
     // More batches than the worker runs at once: some jobs wait in Redis when it is flushed.
     world.sink.behaviour.dataDelayMs = () => 5;
-    const campaign = await seedCampaign(world, 1000);
-    await send(world, campaign);
-    await waitFor(() => Promise.resolve(messagesOf(world.sink, campaign.uuid).length >= 80), {
-      timeoutMs: 60_000,
-      intervalMs: 5,
-    });
-    await redis.flushAll();
-    await waitForStatus(world, campaign, 'finished', 120_000);
-    const { counts } = await verifyCampaign(world, campaign, { status: 'finished' });
+    const { counts } = await faults.faultMidCampaign(world, 1000, () => redis.flushAll());
     expect(counts.sent + counts.unknown).toBe(1000);
     expect(
       worker()

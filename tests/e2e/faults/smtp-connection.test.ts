@@ -3,16 +3,10 @@
 // sends, and every scenario ends with the ledger-equals-sink check.
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
-import {
-  faultSuite,
-  seedCampaign,
-  send,
-  verifyCampaign,
-  waitForStatus,
-} from '../../helpers/faults.js';
+import * as faults from '../../helpers/faults.js';
 import { messagesOf } from '../../helpers/fleet.js';
 
-const { world, worker } = faultSuite('connection', {
+const { world, worker } = faults.faultSuite('connection', {
   // Generous retries: the silent server below stays silent for longer than the job lock.
   workerEnv: { MAX_ATTEMPTS: '30', RETRY_BASE_DELAY_MS: '250', MAX_SEND_ERRORS: '12' },
   resetSink: true,
@@ -22,10 +16,10 @@ describe('a connection lost before the reply to the end of DATA', () => {
   it('dropped mid-DATA on the first attempt: retried, and only the retry arrives', async () => {
     const picked = (to: string) => Number(/r(\d+)@/.exec(to)?.[1]) % 3 === 0;
     world.sink.behaviour.dropInData = (to, attempt) => picked(to) && attempt === 1;
-    const campaign = await seedCampaign(world, 45);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 45);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 45 },
     });
@@ -39,10 +33,10 @@ describe('a connection lost before the reply to the end of DATA', () => {
 
 describe('a server that stops answering', () => {
   it('silent for longer than the job lock: attempts time out, the job keeps its lock, nothing is unknown, all arrive once after it recovers', async () => {
-    const campaign = await seedCampaign(world, 30);
+    const campaign = await faults.seedCampaign(world, 30);
     // Half the audience is through, then the server goes silent mid-conversation.
     world.sink.behaviour.dataDelayMs = () => 20;
-    await send(world, campaign);
+    await faults.send(world, campaign);
     await waitFor(() => Promise.resolve(messagesOf(world.sink, campaign.uuid).length >= 10), {
       intervalMs: 5,
     });
@@ -53,8 +47,8 @@ describe('a server that stops answering', () => {
     await new Promise((r) => setTimeout(r, 22_000));
     world.sink.behaviour.silent = false;
     world.sink.dropConnections(); // hung connections go; new ones get a greeting
-    await waitForStatus(world, campaign, 'finished', 90_000);
-    const { rows } = await verifyCampaign(world, campaign, {
+    await faults.waitForStatus(world, campaign, 'finished', 90_000);
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 30, unknown: 0 },
     });
@@ -83,19 +77,22 @@ describe('a server that refuses every login', () => {
     // Sessions that logged in before keep working on a real server too: cut them, so that
     // every connection from now on must log in (and is refused).
     world.sink.dropConnections();
-    const campaign = await seedCampaign(world, 40);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'paused', 60_000);
+    const campaign = await faults.seedCampaign(world, 40);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'paused', 60_000);
     const paused = (await world.ctx.api().get(`/api/v1/campaigns/${campaign.id}`).expect(200)).body;
     expect(JSON.stringify(paused)).toMatch(/consecutive transport errors.*5\.7\.8|535/);
     expect(messagesOf(world.sink, campaign.uuid)).toEqual([]);
-    await verifyCampaign(world, campaign, { status: 'paused', counts: { sent: 0, unknown: 0 } });
+    await faults.verifyCampaign(world, campaign, {
+      status: 'paused',
+      counts: { sent: 0, unknown: 0 },
+    });
 
     // The operator fixes the credentials, then resumes.
     world.sink.behaviour.authError = undefined;
     await world.ctx.api().post(`/api/v1/campaigns/${campaign.id}/resume`).expect(200);
-    await waitForStatus(world, campaign, 'finished', 60_000);
-    const { rows } = await verifyCampaign(world, campaign, {
+    await faults.waitForStatus(world, campaign, 'finished', 60_000);
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 40 },
     });

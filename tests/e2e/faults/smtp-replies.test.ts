@@ -3,15 +3,9 @@
 // scenario ends with the ledger-equals-sink check of tests/helpers/faults.ts.
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/context.js';
-import {
-  faultSuite,
-  seedCampaign,
-  send,
-  verifyCampaign,
-  waitForStatus,
-} from '../../helpers/faults.js';
+import * as faults from '../../helpers/faults.js';
 
-const { world } = faultSuite('replies', { resetSink: true });
+const { world } = faults.faultSuite('replies', { resetSink: true });
 
 /** Every `n`th recipient of a seeded campaign (…r3@, …r6@, …): "a share of recipients". */
 const share = (n: number) => (address: string) => Number(/r(\d+)@/.exec(address)?.[1]) % n === 0;
@@ -39,10 +33,10 @@ describe('transient answers are retried until the message is accepted, once', ()
       picked(to) && attempt <= 2
         ? { code: 421, message: '4.7.0 Try again later, closing connection' }
         : undefined;
-    const campaign = await seedCampaign(world, 60);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 60);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 60 },
     });
@@ -56,10 +50,10 @@ describe('transient answers are retried until the message is accepted, once', ()
       picked(to) && attempt === 1
         ? { code: 451, message: '4.3.0 Temporary failure after DATA' }
         : undefined;
-    const campaign = await seedCampaign(world, 60);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 60);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 60 },
     });
@@ -74,10 +68,10 @@ describe('transient answers are retried until the message is accepted, once', ()
       if (full(to) && attempt === 1) return { code: 452, message: '4.2.2 Mailbox full' };
       return undefined;
     };
-    const campaign = await seedCampaign(world, 40);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 40);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 39, failed: 1 },
     });
@@ -97,10 +91,10 @@ describe('permanent answers are not retried', () => {
       unknownUser(to)
         ? { code: 550, message: '5.1.1 <x>: Recipient address rejected: User unknown' }
         : undefined;
-    const campaign = await seedCampaign(world, 60);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 60);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 50, bounced: 10 },
     });
@@ -120,10 +114,10 @@ describe('permanent answers are not retried', () => {
     const full = share(5);
     world.sink.behaviour.onRcpt = (to) =>
       full(to) ? { code: 552, message: '5.2.2 Mailbox full' } : undefined;
-    const campaign = await seedCampaign(world, 40);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 40);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 32, bounced: 8 },
     });
@@ -140,10 +134,10 @@ describe('permanent answers are not retried', () => {
       blocked(to)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await seedCampaign(world, 40);
-    await send(world, campaign);
-    await waitForStatus(world, campaign, 'finished');
-    const { rows } = await verifyCampaign(world, campaign, {
+    const campaign = await faults.seedCampaign(world, 40);
+    await faults.send(world, campaign);
+    await faults.waitForStatus(world, campaign, 'finished');
+    const { rows } = await faults.verifyCampaign(world, campaign, {
       status: 'finished',
       counts: { sent: 30, failed: 10 },
     });
