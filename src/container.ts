@@ -152,29 +152,12 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   const signing = signingKey(secrets.secretKey);
   // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
   const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
-  const services = createServices({
-    config,
-    log,
-    pool,
-    redis,
-    queues,
-    transport,
-    metrics,
-    secrets,
-    signingKeys,
-  });
+  const parts = { config, log, pool, redis, queues, transport, metrics, secrets, signingKeys };
+  const services = createServices(parts);
   const imports = services.imports;
 
   return {
-    config,
-    log,
-    pool,
-    redis,
-    queues,
-    transport,
-    metrics,
-    secrets,
-    signingKeys,
+    ...parts,
     services,
     async reconcile() {
       // Claims older than this belong to no live job (a window's SMTP work is far shorter).

@@ -1,11 +1,8 @@
 // A real browser for page tests: Debian's chromium driven by playwright-core (which never
 // downloads a browser), a fresh profile per launch, and the app served on 127.0.0.1.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Express } from 'express';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,27 +53,8 @@ export async function launchBrowser(
   };
 }
 
-export interface Served {
-  url: string;
-  close(): Promise<void>;
-}
+export { serve, type Served } from './serve.js';
 
-export async function serve(app: Express): Promise<Served> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** What a page did that it should not: dialogs (alert, confirm), console errors, exceptions. */
 export function watchPage(page: Page): { dialogs: string[]; errors: string[] } {
   const seen = { dialogs: [] as string[], errors: [] as string[] };
   page.on('dialog', (dialog) => {

@@ -119,3 +119,15 @@ export function waitForCampaign(
     intervalMs: 50,
   });
 }
+
+/** A subscriber's subscription status per list id. */
+export async function subscriptionStatuses(
+  ctx: TestContext,
+  subscriberId: number,
+): Promise<Record<number, string>> {
+  const { rows } = await ctx.db.query<{ list_id: number; status: string }>(
+    'SELECT list_id, status FROM subscriptions WHERE subscriber_id = $1',
+    [subscriberId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.list_id, r.status]));
+}

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { packageRoot } from '../../src/lib/paths.js';
+import { serve } from './serve.js';
 
 export interface CliResult {
   code: number | null;
@@ -101,20 +102,8 @@ export async function runCli(
   }
 }
 
-/** Serves an Express app on a free loopback port; returns its base URL and a close function. */
-export async function listen(app: http.RequestListener) {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+/** Serves an app on a free loopback port; returns its base URL and a close function. */
+export const listen = serve;
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 export async function closedPort(): Promise<number> {

@@ -1,6 +1,6 @@
 // Shared by the webhook test files: seed a subscriber, read its status, wait for the events
 // worker, and take a snapshot of everything a rejected request must leave unchanged.
-import { createHmac, sign, type KeyObject } from 'node:crypto';
+import { createHmac, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { waitFor, type TestContext } from './context.js';
 
 export async function insertSubscriber(
@@ -97,5 +97,19 @@ export function webhookSenders(context: () => TestContext, creds: WebhookCredent
         .set('Content-Type', 'application/json')
         .send(body);
     },
+  };
+}
+
+/**
+ * What a provider's webhook tests use, bound to their context (read when called: it is made in
+ * a hook); `tag` marks their addresses.
+ */
+export function webhookTools(ctx: () => TestContext, tag: string) {
+  return {
+    subscriber: (listIds: number[] = []) =>
+      insertSubscriber(ctx(), `${tag}-${randomBytes(4).toString('hex')}@example.org`, listIds),
+    statusOf: (id: number) => subscriberStatus(ctx(), id),
+    allApplied: () => allEventsApplied(ctx()),
+    world: () => worldState(ctx()),
   };
 }

@@ -5,6 +5,7 @@ import { suppressionHash } from '../../src/db/repositories/subscribers.repositor
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
 import { createCampaign, createTemplate, subscribe } from '../helpers/campaigns.js';
+import * as fixtures from '../helpers/campaigns.js';
 
 const { ctx, sink } = mailSuite({
   env: {
@@ -30,13 +31,7 @@ async function person(email: string, name = 'Reader') {
   return rows[0]!;
 }
 
-async function statuses(subscriberId: number): Promise<Record<number, string>> {
-  const { rows } = await ctx.db.query<{ list_id: number; status: string }>(
-    'SELECT list_id, status FROM subscriptions WHERE subscriber_id = $1',
-    [subscriberId],
-  );
-  return Object.fromEntries(rows.map((r) => [r.list_id, r.status]));
-}
+const statuses = (subscriberId: number) => fixtures.subscriptionStatuses(ctx, subscriberId);
 
 const prefsPath = (uuid: string, campaignUuid?: string) =>
   ctx.container.services.links.path('preferences', uuid, campaignUuid);

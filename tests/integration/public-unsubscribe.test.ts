@@ -17,13 +17,7 @@ async function subscriber(id: number) {
   return rows[0]!;
 }
 
-async function statuses(subscriberId: number): Promise<Record<number, string>> {
-  const { rows } = await ctx.db.query<{ list_id: number; status: string }>(
-    'SELECT list_id, status FROM subscriptions WHERE subscriber_id = $1',
-    [subscriberId],
-  );
-  return Object.fromEntries(rows.map((r) => [r.list_id, r.status]));
-}
+const statuses = (subscriberId: number) => fixtures.subscriptionStatuses(ctx, subscriberId);
 
 const count = async (sql: string, params: unknown[] = []) =>
   (await ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;

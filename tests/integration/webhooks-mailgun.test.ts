@@ -4,12 +4,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
-import {
-  allEventsApplied,
-  insertSubscriber,
-  subscriberStatus,
-  worldState,
-} from '../helpers/webhooks.js';
+import { webhookTools } from '../helpers/webhooks.js';
 
 const KEY = 'key-mailgun-signing-0123456789abcdef';
 const ctx = contextSuite({ MAILGUN_SIGNING_KEY: KEY }, { workers: true });
@@ -122,14 +117,7 @@ function post(body: unknown) {
     .send(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-const subscriber = (listIds: number[] = []) =>
-  insertSubscriber(ctx, `mg-${randomBytes(4).toString('hex')}@example.org`, listIds);
-
-const statusOf = (id: number) => subscriberStatus(ctx, id);
-
-const allApplied = () => allEventsApplied(ctx);
-
-const world = () => worldState(ctx);
+const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'mg');
 
 describe('mailgun webhook', () => {
   it('applies a signed permanent failure once, resolved by Message-ID; the same request again is refused', async () => {

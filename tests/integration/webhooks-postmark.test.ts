@@ -1,15 +1,10 @@
 // POST /webhooks/postmark: basic auth, records shaped like Postmark's webhook documentation
 // (bounce, spam complaint, subscription change, delivery).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { drained } from '../helpers/drain.js';
-import {
-  allEventsApplied,
-  insertSubscriber,
-  subscriberStatus,
-  worldState,
-} from '../helpers/webhooks.js';
+import { webhookTools } from '../helpers/webhooks.js';
 
 const USER = 'postmark-hook';
 const PASSWORD = 'correct horse battery staple';
@@ -63,14 +58,7 @@ function bounceJson(email: string, type: string, typeCode: number, details: stri
 }`;
 }
 
-const subscriber = (listIds: number[] = []) =>
-  insertSubscriber(ctx, `pm-${randomBytes(4).toString('hex')}@example.org`, listIds);
-
-const statusOf = (id: number) => subscriberStatus(ctx, id);
-
-const allApplied = () => allEventsApplied(ctx);
-
-const world = () => worldState(ctx);
+const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'pm');
 
 describe('postmark webhook', () => {
   it('applies a hard bounce once; the same request again changes nothing', async () => {

@@ -4,12 +4,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto'
 import { describe, expect, it } from 'vitest';
 import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
-import {
-  allEventsApplied,
-  insertSubscriber,
-  subscriberStatus,
-  worldState,
-} from '../helpers/webhooks.js';
+import { webhookTools } from '../helpers/webhooks.js';
 
 const ours = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const theirs = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -55,14 +50,7 @@ function event(kind: string, email: string, smtpId: string, extra: object = {}) 
   };
 }
 
-const subscriber = (listIds: number[] = []) =>
-  insertSubscriber(ctx, `sg-${randomBytes(4).toString('hex')}@example.org`, listIds);
-
-const statusOf = (id: number) => subscriberStatus(ctx, id);
-
-const allApplied = () => allEventsApplied(ctx);
-
-const world = () => worldState(ctx);
+const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'sg');
 
 describe('sendgrid webhook', () => {
   it('applies a signed batch once; the same request again changes nothing', async () => {

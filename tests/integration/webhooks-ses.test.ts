@@ -8,12 +8,7 @@ import { createApp } from '../../src/api/app.js';
 import { SnsVerifier } from '../../src/api/webhooks/ses.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { drained } from '../helpers/drain.js';
-import {
-  allEventsApplied,
-  insertSubscriber,
-  subscriberStatus,
-  worldState,
-} from '../helpers/webhooks.js';
+import { webhookTools } from '../helpers/webhooks.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:bulletin-ses-feedback';
 const OTHER_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:someone-else';
@@ -214,14 +209,7 @@ function bounceMessage(
   };
 }
 
-const subscriber = (listIds: number[] = []) =>
-  insertSubscriber(ctx, `ses-${randomBytes(4).toString('hex')}@example.org`, listIds);
-
-const statusOf = (id: number) => subscriberStatus(ctx, id);
-
-const allApplied = () => allEventsApplied(ctx);
-
-const world = () => worldState(ctx);
+const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'ses');
 
 describe('ses webhook (SNS)', () => {
   it.each(['1', '2'])(

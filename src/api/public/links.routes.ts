@@ -6,13 +6,8 @@ import { origin, show, type PublicKit } from './kit.js';
 import { sendNotFound } from './layout.js';
 import { confirmedPage, unsubscribePage, unsubscribedPage } from './pages.js';
 
-export function linkRoutes({
-  router,
-  services,
-  tokenLimit,
-  visitorOf,
-  preferencesPath,
-}: PublicKit): void {
+export function linkRoutes(kit: PublicKit): void {
+  const { router, services, tokenLimit, visitorOf, preferencesPath } = kit;
   const { links, publicSubscriptions: subscriptions, publicPreferences: preferences } = services;
   // ---- confirm -------------------------------------------------------------------------------
 

@@ -8,13 +8,8 @@ import { origin, show, type PublicKit } from './kit.js';
 import { sendError, sendNotFound } from './layout.js';
 import { preferencesPage, savedNotice, type PreferencesState } from './pages.js';
 
-export function preferencesRoutes({
-  router,
-  services,
-  tokenLimit,
-  visitorOf,
-  preferencesPath,
-}: PublicKit): void {
+export function preferencesRoutes(kit: PublicKit): void {
+  const { router, services, tokenLimit, visitorOf, preferencesPath } = kit;
   const { links, publicPreferences: preferences, dataRequests } = services;
   const preferencesState = async (
     visitor: Visitor,

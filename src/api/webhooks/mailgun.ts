@@ -8,14 +8,7 @@ import {
   normaliseMailgun,
   readMailgunSignature,
 } from '../../domain/webhook-mailgun.js';
-import {
-  hmacSha256,
-  macEquals,
-  rawBody,
-  timestampFresh,
-  unauthorized,
-  type WebhookHandler,
-} from './verify.js';
+import * as verify from './verify.js';
 
 const MAX_FUTURE_SECONDS = 300;
 /** A token must be remembered for as long as its timestamp could still pass the check. */
@@ -26,35 +19,36 @@ export function mailgunWebhook(
   redis: Redis,
   keyPrefix: string,
   now = () => Date.now(),
-): WebhookHandler {
+): verify.WebhookHandler {
   return async (req) => {
-    const body = parseJson(rawBody(req).toString('utf8'));
+    const body = parseJson(verify.rawBody(req).toString('utf8'));
     const signature = readMailgunSignature(body);
     if (!signature)
-      throw unauthorized('The signature block (timestamp, token, signature) is missing');
-    const expected = hmacSha256(signingKey, signature.timestamp, signature.token);
+      throw verify.unauthorized('The signature block (timestamp, token, signature) is missing');
+    const expected = verify.hmacSha256(signingKey, signature.timestamp, signature.token);
     // A subaccount event also carries the HMAC under the parent account's key: either may be
     // the one configured. Both are compared, each in constant time.
-    const own = macEquals(expected, signature.signature);
+    const own = verify.macEquals(expected, signature.signature);
     const parent = signature.parentSignature
-      ? macEquals(expected, signature.parentSignature)
+      ? verify.macEquals(expected, signature.parentSignature)
       : false;
-    if (!own && !parent) throw unauthorized('The signature does not match');
+    if (!own && !parent) throw verify.unauthorized('The signature does not match');
     if (
-      !timestampFresh(
+      !verify.timestampFresh(
         Number(signature.timestamp),
         now(),
         MAILGUN_TOLERANCE_SECONDS,
         MAX_FUTURE_SECONDS,
       )
     ) {
-      throw unauthorized('The signature timestamp is too old or in the future');
+      throw verify.unauthorized('The signature timestamp is too old or in the future');
     }
     // Parsed before the token is spent: a malformed payload leaves the token usable.
     const normalised = normaliseMailgun(body);
     const tokenKey = `${keyPrefix}:webhooks:mailgun-token:${createHash('sha256').update(signature.token).digest('hex')}`;
     const fresh = await redis.set(tokenKey, '1', 'EX', MAILGUN_TOKEN_TTL_SECONDS, 'NX');
-    if (fresh !== 'OK') throw unauthorized('This token was already used: a replayed request');
+    if (fresh !== 'OK')
+      throw verify.unauthorized('This token was already used: a replayed request');
     return {
       normalised,
       // Storing failed: Mailgun retries with the same token, which must then be accepted.

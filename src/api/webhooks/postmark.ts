@@ -3,9 +3,9 @@
 import { secretsEqual } from '../../domain/tokens.js';
 import { parseJson } from '../../domain/webhook-events.js';
 import { normalisePostmark, parseBasicAuth, quoteLargeIds } from '../../domain/webhook-postmark.js';
-import { rawBody, unauthorized, type WebhookHandler } from './verify.js';
+import * as verify from './verify.js';
 
-export function postmarkWebhook(user: string, password: string): WebhookHandler {
+export function postmarkWebhook(user: string, password: string): verify.WebhookHandler {
   return (req, res) => {
     res.setHeader('WWW-Authenticate', 'Basic realm="bulletin-webhooks", charset="UTF-8"');
     const given = parseBasicAuth(req.get('authorization'));
@@ -14,10 +14,10 @@ export function postmarkWebhook(user: string, password: string): WebhookHandler 
     const userOk = secretsEqual(given?.user ?? '', user);
     const passwordOk = secretsEqual(given?.password ?? '', password);
     if (!given || !userOk || !passwordOk) {
-      throw unauthorized('Send the webhook credentials with HTTP basic auth');
+      throw verify.unauthorized('Send the webhook credentials with HTTP basic auth');
     }
     res.removeHeader('WWW-Authenticate');
-    const body = parseJson(quoteLargeIds(rawBody(req).toString('utf8')));
+    const body = parseJson(quoteLargeIds(verify.rawBody(req).toString('utf8')));
     return Promise.resolve({ normalised: normalisePostmark(body) });
   };
 }

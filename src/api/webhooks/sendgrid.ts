@@ -4,13 +4,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parseJson } from '../../domain/webhook-events.js';
 import { normaliseSendgrid, SENDGRID_TOLERANCE_SECONDS } from '../../domain/webhook-sendgrid.js';
-import {
-  rawBody,
-  signatureValid,
-  timestampFresh,
-  unauthorized,
-  type WebhookHandler,
-} from './verify.js';
+import * as verify from './verify.js';
 
 export const SIGNATURE_HEADER = 'X-Twilio-Email-Event-Webhook-Signature';
 export const TIMESTAMP_HEADER = 'X-Twilio-Email-Event-Webhook-Timestamp';
@@ -26,7 +20,7 @@ export function sendgridPublicKey(configured: string): KeyObject {
   return key;
 }
 
-export function sendgridWebhook(publicKey: string, now = () => Date.now()): WebhookHandler {
+export function sendgridWebhook(publicKey: string, now = () => Date.now()): verify.WebhookHandler {
   // Built on first use: a mistyped key answers 500 (and is logged) without stopping the API.
   let key: KeyObject | undefined;
   return (req) => {
@@ -34,18 +28,18 @@ export function sendgridWebhook(publicKey: string, now = () => Date.now()): Webh
     const signature = req.get(SIGNATURE_HEADER);
     const timestamp = req.get(TIMESTAMP_HEADER);
     if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) {
-      throw unauthorized(`Send the ${SIGNATURE_HEADER} and ${TIMESTAMP_HEADER} headers`);
+      throw verify.unauthorized(`Send the ${SIGNATURE_HEADER} and ${TIMESTAMP_HEADER} headers`);
     }
-    const body = rawBody(req);
-    const valid = signatureValid(
+    const body = verify.rawBody(req);
+    const valid = verify.signatureValid(
       'sha256',
       Buffer.concat([Buffer.from(timestamp, 'utf8'), body]),
       key,
       Buffer.from(signature, 'base64'),
     );
-    if (!valid) throw unauthorized('The signature does not match');
-    if (!timestampFresh(Number(timestamp), now(), SENDGRID_TOLERANCE_SECONDS)) {
-      throw unauthorized('The signature timestamp is more than 5 minutes away');
+    if (!valid) throw verify.unauthorized('The signature does not match');
+    if (!verify.timestampFresh(Number(timestamp), now(), SENDGRID_TOLERANCE_SECONDS)) {
+      throw verify.unauthorized('The signature timestamp is more than 5 minutes away');
     }
     return Promise.resolve({ normalised: normaliseSendgrid(parseJson(body.toString('utf8'))) });
   };

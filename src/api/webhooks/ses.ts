@@ -14,7 +14,7 @@ import {
   type SnsMessage,
 } from '../../domain/webhook-ses.js';
 import type { Logger } from '../../lib/logger.js';
-import { rawBody, signatureValid, unauthorized, type WebhookHandler } from './verify.js';
+import * as verify from './verify.js';
 
 /**
  * Fetches an SNS URL (signing certificate, SubscribeURL) and returns the response body. Only
@@ -53,26 +53,28 @@ export class SnsVerifier {
       throw new AppError('forbidden', 'This topic is not one of SES_TOPIC_ARNS');
     }
     if (!isSnsUrl(message.SigningCertURL, 'certificate')) {
-      throw unauthorized('SigningCertURL is not an https URL on sns.<region>.amazonaws.com');
+      throw verify.unauthorized('SigningCertURL is not an https URL on sns.<region>.amazonaws.com');
     }
     if (!snsTimestampFresh(message.Timestamp, this.now())) {
-      throw unauthorized('The message Timestamp is older than SNS could still be delivering');
+      throw verify.unauthorized(
+        'The message Timestamp is older than SNS could still be delivering',
+      );
     }
     const key = await this.certificate(message.SigningCertURL);
-    const valid = signatureValid(
+    const valid = verify.signatureValid(
       snsSignatureAlgorithm(message.SignatureVersion),
       Buffer.from(snsStringToSign(message), 'utf8'),
       key,
       Buffer.from(message.Signature, 'base64'),
     );
-    if (!valid) throw unauthorized('The SNS signature does not match');
+    if (!valid) throw verify.unauthorized('The SNS signature does not match');
   }
 
   /** Visits a verified SubscriptionConfirmation's SubscribeURL, which confirms it. */
   async confirm(message: SnsMessage): Promise<void> {
     const url = message.SubscribeURL ?? '';
     if (!isSnsUrl(url, 'subscribe')) {
-      throw unauthorized('SubscribeURL is not an https URL on sns.<region>.amazonaws.com');
+      throw verify.unauthorized('SubscribeURL is not an https URL on sns.<region>.amazonaws.com');
     }
     try {
       await this.fetcher(new URL(url));
@@ -114,14 +116,14 @@ export class SnsVerifier {
     try {
       certificate = new X509Certificate(pem);
     } catch {
-      throw unauthorized('SigningCertURL did not serve a certificate');
+      throw verify.unauthorized('SigningCertURL did not serve a certificate');
     }
     const now = this.now();
     if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) < now) {
-      throw unauthorized('The SNS signing certificate is not valid now');
+      throw verify.unauthorized('The SNS signing certificate is not valid now');
     }
     if (certificate.publicKey.asymmetricKeyType !== 'rsa') {
-      throw unauthorized('The SNS signing certificate does not hold an RSA key');
+      throw verify.unauthorized('The SNS signing certificate does not hold an RSA key');
     }
     return certificate.publicKey;
   }
@@ -131,9 +133,9 @@ export function sesWebhook(
   topics: readonly string[],
   verifier: SnsVerifier,
   log: Logger,
-): WebhookHandler {
+): verify.WebhookHandler {
   return async (req) => {
-    const message = readSnsMessage(parseJson(rawBody(req).toString('utf8')));
+    const message = readSnsMessage(parseJson(verify.rawBody(req).toString('utf8')));
     await verifier.verify(message, topics);
     switch (message.Type) {
       case 'SubscriptionConfirmation':
