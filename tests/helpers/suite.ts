@@ -4,7 +4,7 @@
 // used inside its tests and hooks, once this file's beforeAll has run.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createTestContext, type TestContext } from './context.js';
-import { createList, seedSubscribers, subscribe } from './campaigns.js';
+import { createList, createTemplate, seedSubscribers, subscribe } from './campaigns.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 
 /** A stand-in for an object that exists only once a hook has made it. */
@@ -33,6 +33,8 @@ export interface MailSuiteOptions {
 export interface MailSuite {
   ctx: TestContext;
   sink: SmtpSink;
+  /** A template (the minimal MJML layout) made for the suite before its tests. */
+  readonly templateId: number;
   /** A new list with `count` new confirmed subscribers, named after `name` and a counter. */
   audience(count: number, name?: string): Promise<{ list: number; ids: number[]; prefix: string }>;
 }
@@ -40,11 +42,13 @@ export interface MailSuite {
 export function mailSuite(options: MailSuiteOptions = {}): MailSuite {
   let ctx: TestContext | undefined;
   let sink: SmtpSink | undefined;
+  let templateId: number | undefined;
   let seq = 0;
   beforeAll(async () => {
     sink = await startSmtpSink();
     ctx = await createTestContext({ SMTP_URL: sink.url, ...options.env });
     if (options.workers !== false) ctx.startWorkers();
+    templateId = await createTemplate(ctx);
   });
   afterAll(async () => {
     await ctx?.close();
@@ -54,6 +58,10 @@ export function mailSuite(options: MailSuiteOptions = {}): MailSuite {
   const suite: MailSuite = {
     ctx: lateBound('ctx', () => ctx),
     sink: lateBound('sink', () => sink),
+    get templateId() {
+      if (templateId === undefined) throw new Error('templateId is used before beforeAll');
+      return templateId;
+    },
     async audience(count, name = 'List') {
       seq++;
       const prefix = `${name.toLowerCase().replace(/[^a-z]/g, '')}${seq}r`;

@@ -1,14 +1,14 @@
 // The campaign admin API (docs/contract.md §4.1): CRUD and validation, edit rules by status,
 // preflight, test sends, the ledger endpoint, retry of failed deliveries, live and final stats,
 // and token scopes — against a real SMTP server.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 
-const { ctx, sink } = mailSuite({
+const suite = mailSuite({
   env: {
     SMTP_POOL_SIZE: '2',
     WORKER_CONCURRENCY: '2',
@@ -16,10 +16,7 @@ const { ctx, sink } = mailSuite({
   },
   resetSink: true,
 });
-let templateId: number;
-beforeAll(async () => {
-  templateId = await fixtures.createTemplate(ctx);
-});
+const { ctx, sink } = suite;
 
 let seq = 0;
 async function audience(count: number) {
@@ -48,7 +45,7 @@ describe('CRUD and validation', () => {
       .send({
         name: 'Spring issue',
         subject: 'Hello {{ subscriber.name }}',
-        templateId,
+        templateId: suite.templateId,
         listIds: [list],
         content: 'Text',
         contentType: 'markdown',
@@ -62,7 +59,7 @@ describe('CRUD and validation', () => {
     expect(created.body).toMatchObject({
       name: 'Spring issue',
       status: 'draft',
-      templateId,
+      templateId: suite.templateId,
       listIds: [list],
       fromEmail: 'News@bulletin.test', // the domain is lower-cased
       data: { issue: 7 },
@@ -91,7 +88,10 @@ describe('CRUD and validation', () => {
     });
 
     // Pages with a cursor, and a status filter.
-    const second = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const second = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     const seen: number[] = [];
     let next: string | null = null;
     do {
@@ -119,7 +119,7 @@ describe('CRUD and validation', () => {
 
   it('422 for an unknown list or template (with the path), 400 for malformed fields', async () => {
     const { list } = await audience(1);
-    const base = { name: 'x', subject: 'x', templateId, listIds: [list] };
+    const base = { name: 'x', subject: 'x', templateId: suite.templateId, listIds: [list] };
     const post = (body: Record<string, unknown>) => ctx.api().post('/api/v1/campaigns').send(body);
 
     const noList = await post({ ...base, listIds: [list, 987654] });
@@ -163,7 +163,7 @@ describe('CRUD and validation', () => {
     expect(malformed.status).toBe(400);
 
     // The same rules on PATCH.
-    const c = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const c = await fixtures.createCampaign(ctx, { templateId: suite.templateId, listIds: [list] });
     const patch = (body: Record<string, unknown>) =>
       ctx.api().patch(`/api/v1/campaigns/${c.id}`).send(body);
     expect((await patch({ colour: 'blue' })).status).toBe(400);
@@ -185,7 +185,7 @@ describe('edit rules while running and paused', () => {
     // A slow receiver keeps the campaign running long enough to look at it.
     sink.behaviour.dataDelayMs = (to) => (to.startsWith(prefix) ? 40 : 0);
     const campaign = await fixtures.createCampaign(ctx, {
-      templateId,
+      templateId: suite.templateId,
       listIds: [list],
       fromName: 'Old Sender',
       replyTo: 'old@bulletin.test',
@@ -227,7 +227,7 @@ describe('edit rules while running and paused', () => {
       { content: 'New' },
       { contentType: 'mjml' },
       { subject: 'New' },
-      { templateId },
+      { templateId: suite.templateId },
       { listIds: [list] },
     ]) {
       expect((await patch(body)).status, JSON.stringify(body)).toBe(409);
@@ -347,7 +347,10 @@ describe('preflight', () => {
     expect(await fixtures.ledger(ctx, noLinks.id)).toEqual([]);
 
     // A clean campaign passes.
-    const clean = await fixtures.createCampaign(ctx, { templateId, listIds: [a, b] });
+    const clean = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [a, b],
+    });
     expect((await ctx.api().get(`/api/v1/campaigns/${clean.id}/preflight`)).body).toMatchObject({
       ok: true,
       audience: 7,
@@ -361,7 +364,10 @@ describe('preflight', () => {
 describe('test sends', () => {
   it('sends to at most ten addresses, prefixed [Test], without one-click, outside the ledger', async () => {
     const { list, prefix } = await audience(3);
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     const known = `${prefix}2@example.test`;
     const res = await ctx
       .api()
@@ -414,7 +420,10 @@ describe('test sends', () => {
 
   it('sends once to addresses that differ only in letter case (emails are case-insensitive)', async () => {
     const { list } = await audience(1);
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     const res = await ctx
       .api()
       .post(`/api/v1/campaigns/${campaign.id}/test`)
@@ -437,7 +446,10 @@ describe('the ledger, retry and final stats', () => {
       refused.has(to)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
 
@@ -542,7 +554,7 @@ describe('scopes', () => {
     const writer = as(await token(['read', 'campaigns:write']));
     const sender = as(await token(['read', 'campaigns:send']));
     const sendOnly = as(await token(['campaigns:send']));
-    const body = { name: 'Scoped', subject: 'Hi', templateId, listIds: [list] };
+    const body = { name: 'Scoped', subject: 'Hi', templateId: suite.templateId, listIds: [list] };
 
     const created = await writer.post('/api/v1/campaigns', body);
     expect(created.status).toBe(201);

@@ -2,18 +2,15 @@
 // reach past a variable's own properties, a template cannot read a file, and HTML in a name is
 // shown as text. Everything is checked in what the SMTP server actually received.
 import PostalMime from 'postal-mime';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
 import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 import type { ReceivedMessage } from '../helpers/smtp-sink.js';
 
-const { ctx, sink } = mailSuite({ env: { SMTP_POOL_SIZE: '2' }, resetSink: true });
-let templateId: number;
-beforeAll(async () => {
-  templateId = await fixtures.createTemplate(ctx);
-});
+const suite = mailSuite({ env: { SMTP_POOL_SIZE: '2' }, resetSink: true });
+const { ctx, sink } = suite;
 
 const EVIL = 'evil@x.test';
 const BCC = `\r\nBcc: ${EVIL}`;
@@ -99,7 +96,13 @@ describe('header injection', () => {
       const res = await ctx
         .api()
         .post('/api/v1/campaigns')
-        .send({ name: 'x', subject: 'x', templateId, listIds: [1], [field]: `X${BCC}` });
+        .send({
+          name: 'x',
+          subject: 'x',
+          templateId: suite.templateId,
+          listIds: [1],
+          [field]: `X${BCC}`,
+        });
       expect(res.status, field).toBe(400);
       expect(res.body.errors, field).toEqual([expect.objectContaining({ path: field })]);
     }
@@ -132,7 +135,7 @@ describe('header injection', () => {
     expect(imported[0].city).toContain('\r\nBcc:');
 
     const campaign = await fixtures.createCampaign(ctx, {
-      templateId,
+      templateId: suite.templateId,
       listIds: [list],
       subject:
         'News for {{ subscriber.name }} in {{ subscriber.attributes.city }}{{ campaign.data.tail }}',
@@ -170,7 +173,7 @@ describe('header injection', () => {
       { name: smuggled, attributes: { city: smuggled } },
     ]);
     const campaign = await fixtures.createCampaign(ctx, {
-      templateId,
+      templateId: suite.templateId,
       listIds: [list],
       subject: 'News for {{ subscriber.attributes.city }}',
       fromName: smuggled, // accepted by the API: plain ASCII
@@ -198,7 +201,7 @@ describe('header injection', () => {
   it('a sender name with quotes or angle brackets stays a display name (the mail still goes)', async () => {
     const { list, emails } = await insertSubscribers([{ name: 'Reader' }]);
     const campaign = await fixtures.createCampaign(ctx, {
-      templateId,
+      templateId: suite.templateId,
       listIds: [list],
       // Accepted by the API: no control characters.
       fromName: `Verein "Freunde" <${EVIL}>`,
@@ -253,7 +256,7 @@ describe('Liquid', () => {
     ];
     const content = probes.map((p, i) => `probe${i}=({{ ${p} }})`).join('\n\n');
     const campaign = await fixtures.createCampaign(ctx, {
-      templateId,
+      templateId: suite.templateId,
       listIds: [list],
       subject: 'S({{ subscriber.constructor.name }})({{ campaign.data.constructor }})',
       content,
@@ -326,18 +329,22 @@ describe('file access from templates', () => {
       attempts.push({ templateId: await fixtures.createTemplate(ctx, mjml), expect: 'refused' });
     }
     attempts.push({
-      templateId,
+      templateId: suite.templateId,
       content: '<mj-text>before</mj-text><mj-include path="/etc/passwd" /><mj-text>after</mj-text>',
       contentType: 'mjml',
       expect: 'refused',
     });
     attempts.push({
-      templateId,
+      templateId: suite.templateId,
       content: "Read {% include '/etc/passwd' %} this",
       expect: 'refused',
     });
     // Markdown that merely mentions the tag: shown as text, harmless, so it goes out.
-    attempts.push({ templateId, content: '<mj-include path="/etc/passwd" />', expect: 'sent' });
+    attempts.push({
+      templateId: suite.templateId,
+      content: '<mj-include path="/etc/passwd" />',
+      expect: 'sent',
+    });
 
     for (const { expect: expected, ...attempt } of attempts) {
       const campaign = await fixtures.createCampaign(ctx, { listIds: [list], ...attempt });

@@ -1,12 +1,12 @@
 // Pause, resume, cancel, suppression mid-send and the SMTP failure policy, against a real SMTP
 // server that misbehaves on purpose.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
 import { mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import * as fixtures from '../helpers/campaigns.js';
 
-const { ctx, sink } = mailSuite({
+const suite = mailSuite({
   env: {
     SMTP_POOL_SIZE: '2',
     WORKER_CONCURRENCY: '2',
@@ -16,10 +16,7 @@ const { ctx, sink } = mailSuite({
   },
   resetSink: true,
 });
-let templateId: number;
-beforeAll(async () => {
-  templateId = await fixtures.createTemplate(ctx);
-});
+const { ctx, sink } = suite;
 
 let seq = 0;
 async function audience(count: number) {
@@ -41,7 +38,10 @@ describe('pause and resume', () => {
     // A really slow server (5 ms for each message's end of DATA): 600 take seconds, so every
     // pause lands mid-send; a pause that came too late fails the test.
     sink.behaviour.dataDelayMs = () => 5;
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     for (let round = 1; round <= 3; round++) {
       const target = round * 120;
@@ -77,7 +77,10 @@ describe('pause and resume', () => {
 
   it('refuses illegal status changes with 409', async () => {
     const { list } = await audience(1);
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     const pause = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`);
     expect(pause.status).toBe(409);
     expect(pause.body.code).toBe('illegal_transition');
@@ -94,7 +97,10 @@ describe('deliverability checked just before sending', () => {
     // The leaver is the last in the ledger; a slow server keeps them far from their turn.
     const leaver = ids[299]!;
     sink.behaviour.dataDelayMs = () => 10;
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await waitFor(() => Promise.resolve(sink.messages.length >= 1), { intervalMs: 2 });
     await ctx
@@ -125,7 +131,10 @@ describe('SMTP failures', () => {
       /r\d*0@/.test(to) && attempt <= 2
         ? { code: 421, message: '4.3.2 Try again later' }
         : undefined;
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
     const rows = await fixtures.ledger(ctx, campaign.id);
@@ -141,7 +150,10 @@ describe('SMTP failures', () => {
     const { list, ids } = await audience(5);
     sink.behaviour.onRcpt = (to) =>
       to.startsWith(`l${seq}r3@`) ? { code: 550, message: '5.1.1 User unknown' } : undefined;
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
     const rows = await fixtures.ledger(ctx, campaign.id);
@@ -166,7 +178,10 @@ describe('SMTP failures', () => {
       to.startsWith(`l${seq}r1@`)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await finished(campaign.id);
     const row = (await fixtures.ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
@@ -181,7 +196,10 @@ describe('SMTP failures', () => {
     const { list } = await audience(40);
     sink.behaviour.authError = { code: 535, message: '5.7.8 Authentication credentials invalid' };
     sink.dropConnections(); // credentials revoked: pooled connections are gone too
-    const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [list] });
+    const campaign = await fixtures.createCampaign(ctx, {
+      templateId: suite.templateId,
+      listIds: [list],
+    });
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'paused', {
       timeoutMs: 60_000,
