@@ -169,6 +169,8 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
         log.info({ event: 'imports_requeued', count: pending.length }, 'imports re-queued');
     },
     async close() {
+      // A confirmation mail accepted by a form post is sent before the transport closes.
+      await services.publicSubscriptions.settled();
       // With Redis unreachable, closing the queues would wait for a connection that never
       // comes: drop the connection first so shutdown stays bounded.
       if (redis.status !== 'ready') redis.disconnect();

@@ -5,6 +5,10 @@ import { DelayedError, Worker } from 'bullmq';
 import type { Container } from '../src/container.js';
 import { QUEUE_NAMES, type DeliveryJob } from '../src/queue/queues.js';
 
+/** How long a delivery job's lock lasts without renewal, and how often stalled jobs are sought. */
+export const DELIVERY_LOCK_MS = 20_000;
+export const DELIVERY_STALLED_INTERVAL_MS = 10_000;
+
 export function createDeliveryWorker(container: Container): Worker<DeliveryJob> {
   const { config, log, redis, services } = container;
   let closing = false;
@@ -40,8 +44,8 @@ export function createDeliveryWorker(container: Container): Worker<DeliveryJob> 
       // (and again) rather than BullMQ failing it after one stall.
       maxStalledCount: 1000,
       // Notice a dead worker's job within ~30 s (lock expiry + one stalled check), not a minute.
-      lockDuration: 20_000,
-      stalledInterval: 10_000,
+      lockDuration: DELIVERY_LOCK_MS,
+      stalledInterval: DELIVERY_STALLED_INTERVAL_MS,
     },
   );
   // On SIGTERM the job finishes its current window, records it, and stops; the rest of its

@@ -119,8 +119,23 @@ export class PublicSubscriptionsService {
     );
     // After the answer, in the background: how long SMTP takes must not tell a visitor whether
     // a mail was sent (that is, whether the address was already known).
-    if (mail) setImmediate(() => void this.sendConfirmation(mail));
+    if (mail) this.inBackground(mail);
     return { ok: true };
+  }
+
+  /** Confirmation mails handed to the background and not yet sent (or failed). */
+  private readonly pending = new Set<Promise<void>>();
+
+  private inBackground(mail: PendingMail): void {
+    const sending = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.sendConfirmation(mail))
+      .finally(() => this.pending.delete(sending));
+    this.pending.add(sending);
+  }
+
+  /** Resolves once every confirmation mail handed to the background so far has been dealt with. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
   /** The subscription changes of one form post; returns the confirmation mail to send, if any. */

@@ -122,7 +122,7 @@ describe('the subscribe form', () => {
 
     // Asking again the same day sends nothing more.
     expect((await post(ip, { email, lists: double.uuid })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 300));
+    await ctx.container.services.publicSubscriptions.settled();
     expect(mailsTo(email)).toHaveLength(1);
 
     const confirmed = await ctx.http.get(confirmPath(mail!));

@@ -2,6 +2,10 @@
 // DATA; the server stops answering altogether; every login is refused. A real worker process
 // sends, and every scenario ends with the ledger-equals-sink check.
 import { describe, expect, it } from 'vitest';
+import {
+  DELIVERY_LOCK_MS,
+  DELIVERY_STALLED_INTERVAL_MS,
+} from '../../../workers/delivery.worker.js';
 import { waitFor } from '../../helpers/context.js';
 import * as faults from '../../helpers/faults.js';
 import { messagesOf } from '../../helpers/fleet.js';
@@ -11,6 +15,16 @@ const { world, worker } = faults.faultSuite('connection', {
   workerEnv: { MAX_ATTEMPTS: '30', RETRY_BASE_DELAY_MS: '250', MAX_SEND_ERRORS: '12' },
   resetSink: true,
 });
+
+/** Rows of the campaign that met an SMTP error (here: the silent server's timeouts). */
+async function timedOutAttempts(campaignId: number): Promise<number> {
+  const { rows } = await world.ctx.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM deliveries
+     WHERE campaign_id = $1 AND last_error IS NOT NULL`,
+    [campaignId],
+  );
+  return rows[0]!.n;
+}
 
 describe('a connection lost before the reply to the end of DATA', () => {
   it('dropped mid-DATA on the first attempt: retried, and only the retry arrives', async () => {
@@ -42,9 +56,15 @@ describe('a server that stops answering', () => {
     });
     world.sink.behaviour.silent = true;
     const silentAt = Date.now();
-    // Longer than the delivery worker's 20 s job lock: a job whose lock lapsed would be taken
-    // for stalled and run again, and its rows in flight would turn `unknown`.
-    await new Promise((r) => setTimeout(r, 22_000));
+    // Silent until attempts have timed out against it, and for longer than the delivery job's
+    // lock plus one stalled check: a job whose lock lapsed would be taken for stalled and run
+    // again, and its rows in flight would turn `unknown`.
+    await waitFor(
+      async () =>
+        Date.now() - silentAt > DELIVERY_LOCK_MS + DELIVERY_STALLED_INTERVAL_MS &&
+        (await timedOutAttempts(campaign.id)) > 0,
+      { timeoutMs: 120_000, intervalMs: 250 },
+    );
     world.sink.behaviour.silent = false;
     world.sink.dropConnections(); // hung connections go; new ones get a greeting
     await faults.waitForStatus(world, campaign, 'finished', 90_000);
@@ -64,7 +84,7 @@ describe('a server that stops answering', () => {
         .logs()
         .filter((l) => l.event === 'job_stalled'),
     ).toEqual([]);
-    expect(Date.now() - silentAt).toBeGreaterThan(22_000);
+    expect(Date.now() - silentAt).toBeGreaterThan(DELIVERY_LOCK_MS);
   }, 150_000);
 });
 
