@@ -230,3 +230,15 @@ export async function faultMidCampaign(
   await waitForStatus(world, campaign, 'finished', 120_000);
   return verifyCampaign(world, campaign, { status: 'finished' });
 }
+
+/** Seeds and sends a campaign of `count`, waits until it is finished and checks its ledger. */
+export async function finishCampaign(
+  world: FaultWorld,
+  count: number,
+  counts: Partial<Record<LedgerStatus, number>>,
+): Promise<Verified & { campaign: SeededCampaign }> {
+  const campaign = await seedCampaign(world, count);
+  await send(world, campaign);
+  await waitForStatus(world, campaign, 'finished');
+  return { campaign, ...(await verifyCampaign(world, campaign, { status: 'finished', counts })) };
+}

@@ -33,13 +33,7 @@ describe('transient answers are retried until the message is accepted, once', ()
       picked(to) && attempt <= 2
         ? { code: 421, message: '4.7.0 Try again later, closing connection' }
         : undefined;
-    const campaign = await faults.seedCampaign(world, 60);
-    await faults.send(world, campaign);
-    await faults.waitForStatus(world, campaign, 'finished');
-    const { rows } = await faults.verifyCampaign(world, campaign, {
-      status: 'finished',
-      counts: { sent: 60 },
-    });
+    const { rows } = await faults.finishCampaign(world, 60, { sent: 60 });
     // The deferred ones took three attempts; the others one.
     for (const r of rows) expect(r.attempts, r.email).toBe(picked(r.email) ? 3 : 1);
   });
@@ -50,13 +44,7 @@ describe('transient answers are retried until the message is accepted, once', ()
       picked(to) && attempt === 1
         ? { code: 451, message: '4.3.0 Temporary failure after DATA' }
         : undefined;
-    const campaign = await faults.seedCampaign(world, 60);
-    await faults.send(world, campaign);
-    await faults.waitForStatus(world, campaign, 'finished');
-    const { rows } = await faults.verifyCampaign(world, campaign, {
-      status: 'finished',
-      counts: { sent: 60 },
-    });
+    const { rows } = await faults.finishCampaign(world, 60, { sent: 60 });
     for (const r of rows) expect(r.attempts, r.email).toBe(picked(r.email) ? 2 : 1);
   });
 
@@ -68,13 +56,7 @@ describe('transient answers are retried until the message is accepted, once', ()
       if (full(to) && attempt === 1) return { code: 452, message: '4.2.2 Mailbox full' };
       return undefined;
     };
-    const campaign = await faults.seedCampaign(world, 40);
-    await faults.send(world, campaign);
-    await faults.waitForStatus(world, campaign, 'finished');
-    const { rows } = await faults.verifyCampaign(world, campaign, {
-      status: 'finished',
-      counts: { sent: 39, failed: 1 },
-    });
+    const { campaign, rows } = await faults.finishCampaign(world, 40, { sent: 39, failed: 1 });
     const failed = rows.find((r) => r.status === 'failed')!;
     expect(failed.email).toMatch(/r7@/);
     expect(failed.attempts).toBe(5); // MAX_ATTEMPTS
@@ -91,13 +73,7 @@ describe('permanent answers are not retried', () => {
       unknownUser(to)
         ? { code: 550, message: '5.1.1 <x>: Recipient address rejected: User unknown' }
         : undefined;
-    const campaign = await faults.seedCampaign(world, 60);
-    await faults.send(world, campaign);
-    await faults.waitForStatus(world, campaign, 'finished');
-    const { rows } = await faults.verifyCampaign(world, campaign, {
-      status: 'finished',
-      counts: { sent: 50, bounced: 10 },
-    });
+    const { campaign, rows } = await faults.finishCampaign(world, 60, { sent: 50, bounced: 10 });
     const bounced = rows.filter((r) => r.status === 'bounced');
     expect(bounced.every((r) => unknownUser(r.email) && r.attempts === 1)).toBe(true);
     expect(world.sink.attempts.get(bounced[0]!.email)).toBe(1);
@@ -114,13 +90,7 @@ describe('permanent answers are not retried', () => {
     const full = share(5);
     world.sink.behaviour.onRcpt = (to) =>
       full(to) ? { code: 552, message: '5.2.2 Mailbox full' } : undefined;
-    const campaign = await faults.seedCampaign(world, 40);
-    await faults.send(world, campaign);
-    await faults.waitForStatus(world, campaign, 'finished');
-    const { rows } = await faults.verifyCampaign(world, campaign, {
-      status: 'finished',
-      counts: { sent: 32, bounced: 8 },
-    });
+    const { campaign, rows } = await faults.finishCampaign(world, 40, { sent: 32, bounced: 8 });
     const bounced = rows.filter((r) => r.status === 'bounced').map((r) => r.email);
     await waitFor(async () => (await smtpBounces(campaign.id)).length === 8);
     expect((await smtpBounces(campaign.id)).every((e) => e.bounce_type === 'soft')).toBe(true);
@@ -134,13 +104,7 @@ describe('permanent answers are not retried', () => {
       blocked(to)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await faults.seedCampaign(world, 40);
-    await faults.send(world, campaign);
-    await faults.waitForStatus(world, campaign, 'finished');
-    const { rows } = await faults.verifyCampaign(world, campaign, {
-      status: 'finished',
-      counts: { sent: 30, failed: 10 },
-    });
+    const { campaign, rows } = await faults.finishCampaign(world, 40, { sent: 30, failed: 10 });
     const failed = rows.filter((r) => r.status === 'failed');
     expect(failed.every((r) => r.attempts === 1 && /5\.7\.1/.test(r.last_error ?? ''))).toBe(true);
     expect(await smtpBounces(campaign.id)).toEqual([]);
