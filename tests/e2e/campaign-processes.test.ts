@@ -25,28 +25,8 @@ afterAll(async () => {
 
 describe('two worker processes', () => {
   it('deliver a 2,000-subscriber campaign once per recipient, both sending, within SEND_RATE', async () => {
-    const a = await fixtures.createList(ctx, 'Members');
-    const b = await fixtures.createList(ctx, 'Partners');
-    const ids = await fixtures.seedSubscribers(ctx, 'reader', 2000);
-    // 1..1200 on A, 801..2000 on B: 400 are on both lists and must get one message.
-    await fixtures.subscribe(ctx, a, ids.slice(0, 1200));
-    await fixtures.subscribe(ctx, b, ids.slice(800));
-    const excluded = {
-      unconfirmed: ids.slice(0, 10),
-      unsubscribed: ids.slice(10, 20),
-      bounced: ids.slice(20, 30),
-      blocklisted: ids.slice(30, 40),
-    };
-    await fixtures.subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
-    await fixtures.subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
-    await ctx.db.query("UPDATE subscribers SET status = 'bounced' WHERE id = ANY($1::bigint[])", [
-      excluded.bounced,
-    ]);
-    await ctx.db.query(
-      "UPDATE subscribers SET status = 'blocklisted' WHERE id = ANY($1::bigint[])",
-      [excluded.blocklisted],
-    );
-    const eligible = 1960;
+    const { lists, excluded, eligible } = await fixtures.overlappingAudience(ctx);
+    const [a, b] = lists as [number, number];
     const templateId = await fixtures.createTemplate(ctx);
     const campaign = await fixtures.createCampaign(ctx, { templateId, listIds: [a, b] });
 

@@ -131,3 +131,31 @@ export async function subscriptionStatuses(
   );
   return Object.fromEntries(rows.map((r) => [r.list_id, r.status]));
 }
+
+/**
+ * Two overlapping lists over 2,000 new subscribers: 1..1200 on A, 801..2000 on B (400 on both,
+ * who must get one message), and 40 on A who must get none: unconfirmed (double opt-in
+ * pending), unsubscribed, bounced and blocklisted, ten each. 1,960 are eligible.
+ */
+export async function overlappingAudience(ctx: TestContext) {
+  const a = await createList(ctx, 'Members');
+  const b = await createList(ctx, 'Partners');
+  const ids = await seedSubscribers(ctx, 'reader', 2000);
+  await subscribe(ctx, a, ids.slice(0, 1200));
+  await subscribe(ctx, b, ids.slice(800));
+  const excluded = {
+    unconfirmed: ids.slice(0, 10),
+    unsubscribed: ids.slice(10, 20),
+    bounced: ids.slice(20, 30),
+    blocklisted: ids.slice(30, 40),
+  };
+  await subscribe(ctx, a, excluded.unconfirmed, 'unconfirmed');
+  await subscribe(ctx, a, excluded.unsubscribed, 'unsubscribed');
+  for (const status of ['bounced', 'blocklisted'] as const) {
+    await ctx.db.query('UPDATE subscribers SET status = $2 WHERE id = ANY($1::bigint[])', [
+      excluded[status],
+      status,
+    ]);
+  }
+  return { lists: [a, b], ids, excluded, eligible: 1960 };
+}

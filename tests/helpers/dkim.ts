@@ -1,6 +1,7 @@
 // A relaxed/relaxed DKIM check (RFC 6376 §3.4) for tests: the body hash, the covered fields and
 // the signature against the public key.
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import { expect } from 'vitest';
 
 export function verifyDkim(raw: string, publicKeyPem: string) {
   const split = raw.indexOf('\r\n\r\n');
@@ -48,4 +49,38 @@ export function verifyDkim(raw: string, publicKeyPem: string) {
     Buffer.from(tags.b!, 'base64'),
   );
   return { tags, bodyHashOk: bodyHash === tags.bh, ok };
+}
+
+/** The header fields every campaign message's signature must cover. */
+export const SIGNED_CAMPAIGN_FIELDS = [
+  'from',
+  'to',
+  'subject',
+  'date',
+  'message-id',
+  'list-unsubscribe',
+  'list-unsubscribe-post',
+  'list-id',
+];
+
+/**
+ * Asserts that `raw` carries a valid signature by bulletin.example.org (selector news2024)
+ * covering the campaign fields and `also`, and that changing the one-click header breaks it.
+ * Returns the covered field names, lower-cased, in signing order.
+ */
+export function expectCampaignSignature(
+  raw: string,
+  publicPem: string,
+  also: string[] = [],
+): string[] {
+  const { tags, ok, bodyHashOk } = verifyDkim(raw, publicPem);
+  expect(tags.d).toBe('bulletin.example.org');
+  expect(tags.s).toBe('news2024');
+  const covered = tags.h!.toLowerCase().split(':');
+  for (const field of [...SIGNED_CAMPAIGN_FIELDS, ...also]) expect(covered, field).toContain(field);
+  expect(bodyHashOk).toBe(true);
+  expect(ok).toBe(true);
+  const tampered = raw.replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Other');
+  expect(verifyDkim(tampered, publicPem).ok).toBe(false);
+  return covered;
 }

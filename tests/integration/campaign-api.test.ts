@@ -18,20 +18,9 @@ const suite = mailSuite({
 });
 const { ctx, sink } = suite;
 
-let seq = 0;
-async function audience(count: number) {
-  seq++;
-  const list = await fixtures.createList(ctx, `API ${seq}`);
-  const ids = await fixtures.seedSubscribers(ctx, `a${seq}r`, count);
-  await fixtures.subscribe(ctx, list, ids);
-  return { list, ids, prefix: `a${seq}r` };
-}
+const audience = (count: number) => suite.audience(count, 'API');
 
-const finished = (id: number) =>
-  waitFor(async () => (await fixtures.campaignStatus(ctx, id)) === 'finished', {
-    timeoutMs: 60_000,
-    intervalMs: 100,
-  });
+const finished = (id: number) => fixtures.waitForCampaign(ctx, id, 'finished', 60_000);
 
 const isoInFuture = (value: unknown) =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value)) && Date.parse(value) > Date.now();

@@ -18,19 +18,8 @@ const suite = mailSuite({
 });
 const { ctx, sink } = suite;
 
-let seq = 0;
-async function audience(count: number) {
-  seq++;
-  const list = await fixtures.createList(ctx, `List ${seq}`);
-  const ids = await fixtures.seedSubscribers(ctx, `l${seq}r`, count);
-  await fixtures.subscribe(ctx, list, ids);
-  return { list, ids };
-}
-const finished = (id: number) =>
-  waitFor(async () => (await fixtures.campaignStatus(ctx, id)) === 'finished', {
-    timeoutMs: 90_000,
-    intervalMs: 100,
-  });
+const audience = (count: number) => suite.audience(count, 'List');
+const finished = (id: number) => fixtures.waitForCampaign(ctx, id, 'finished', 90_000);
 
 describe('pause and resume', () => {
   it('pausing and resuming three times sends each message once and none is missing', async () => {
@@ -147,9 +136,9 @@ describe('SMTP failures', () => {
   });
 
   it('does not retry 550 5.1.1: the delivery is bounced and the subscriber suppressed', async () => {
-    const { list, ids } = await audience(5);
+    const { list, ids, prefix } = await audience(5);
     sink.behaviour.onRcpt = (to) =>
-      to.startsWith(`l${seq}r3@`) ? { code: 550, message: '5.1.1 User unknown' } : undefined;
+      to.startsWith(`${prefix}3@`) ? { code: 550, message: '5.1.1 User unknown' } : undefined;
     const campaign = await fixtures.createCampaign(ctx, {
       templateId: suite.templateId,
       listIds: [list],
@@ -173,9 +162,9 @@ describe('SMTP failures', () => {
   });
 
   it('a 5.7.1 blocklist rejection fails the delivery but never suppresses the recipient', async () => {
-    const { list, ids } = await audience(3);
+    const { list, ids, prefix } = await audience(3);
     sink.behaviour.onRcpt = (to) =>
-      to.startsWith(`l${seq}r1@`)
+      to.startsWith(`${prefix}1@`)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
     const campaign = await fixtures.createCampaign(ctx, {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
-import { verifyDkim } from '../helpers/dkim.js';
+import { expectCampaignSignature, verifyDkim } from '../helpers/dkim.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const message = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
@@ -166,28 +166,10 @@ describe('the SMTP transport sending pre-built messages', () => {
     expect(received.from).toBe('bounce+tok.sig@bounces.example.org');
     expect(received.raw.startsWith('DKIM-Signature:')).toBe(true);
 
-    const { tags, ok, bodyHashOk } = verifyDkim(received.raw, publicPem);
-    expect(tags.d).toBe('bulletin.example.org');
-    expect(tags.s).toBe('news2024');
-    const covered = tags.h!.toLowerCase().split(':');
-    for (const field of [
-      'from',
-      'to',
-      'subject',
-      'date',
-      'message-id',
-      'list-unsubscribe',
-      'list-unsubscribe-post',
-      'list-id',
+    const covered = expectCampaignSignature(received.raw, publicPem, [
       'feedback-id',
       'content-type',
-    ]) {
-      expect(covered, field).toContain(field);
-    }
-    expect(bodyHashOk).toBe(true);
-    expect(ok).toBe(true);
-    const tampered = received.raw.replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Other');
-    expect(verifyDkim(tampered, publicPem).ok).toBe(false);
+    ]);
     // Oversigned: a second From, Subject or List-Unsubscribe added in transit breaks the
     // signature, wherever it is added; a field we never sign (a relay's trace) does not.
     for (const name of ['From', 'Subject', 'List-Unsubscribe', 'List-Unsubscribe-Post']) {

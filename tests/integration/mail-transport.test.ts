@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, listOutbox, type MailTransport } from '../../src/mail/transport.js';
-import { verifyDkim } from '../helpers/dkim.js';
+import { expectCampaignSignature } from '../helpers/dkim.js';
 
 interface Received {
   from: string;
@@ -282,28 +282,7 @@ describe('the SMTP transport', () => {
     expect(received).toHaveLength(1);
     const raw = received[0]!.raw;
     await expectCampaignMessage(raw, message);
-    const { tags, ok, bodyHashOk } = verifyDkim(raw, publicPem);
-    expect(tags.d).toBe('bulletin.example.org');
-    expect(tags.s).toBe('news2024');
-    const covered = tags.h!.toLowerCase().split(':');
-    for (const field of [
-      'from',
-      'to',
-      'subject',
-      'date',
-      'message-id',
-      'list-unsubscribe',
-      'list-unsubscribe-post',
-      'list-id',
-    ]) {
-      expect(covered, field).toContain(field);
-    }
-    expect(bodyHashOk).toBe(true);
-    expect(ok).toBe(true);
-    // And a tampered header breaks it.
-    expect(
-      verifyDkim(raw.replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Other'), publicPem).ok,
-    ).toBe(false);
+    expectCampaignSignature(raw, publicPem);
   });
 });
 
