@@ -4,7 +4,13 @@
 // used inside its tests and hooks, once this file's beforeAll has run.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createTestContext, type TestContext } from './context.js';
-import { createList, createTemplate, seedSubscribers, subscribe } from './campaigns.js';
+import {
+  createCampaign,
+  createList,
+  createTemplate,
+  seedSubscribers,
+  subscribe,
+} from './campaigns.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 
 /** A stand-in for an object that exists only once a hook has made it. */
@@ -35,6 +41,8 @@ export interface MailSuite {
   sink: SmtpSink;
   /** A template (the minimal MJML layout) made for the suite before its tests. */
   readonly templateId: number;
+  /** Creates a campaign for these lists with the suite's template, and starts its send. */
+  send(listIds: number[], body?: Record<string, unknown>): Promise<{ id: number; uuid: string }>;
   /** A new list with `count` new confirmed subscribers, named after `name` and a counter. */
   audience(count: number, name?: string): Promise<{ list: number; ids: number[]; prefix: string }>;
 }
@@ -61,6 +69,15 @@ export function mailSuite(options: MailSuiteOptions = {}): MailSuite {
     get templateId() {
       if (templateId === undefined) throw new Error('templateId is used before beforeAll');
       return templateId;
+    },
+    async send(listIds, body = {}) {
+      const campaign = await createCampaign(suite.ctx, {
+        templateId: suite.templateId,
+        listIds,
+        ...body,
+      });
+      await suite.ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+      return campaign;
     },
     async audience(count, name = 'List') {
       seq++;

@@ -111,5 +111,13 @@ export function webhookTools(ctx: () => TestContext, tag: string) {
     statusOf: (id: number) => subscriberStatus(ctx(), id),
     allApplied: () => allEventsApplied(ctx()),
     world: () => worldState(ctx()),
+    /** The subscription statuses of these subscribers, all lists together. */
+    subscriptionsOf: async (ids: number[]) =>
+      (
+        await ctx().db.query<{ status: string }>(
+          'SELECT status FROM subscriptions WHERE subscriber_id = ANY($1) ORDER BY subscriber_id, list_id',
+          [ids],
+        )
+      ).rows,
   };
 }

@@ -435,11 +435,7 @@ describe('the ledger, retry and final stats', () => {
       refused.has(to)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     await finished(campaign.id);
 
     const done = (await ctx.api().get(`/api/v1/campaigns/${campaign.id}`)).body;

@@ -27,11 +27,7 @@ describe('pause and resume', () => {
     // A really slow server (5 ms for each message's end of DATA): 600 take seconds, so every
     // pause lands mid-send; a pause that came too late fails the test.
     sink.behaviour.dataDelayMs = () => 5;
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     for (let round = 1; round <= 3; round++) {
       const target = round * 120;
       await waitFor(() => Promise.resolve(sink.messages.length >= target), {
@@ -86,11 +82,7 @@ describe('deliverability checked just before sending', () => {
     // The leaver is the last in the ledger; a slow server keeps them far from their turn.
     const leaver = ids[299]!;
     sink.behaviour.dataDelayMs = () => 10;
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     await waitFor(() => Promise.resolve(sink.messages.length >= 1), { intervalMs: 2 });
     await ctx
       .api()
@@ -120,11 +112,7 @@ describe('SMTP failures', () => {
       /r\d*0@/.test(to) && attempt <= 2
         ? { code: 421, message: '4.3.2 Try again later' }
         : undefined;
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     await finished(campaign.id);
     const rows = await fixtures.ledger(ctx, campaign.id);
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
@@ -139,11 +127,7 @@ describe('SMTP failures', () => {
     const { list, ids, prefix } = await audience(5);
     sink.behaviour.onRcpt = (to) =>
       to.startsWith(`${prefix}3@`) ? { code: 550, message: '5.1.1 User unknown' } : undefined;
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     await finished(campaign.id);
     const rows = await fixtures.ledger(ctx, campaign.id);
     const bounced = rows.find((r) => r.subscriber_id === ids[2])!;
@@ -167,11 +151,7 @@ describe('SMTP failures', () => {
       to.startsWith(`${prefix}1@`)
         ? { code: 550, message: '5.7.1 Service unavailable; client host blocked using Spamhaus' }
         : undefined;
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     await finished(campaign.id);
     const row = (await fixtures.ledger(ctx, campaign.id)).find((r) => r.subscriber_id === ids[0])!;
     expect(row.status).toBe('failed');
@@ -185,11 +165,7 @@ describe('SMTP failures', () => {
     const { list } = await audience(40);
     sink.behaviour.authError = { code: 535, message: '5.7.8 Authentication credentials invalid' };
     sink.dropConnections(); // credentials revoked: pooled connections are gone too
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
-    await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
+    const campaign = await suite.send([list]);
     await waitFor(async () => (await fixtures.campaignStatus(ctx, campaign.id)) === 'paused', {
       timeoutMs: 60_000,
     });

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
+import { newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
 import { expectCampaignSignature, verifyDkim } from '../helpers/dkim.js';
+import { campaignFields } from '../helpers/messages.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const message = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
@@ -18,17 +19,7 @@ const message = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
   subject: 'Quarterly newsletter — 2nd quarter 🎉',
   html: `<p>Hello Jane,</p>\n<p>${'Read more about the basin. '.repeat(20)}</p>\n.\n<p>Zoë</p>\n`,
   text: 'Hello Jane,\n\n.leading dot\nFrom the editor\n\nUnsubscribe: https://bulletin.example.org/u/tok\n',
-  messageId: newMessageId('bulletin.example.org'),
-  listUnsubscribe: {
-    url: 'https://bulletin.example.org/unsubscribe/tok.sig',
-    mailto: 'unsubscribe@bulletin.example.org',
-  },
-  oneClick: true,
-  listId: formatListId('Quarterly readers', 4, 'bulletin.example.org'),
-  bulk: true,
-  feedbackId: '12:4:bulletin',
-  campaignUuid: '0b7d8f38-6f1e-4f5e-9a53-9d1d2f0c7e11',
-  returnPath: 'bounce+tok.sig@bounces.example.org',
+  ...campaignFields(),
   ...over,
 });
 

@@ -8,9 +8,10 @@ import PostalMime from 'postal-mime';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { formatListId, newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
+import { newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, listOutbox, type MailTransport } from '../../src/mail/transport.js';
 import { expectCampaignSignature } from '../helpers/dkim.js';
+import { campaignFields } from '../helpers/messages.js';
 
 interface Received {
   from: string;
@@ -25,17 +26,7 @@ const campaignMessage = (over: Partial<OutgoingMessage> = {}): OutgoingMessage =
   subject: 'Quarterly newsletter — 2nd quarter',
   html: '<p>Hello Zoë, <a href="https://bulletin.example.org/unsubscribe/tok">unsubscribe</a></p>',
   text: 'Hello Zoë\n\nUnsubscribe: https://bulletin.example.org/unsubscribe/tok\n',
-  messageId: newMessageId('bulletin.example.org'),
-  listUnsubscribe: {
-    url: 'https://bulletin.example.org/unsubscribe/tok.sig',
-    mailto: 'unsubscribe@bulletin.example.org',
-  },
-  oneClick: true,
-  listId: formatListId('Quarterly readers', 4, 'bulletin.example.org'),
-  bulk: true,
-  feedbackId: '12:4:bulletin',
-  campaignUuid: '0b7d8f38-6f1e-4f5e-9a53-9d1d2f0c7e11',
-  returnPath: 'bounce+tok.sig@bounces.example.org',
+  ...campaignFields(),
   ...over,
 });
 

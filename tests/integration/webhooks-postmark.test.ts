@@ -58,7 +58,7 @@ function bounceJson(email: string, type: string, typeCode: number, details: stri
 }`;
 }
 
-const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'pm');
+const { subscriber, statusOf, allApplied, world, subscriptionsOf } = webhookTools(() => ctx, 'pm');
 
 describe('postmark webhook', () => {
   it('applies a hard bounce once; the same request again changes nothing', async () => {
@@ -193,11 +193,10 @@ describe('postmark webhook', () => {
     await allApplied();
     expect(await statusOf(complainer.id)).toBe('complained');
     expect(await statusOf(leaver.id)).toBe('active');
-    const subs = await ctx.db.query(
-      'SELECT status FROM subscriptions WHERE subscriber_id = ANY($1)',
-      [[complainer.id, leaver.id]],
-    );
-    expect(subs.rows).toEqual([{ status: 'unsubscribed' }, { status: 'unsubscribed' }]);
+    expect(await subscriptionsOf([complainer.id, leaver.id])).toEqual([
+      { status: 'unsubscribed' },
+      { status: 'unsubscribed' },
+    ]);
   });
 
   it('ignores a reactivation: a webhook never makes a subscriber deliverable again', async () => {

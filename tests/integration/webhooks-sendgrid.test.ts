@@ -50,7 +50,7 @@ function event(kind: string, email: string, smtpId: string, extra: object = {}) 
   };
 }
 
-const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'sg');
+const { subscriber, statusOf, allApplied, world, subscriptionsOf } = webhookTools(() => ctx, 'sg');
 
 describe('sendgrid webhook', () => {
   it('applies a signed batch once; the same request again changes nothing', async () => {
@@ -178,11 +178,10 @@ describe('sendgrid webhook', () => {
     await allApplied();
     await post(JSON.stringify([event('delivered', bounced.email, m, { response: '250 OK' })]));
     await allApplied();
-    const subs = await ctx.db.query(
-      'SELECT status FROM subscriptions WHERE subscriber_id = ANY($1)',
-      [[a.id, b.id]],
-    );
-    expect(subs.rows).toEqual([{ status: 'unsubscribed' }, { status: 'unsubscribed' }]);
+    expect(await subscriptionsOf([a.id, b.id])).toEqual([
+      { status: 'unsubscribed' },
+      { status: 'unsubscribed' },
+    ]);
     expect(await statusOf(bounced.id)).toBe('bounced');
   });
 
