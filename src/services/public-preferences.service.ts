@@ -150,28 +150,15 @@ export class PublicPreferencesService {
           : [];
       const renamed = name !== undefined && name.name !== row.name;
       if (renamed) await repo.update(row.id, { name: name.name });
-      if (left.length > 0) {
-        await this.event(
-          tx,
-          row,
-          visitor,
-          { type: 'unsubscribe', source: 'preferences' },
-          {
-            lists: left.map((l) => l.list_id),
-          },
-        );
-      }
       const pendingConfirmed = confirmed.filter((c) => c.previous === 'unconfirmed');
-      if (pendingConfirmed.length > 0) {
-        await this.event(
-          tx,
-          row,
-          visitor,
-          { type: 'confirmed', source: 'preferences' },
-          {
-            lists: pendingConfirmed.map((c) => c.list_id),
-          },
-        );
+      const changes = [
+        { type: 'unsubscribe' as const, lists: left.map((l) => l.list_id) },
+        { type: 'confirmed' as const, lists: pendingConfirmed.map((c) => c.list_id) },
+      ];
+      for (const { type, lists } of changes) {
+        if (lists.length > 0) {
+          await this.event(tx, row, visitor, { type, source: 'preferences' }, { lists });
+        }
       }
       const subscribedIds = [...fresh, ...confirmed.map((c) => c.list_id)];
       return {
