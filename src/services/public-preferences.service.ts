@@ -90,16 +90,7 @@ export class PublicPreferencesService {
           detail: { via, ...(visitor.campaignUuid ? { campaignUuid: visitor.campaignUuid } : {}) },
         },
       );
-      if (changed.length === 0) return [];
-      const ids = changed.map((c) => c.list_id);
-      await this.event(
-        tx,
-        row,
-        visitor,
-        { type: 'unsubscribe', source: 'one-click' },
-        { lists: ids, via },
-      );
-      return this.listNames(tx, ids);
+      return this.unsubscribed(tx, row, visitor, changed, { source: 'one-click', via });
     });
   }
 
@@ -186,17 +177,22 @@ export class PublicPreferencesService {
         ['confirmed', 'unconfirmed'],
         this.consent(visitor, origin, { all: true }),
       );
-      if (changed.length === 0) return [];
-      const ids = changed.map((c) => c.list_id);
-      await this.event(
-        tx,
-        row,
-        visitor,
-        { type: 'unsubscribe', source: 'preferences' },
-        { lists: ids, all: true },
-      );
-      return this.listNames(tx, ids);
+      return this.unsubscribed(tx, row, visitor, changed, { source: 'preferences', all: true });
     });
+  }
+
+  /** Records the unsubscribe event of the lists just left; returns their names. */
+  private async unsubscribed(
+    tx: PoolClient,
+    row: SubscriberRow,
+    visitor: Visitor,
+    changed: { list_id: number }[],
+    { source, ...detail }: { source: 'one-click' | 'preferences' } & Record<string, unknown>,
+  ): Promise<string[]> {
+    if (changed.length === 0) return [];
+    const lists = changed.map((c) => c.list_id);
+    await this.event(tx, row, visitor, { type: 'unsubscribe', source }, { lists, ...detail });
+    return this.listNames(tx, lists);
   }
 
   /** Everything stored about the subscriber, for "download my data". */

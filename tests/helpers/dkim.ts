@@ -1,6 +1,6 @@
 // A relaxed/relaxed DKIM check (RFC 6376 §3.4) for tests: the body hash, the covered fields and
 // the signature against the public key.
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { expect } from 'vitest';
 
 export function verifyDkim(raw: string, publicKeyPem: string) {
@@ -83,4 +83,21 @@ export function expectCampaignSignature(
   const tampered = raw.replace('List-Unsubscribe=One-Click', 'List-Unsubscribe=Other');
   expect(verifyDkim(tampered, publicPem).ok).toBe(false);
   return covered;
+}
+
+/**
+ * A fresh RSA key pair and the DKIM settings that sign with it, the private key on one line as
+ * an operator pastes it into one environment variable.
+ */
+export function dkimSettings(): { env: Record<string, string>; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    env: {
+      DKIM_DOMAIN: 'bulletin.example.org',
+      DKIM_SELECTOR: 'news2024',
+      DKIM_PRIVATE_KEY: privatePem.replace(/\n/g, '\\n'),
+    },
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }

@@ -27,6 +27,13 @@ export function lateBound<T extends object>(name: string, get: () => T | undefin
   });
 }
 
+/** Small pools and quick retries: a file's failure scenarios run in seconds. */
+export const QUICK_SENDS = {
+  SMTP_POOL_SIZE: '2',
+  WORKER_CONCURRENCY: '2',
+  RETRY_BASE_DELAY_MS: '100',
+};
+
 export interface MailSuiteOptions {
   /** Settings besides SMTP_URL (the sink's). */
   env?: Record<string, string>;
@@ -41,6 +48,8 @@ export interface MailSuite {
   sink: SmtpSink;
   /** A template (the minimal MJML layout) made for the suite before its tests. */
   readonly templateId: number;
+  /** Creates a draft campaign for these lists with the suite's template. */
+  draft(listIds: number[], body?: Record<string, unknown>): Promise<{ id: number; uuid: string }>;
   /** Creates a campaign for these lists with the suite's template, and starts its send. */
   send(listIds: number[], body?: Record<string, unknown>): Promise<{ id: number; uuid: string }>;
   /** A new list with `count` new confirmed subscribers, named after `name` and a counter. */
@@ -70,12 +79,10 @@ export function mailSuite(options: MailSuiteOptions = {}): MailSuite {
       if (templateId === undefined) throw new Error('templateId is used before beforeAll');
       return templateId;
     },
+    draft: (listIds, body = {}) =>
+      createCampaign(suite.ctx, { templateId: suite.templateId, listIds, ...body }),
     async send(listIds, body = {}) {
-      const campaign = await createCampaign(suite.ctx, {
-        templateId: suite.templateId,
-        listIds,
-        ...body,
-      });
+      const campaign = await suite.draft(listIds, body);
       await suite.ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
       return campaign;
     },

@@ -9,13 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
-import {
-  allEventsApplied,
-  insertSubscriber,
-  nowSeconds,
-  subscriberStatus,
-  webhookSenders,
-} from '../helpers/webhooks.js';
+import * as wh from '../helpers/webhooks.js';
 
 const SECRET = 'generic-webhook-secret-events-0123456';
 const PM = { user: 'postmark', password: 'postmark-password-0123456789' };
@@ -37,7 +31,7 @@ const ctx = contextSuite(
 
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-const { postGeneric, postSendgrid, postPostmark } = webhookSenders(() => ctx, {
+const { postGeneric, postSendgrid, postPostmark } = wh.webhookSenders(() => ctx, {
   genericSecret: SECRET,
   postmark: PM,
   sendgridKey,
@@ -45,11 +39,11 @@ const { postGeneric, postSendgrid, postPostmark } = webhookSenders(() => ctx, {
 });
 const uid = () => randomBytes(6).toString('hex');
 
-const subscriber = () => insertSubscriber(ctx, `ev-${uid()}@webhooks.test`);
+const subscriber = () => wh.insertSubscriber(ctx, `ev-${uid()}@webhooks.test`);
 
 const sgEvent = (event: string, email: unknown, extra: object = {}) => ({
   email,
-  timestamp: nowSeconds(),
+  timestamp: wh.nowSeconds(),
   event,
   sg_event_id: uid(),
   'smtp-id': `<${uid()}@bulletin.test>`,
@@ -92,7 +86,7 @@ describe('generic webhook: one bad event refuses the batch, by index', () => {
           { id: `bad-${uid()}`, type: 'complaint', email: victim.email, ...bad },
         ],
       });
-      await allEventsApplied(ctx);
+      await wh.allEventsApplied(ctx);
       const before = await stateOf(ctx);
       const res = await postGeneric(body);
       expect(res.status).toBe(400);
@@ -124,7 +118,7 @@ describe('provider batches: bad events are skipped, the good ones applied', () =
     const res = await postSendgrid(JSON.stringify([...junk, unsubscribe]));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: 10, stored: 5, duplicates: 0, ignored: 5 });
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     expect(await storedEvent('sendgrid', unsubscribe.sg_event_id)).toMatchObject({
       type: 'unsubscribe',
       subscriber_id: good.id,
@@ -134,12 +128,12 @@ describe('provider batches: bad events are skipped, the good ones applied', () =
       "SELECT email, subscriber_id FROM events WHERE source = 'sendgrid' AND type = 'bounce'",
     );
     expect(rows).toEqual(Array(4).fill({ email: null, subscriber_id: null }));
-    expect(await subscriberStatus(ctx, bystander.id)).toBe('active');
+    expect(await wh.subscriberStatus(ctx, bystander.id)).toBe('active');
   });
 
   it('Postmark: a bounce for an invalid address is recorded against nobody; no one changes', async () => {
     const bystander = await subscriber();
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     const subscribersBefore = await ctx.db.query('SELECT id, status FROM subscribers ORDER BY id');
     const res = await postPostmark(
       JSON.stringify({
@@ -152,7 +146,7 @@ describe('provider batches: bad events are skipped, the good ones applied', () =
       }),
     );
     expect(res.status).toBe(200);
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     expect(await storedEvent('postmark', 'Bounce:9001')).toMatchObject({
       email: null,
       subscriber_id: null,
@@ -170,14 +164,14 @@ describe('line breaks and control characters in reasons', () => {
     const reason = '550-5.1.1 The account does not exist.\r\n550 5.1.1 Try again.\r\nBcc: x@y.test';
     const body = JSON.stringify({ events: [{ id, type: 'bounce', email: s.email, reason }] });
     expect((await postGeneric(body)).status).toBe(200);
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     const event = await storedEvent('generic', id);
     expect(event!.reason).toBe(
       '550-5.1.1 The account does not exist. 550 5.1.1 Try again. Bcc: x@y.test',
     );
     // The payload is kept as sent, for audits.
     expect(event!.payload).toMatchObject({ reason });
-    expect(await subscriberStatus(ctx, s.id)).toBe('bounced');
+    expect(await wh.subscriberStatus(ctx, s.id)).toBe('bounced');
   });
 
   it('SendGrid: NUL, escape sequences and line breaks in a reason do not cost the batch', async () => {
@@ -193,13 +187,13 @@ describe('line breaks and control characters in reasons', () => {
     const res = await postSendgrid(JSON.stringify([bounce, unsubscribe]));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ stored: 2 });
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     const event = await storedEvent('sendgrid', bounce.sg_event_id);
     expect(event!.reason).toBe('550 5.1.1 no such user [31mred[0m next');
     // jsonb cannot hold NUL: it is marked in the stored payload, nothing else is changed.
     expect(event!.payload).toMatchObject({ reason: expect.stringMatching(/^550 5\.1\.1\uFFFD /) });
     expect(event!.payload['x\uFFFDkey']).toBe('v');
-    expect(await subscriberStatus(ctx, bounced.id)).toBe('bounced');
+    expect(await wh.subscriberStatus(ctx, bounced.id)).toBe('bounced');
     expect(await storedEvent('sendgrid', unsubscribe.sg_event_id)).toMatchObject({
       subscriber_id: leaving.id,
     });
@@ -211,10 +205,10 @@ describe('line breaks and control characters in reasons', () => {
       "Details":"smtp;550 5.1.1 \\ud800 gone","BouncedAt":"${new Date().toISOString()}"}`;
     const res = await postPostmark(body);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     const event = await storedEvent('postmark', 'Bounce:9002');
     expect(event!.reason).toBe('smtp;550 5.1.1 \uFFFD gone');
     expect(event!.payload.Details).toBe('smtp;550 5.1.1 \uFFFD gone');
-    expect(await subscriberStatus(ctx, s.id)).toBe('bounced');
+    expect(await wh.subscriberStatus(ctx, s.id)).toBe('bounced');
   });
 });

@@ -7,13 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { contextSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import { stateOf } from '../helpers/state.js';
-import {
-  allEventsApplied,
-  insertSubscriber,
-  nowSeconds,
-  subscriberStatus,
-  webhookSenders,
-} from '../helpers/webhooks.js';
+import * as wh from '../helpers/webhooks.js';
 
 const SECRET = 'generic-webhook-secret-adversarial-0123';
 const MAILGUN_KEY = 'key-mailgun-adversarial-0123456789';
@@ -40,7 +34,7 @@ const ctx = contextSuite(
 // Refusals count towards a per-address limit (60 a minute): each request comes from its own.
 let ip = 0;
 const nextIp = () => `198.51.100.${++ip}`;
-const { genericSignature, postGeneric, postSendgrid, postPostmark } = webhookSenders(() => ctx, {
+const { genericSignature, postGeneric, postSendgrid, postPostmark } = wh.webhookSenders(() => ctx, {
   genericSecret: SECRET,
   postmark: PM,
   sendgridKey,
@@ -56,7 +50,7 @@ function postMailgun(body: string) {
 }
 
 function mailgunSignature() {
-  const timestamp = String(nowSeconds());
+  const timestamp = String(wh.nowSeconds());
   const token = randomBytes(25).toString('hex');
   const signature = createHmac('sha256', MAILGUN_KEY)
     .update(timestamp + token)
@@ -65,7 +59,7 @@ function mailgunSignature() {
 }
 
 const subscriber = () =>
-  insertSubscriber(ctx, `adv-${randomBytes(4).toString('hex')}@webhooks.test`);
+  wh.insertSubscriber(ctx, `adv-${randomBytes(4).toString('hex')}@webhooks.test`);
 
 const complaint = (email: string, id = `evt-${randomBytes(6).toString('hex')}`) =>
   JSON.stringify({ events: [{ id, type: 'complaint', email }] });
@@ -76,7 +70,7 @@ async function expectRefused(
   status: number,
   code: string,
 ) {
-  await allEventsApplied(ctx);
+  await wh.allEventsApplied(ctx);
   const before = await stateOf(ctx);
   const res = await send();
   expect(res.status, JSON.stringify(res.body)).toBe(status);
@@ -98,21 +92,29 @@ describe('forged generic signatures', () => {
       const forged = `${mac.slice(0, position)}${flipped}${mac.slice(position + 1)}`;
       await expectRefused(() => postGeneric(body, good.replace(mac, forged)), 401, 'unauthorized');
     }
-    expect(await subscriberStatus(ctx, s.id)).toBe('active');
+    expect(await wh.subscriberStatus(ctx, s.id)).toBe('active');
   });
 
   it('a fresh t= put in front of a stale signed header is a 401 (one timestamp only)', async () => {
     const s = await subscriber();
     const body = complaint(s.email);
-    const stale = genericSignature(body, nowSeconds() - 3600);
-    await expectRefused(() => postGeneric(body, `t=${nowSeconds()},${stale}`), 401, 'unauthorized');
-    await expectRefused(() => postGeneric(body, `${stale},t=${nowSeconds()}`), 401, 'unauthorized');
+    const stale = genericSignature(body, wh.nowSeconds() - 3600);
+    await expectRefused(
+      () => postGeneric(body, `t=${wh.nowSeconds()},${stale}`),
+      401,
+      'unauthorized',
+    );
+    await expectRefused(
+      () => postGeneric(body, `${stale},t=${wh.nowSeconds()}`),
+      401,
+      'unauthorized',
+    );
   });
 
   it('many v1 candidates, none right, or a header over 2,000 characters, is a 401', async () => {
     const s = await subscriber();
     const body = complaint(s.email);
-    const t = nowSeconds();
+    const t = wh.nowSeconds();
     const wrong = Array.from({ length: 20 }, () => `v1=${randomBytes(32).toString('hex')}`);
     await expectRefused(
       () => postGeneric(body, [`t=${t}`, ...wrong].join(',')),
@@ -129,7 +131,7 @@ describe('forged generic signatures', () => {
     const s = await subscriber();
     const body = complaint(s.email);
     await expectRefused(
-      () => postGeneric(body, genericSignature(body, nowSeconds(), `${SECRET}x`)),
+      () => postGeneric(body, genericSignature(body, wh.nowSeconds(), `${SECRET}x`)),
       401,
       'unauthorized',
     );
@@ -142,12 +144,14 @@ describe('replays', () => {
   it('the same events re-signed a minute later are duplicates: 200, no second event row', async () => {
     const s = await subscriber();
     const body = complaint(s.email, 'evt-resigned');
-    expect((await postGeneric(body, genericSignature(body, nowSeconds() - 60))).status).toBe(200);
-    await allEventsApplied(ctx);
-    expect(await subscriberStatus(ctx, s.id)).toBe('complained');
+    expect((await postGeneric(body, genericSignature(body, wh.nowSeconds() - 60))).status).toBe(
+      200,
+    );
+    await wh.allEventsApplied(ctx);
+    expect(await wh.subscriberStatus(ctx, s.id)).toBe('complained');
     const before = await stateOf(ctx);
     for (let i = 0; i < 3; i++) {
-      const again = await postGeneric(body, genericSignature(body, nowSeconds() - i));
+      const again = await postGeneric(body, genericSignature(body, wh.nowSeconds() - i));
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ received: 1, stored: 0, duplicates: 1, ignored: 0 });
     }
@@ -165,12 +169,12 @@ describe('replays', () => {
     });
     const res = await postGeneric(body);
     expect(res.body).toEqual({ received: 2, stored: 1, duplicates: 1, ignored: 0 });
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     const { rows } = await ctx.db.query(
       "SELECT type FROM events WHERE source = 'generic' AND provider_event_id = 'evt-twice'",
     );
     expect(rows).toEqual([{ type: 'unsubscribe' }]);
-    expect(await subscriberStatus(ctx, s.id)).toBe('active');
+    expect(await wh.subscriberStatus(ctx, s.id)).toBe('active');
   });
 
   it('a replayed Mailgun request is a 401 the second time and changes nothing', async () => {
@@ -179,14 +183,14 @@ describe('replays', () => {
       signature: mailgunSignature(),
       'event-data': {
         id: randomBytes(8).toString('hex'),
-        timestamp: nowSeconds(),
+        timestamp: wh.nowSeconds(),
         event: 'complained',
         recipient: s.email,
         message: { headers: { 'message-id': `${randomBytes(6).toString('hex')}@mg.test` } },
       },
     });
     expect((await postMailgun(body)).status).toBe(200);
-    await allEventsApplied(ctx);
+    await wh.allEventsApplied(ctx);
     await expectRefused(() => postMailgun(body), 401, 'unauthorized');
   });
 });
@@ -257,7 +261,7 @@ describe('signed bodies that are not what the provider sends', () => {
       400,
       'malformed_request',
     );
-    expect(await subscriberStatus(ctx, s.id)).toBe('active');
+    expect(await wh.subscriberStatus(ctx, s.id)).toBe('active');
   });
 
   it('strings that merely contain brackets do not count as nesting', async () => {

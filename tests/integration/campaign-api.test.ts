@@ -3,16 +3,14 @@
 // and token scopes — against a real SMTP server.
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
-import { mailSuite } from '../helpers/suite.js';
+import { QUICK_SENDS, mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 
 const suite = mailSuite({
   env: {
-    SMTP_POOL_SIZE: '2',
-    WORKER_CONCURRENCY: '2',
-    RETRY_BASE_DELAY_MS: '100',
+    ...QUICK_SENDS,
   },
   resetSink: true,
 });
@@ -77,10 +75,7 @@ describe('CRUD and validation', () => {
     });
 
     // Pages with a cursor, and a status filter.
-    const second = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const second = await suite.draft([list]);
     const seen: number[] = [];
     let next: string | null = null;
     do {
@@ -152,7 +147,7 @@ describe('CRUD and validation', () => {
     expect(malformed.status).toBe(400);
 
     // The same rules on PATCH.
-    const c = await fixtures.createCampaign(ctx, { templateId: suite.templateId, listIds: [list] });
+    const c = await suite.draft([list]);
     const patch = (body: Record<string, unknown>) =>
       ctx.api().patch(`/api/v1/campaigns/${c.id}`).send(body);
     expect((await patch({ colour: 'blue' })).status).toBe(400);
@@ -336,10 +331,7 @@ describe('preflight', () => {
     expect(await fixtures.ledger(ctx, noLinks.id)).toEqual([]);
 
     // A clean campaign passes.
-    const clean = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [a, b],
-    });
+    const clean = await suite.draft([a, b]);
     expect((await ctx.api().get(`/api/v1/campaigns/${clean.id}/preflight`)).body).toMatchObject({
       ok: true,
       audience: 7,
@@ -353,10 +345,7 @@ describe('preflight', () => {
 describe('test sends', () => {
   it('sends to at most ten addresses, prefixed [Test], without one-click, outside the ledger', async () => {
     const { list, prefix } = await audience(3);
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     const known = `${prefix}2@example.test`;
     const res = await ctx
       .api()
@@ -409,10 +398,7 @@ describe('test sends', () => {
 
   it('sends once to addresses that differ only in letter case (emails are case-insensitive)', async () => {
     const { list } = await audience(1);
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     const res = await ctx
       .api()
       .post(`/api/v1/campaigns/${campaign.id}/test`)

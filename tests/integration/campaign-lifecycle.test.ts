@@ -2,15 +2,13 @@
 // server that misbehaves on purpose.
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/context.js';
-import { mailSuite } from '../helpers/suite.js';
+import { QUICK_SENDS, mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import * as fixtures from '../helpers/campaigns.js';
 
 const suite = mailSuite({
   env: {
-    SMTP_POOL_SIZE: '2',
-    WORKER_CONCURRENCY: '2',
-    RETRY_BASE_DELAY_MS: '100',
+    ...QUICK_SENDS,
     MAX_ATTEMPTS: '5',
     MAX_SEND_ERRORS: '6',
   },
@@ -62,10 +60,7 @@ describe('pause and resume', () => {
 
   it('refuses illegal status changes with 409', async () => {
     const { list } = await audience(1);
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     const pause = await ctx.api().post(`/api/v1/campaigns/${campaign.id}/pause`);
     expect(pause.status).toBe(409);
     expect(pause.body.code).toBe('illegal_transition');

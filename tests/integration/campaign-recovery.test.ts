@@ -31,10 +31,7 @@ describe('recovery from the ledger', () => {
   it('finishes a campaign whose queued jobs Redis lost, sending each message once', async () => {
     const list = await fixtures.createList(ctx, 'Flushed');
     await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'flush', 400));
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     const workers = ctx.startWorkers();
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     await waitFor(() => Promise.resolve(sink.messages.length >= 100), { intervalMs: 5 });
@@ -55,10 +52,7 @@ describe('recovery from the ledger', () => {
     const list = await fixtures.createList(ctx, 'Flushed live');
     // Six batches of 200 for two concurrent jobs: four of them wait in Redis when it is flushed.
     await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'live', 1200));
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     sink.messages.length = 0;
     const workers = ctx.startWorkers();
     try {
@@ -88,10 +82,7 @@ describe('recovery from the ledger', () => {
   it('a running campaign whose draw job Redis lost is drawn by the sweep, with no restart', async () => {
     const list = await fixtures.createList(ctx, 'Lost draw');
     await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'lostdraw', 50));
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     sink.messages.length = 0;
     // Started while no worker runs: the draw job waits in Redis, and Redis loses it.
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
@@ -112,10 +103,7 @@ describe('recovery from the ledger', () => {
   it('a start-up reconcile queues the draw of a running campaign whose audience was not drawn', async () => {
     const list = await fixtures.createList(ctx, 'Reconcile draw');
     await fixtures.subscribe(ctx, list, await fixtures.seedSubscribers(ctx, 'recdraw', 30));
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     sink.messages.length = 0;
     await ctx.api().post(`/api/v1/campaigns/${campaign.id}/send`).expect(200);
     for (const queue of ctx.container.queues.all()) await queue.obliterate({ force: true });
@@ -130,10 +118,7 @@ describe('recovery from the ledger', () => {
     const list = await fixtures.createList(ctx, 'Ghost');
     const ids = await fixtures.seedSubscribers(ctx, 'ghost', 3);
     await fixtures.subscribe(ctx, list, ids);
-    const campaign = await fixtures.createCampaign(ctx, {
-      templateId: suite.templateId,
-      listIds: [list],
-    });
+    const campaign = await suite.draft([list]);
     // As if a job had claimed one row 11 minutes ago and its worker and Redis were lost since.
     await ctx.db.query(
       `UPDATE campaigns SET status = 'running', audience_drawn_at = now(), started_at = now() WHERE id = $1`,

@@ -1,6 +1,5 @@
 // The transport sends the message composeMessage builds (nodemailer `raw`) to a real SMTP
 // server: the envelope, every header and both parts arrive, and DKIM still signs it.
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.js';
-import { expectCampaignSignature, verifyDkim } from '../helpers/dkim.js';
+import { dkimSettings, expectCampaignSignature, verifyDkim } from '../helpers/dkim.js';
 import { campaignFields } from '../helpers/messages.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
@@ -141,15 +140,8 @@ describe('the SMTP transport sending pre-built messages', () => {
   });
 
   it('signs the pre-built message with DKIM, covering List-Unsubscribe and List-Unsubscribe-Post', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const transport = smtp({
-      DKIM_DOMAIN: 'bulletin.example.org',
-      DKIM_SELECTOR: 'news2024',
-      // As an operator would paste it into one environment variable.
-      DKIM_PRIVATE_KEY: privatePem.replace(/\n/g, '\\n'),
-    });
+    const { env, publicPem } = dkimSettings();
+    const transport = smtp(env);
     const sent = message();
     await transport.send(sent);
     expect(sink.messages).toHaveLength(1);

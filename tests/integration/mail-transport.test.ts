@@ -1,6 +1,5 @@
 // Outgoing mail end to end below the pipeline: the outbox writes a real RFC 5322 message, the
 // SMTP transport delivers one to a real in-process SMTP server, DKIM signs what RFC 8058 needs.
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { newMessageId, type OutgoingMessage } from '../../src/mail/message.js';
 import { createMailTransport, listOutbox, type MailTransport } from '../../src/mail/transport.js';
-import { expectCampaignSignature } from '../helpers/dkim.js';
+import { dkimSettings, expectCampaignSignature } from '../helpers/dkim.js';
 import { campaignFields } from '../helpers/messages.js';
 
 interface Received {
@@ -259,15 +258,8 @@ describe('the SMTP transport', () => {
 
   it('signs with DKIM, covering List-Unsubscribe and List-Unsubscribe-Post', async () => {
     received.length = 0;
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const transport = smtp({
-      DKIM_DOMAIN: 'bulletin.example.org',
-      DKIM_SELECTOR: 'news2024',
-      // As an operator would paste it into one environment variable.
-      DKIM_PRIVATE_KEY: privatePem.replace(/\n/g, '\\n'),
-    });
+    const { env, publicPem } = dkimSettings();
+    const transport = smtp(env);
     const message = campaignMessage();
     await transport.send(message);
     expect(received).toHaveLength(1);

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TEST_ADMIN_TOKEN, waitFor, type RunningWorkers } from '../helpers/context.js';
-import { mailSuite } from '../helpers/suite.js';
+import { QUICK_SENDS, mailSuite } from '../helpers/suite.js';
 import * as fixtures from '../helpers/campaigns.js';
 import { parseMetrics, samples, sum, value, type Sample } from '../helpers/metrics.js';
 
@@ -12,9 +12,7 @@ const WEBHOOK_SECRET = 'metrics-webhook-secret-0123456789';
 
 const { ctx, sink } = mailSuite({
   env: {
-    SMTP_POOL_SIZE: '2',
-    WORKER_CONCURRENCY: '2',
-    RETRY_BASE_DELAY_MS: '100',
+    ...QUICK_SENDS,
     WEBHOOK_SECRET,
     METRICS_TOKEN,
   },
