@@ -1,5 +1,14 @@
 import { CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
-import { multilineText, pageQuery, plainText, withoutNul, withoutProtoKey, z } from './common.js';
+import {
+  counts,
+  identity,
+  multilineText,
+  pageQuery,
+  plainText,
+  withoutNul,
+  withoutProtoKey,
+  z,
+} from './common.js';
 
 const listIds = z
   .array(z.number().int().positive())
@@ -57,25 +66,20 @@ export const testBody = z
 
 export const deliveriesQuery = pageQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() });
 
-const stats = z.object({
-  recipients: z.number().int(),
-  queued: z.number().int(),
-  sending: z.number().int(),
-  sent: z.number().int(),
-  failed: z.number().int(),
-  bounced: z.number().int(),
-  suppressed: z.number().int(),
-  unknown: z.number().int(),
-  complained: z.number().int(),
-  unsubscribed: z.number().int(),
-  opened: z.number().int(),
-  clicked: z.number().int(),
-});
+const stats = z.object(
+  counts([
+    'recipients',
+    ...DELIVERY_STATUSES,
+    'complained',
+    'unsubscribed',
+    'opened',
+    'clicked',
+  ] as const),
+);
 
 export const campaignSchema = z
   .object({
-    id: z.number().int(),
-    uuid: z.string().uuid(),
+    ...identity,
     name: z.string(),
     subject: z.string(),
     templateId: z.number().int().nullable(),

@@ -90,3 +90,11 @@ export const problemSchema = z
 
 export const pageOf = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ data: z.array(item), next: z.string().nullable() });
+
+/** The fields every stored resource answers with first. */
+export const identity = { id: z.number().int(), uuid: z.string().uuid() };
+
+/** Integer counts, one field per name, in that order. */
+export function counts<K extends string>(names: readonly K[]): Record<K, z.ZodNumber> {
+  return Object.fromEntries(names.map((n) => [n, z.number().int()])) as Record<K, z.ZodNumber>;
+}

@@ -1,4 +1,4 @@
-import { z } from './common.js';
+import { counts, z } from './common.js';
 
 export const importQuery = z.strictObject({
   mode: z.enum(['upsert', 'skip-existing']).optional(),
@@ -10,12 +10,7 @@ export const importSchema = z
     listId: z.number().int().nullable(),
     mode: z.enum(['upsert', 'skip-existing']),
     status: z.enum(['queued', 'running', 'done', 'failed']),
-    total: z.number().int(),
-    processed: z.number().int(),
-    inserted: z.number().int(),
-    updated: z.number().int(),
-    skipped: z.number().int(),
-    errorCount: z.number().int(),
+    ...counts(['total', 'processed', 'inserted', 'updated', 'skipped', 'errorCount'] as const),
     errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
     failure: z.string().nullable(),
     createdAt: z.string().datetime(),

@@ -1,4 +1,4 @@
-import { multilineText, plainText, z } from './common.js';
+import { identity, multilineText, plainText, z } from './common.js';
 
 export const listCreate = z
   .strictObject({
@@ -13,8 +13,7 @@ export const listPatch = listCreate.partial().meta({ id: 'ListPatch' });
 
 export const listSchema = z
   .object({
-    id: z.number().int(),
-    uuid: z.string().uuid(),
+    ...identity,
     name: z.string(),
     description: z.string(),
     optin: z.enum(['single', 'double']),

@@ -1,4 +1,4 @@
-import { attributes, pageQuery, plainText, z } from './common.js';
+import { attributes, identity, pageQuery, plainText, z } from './common.js';
 
 export const subscriberStatus = z.enum(['active', 'bounced', 'complained', 'blocklisted']);
 export const subscriptionStatus = z.enum(['unconfirmed', 'confirmed', 'unsubscribed']);
@@ -56,8 +56,7 @@ export const subscriberQuery = pageQuery.extend({
 
 export const subscriberSchema = z
   .object({
-    id: z.number().int(),
-    uuid: z.string().uuid(),
+    ...identity,
     email: z.string(),
     name: z.string(),
     attributes: z.record(z.string(), z.unknown()),
