@@ -66,3 +66,13 @@ export function together<T extends Record<string, unknown>>(raw: T, names: (keyo
     message: `must be set together with ${names.filter((n) => n !== name).join(' and ')}`,
   }));
 }
+
+/** A comma-separated setting as its items, trimmed, empty ones dropped; unset is none. */
+export const commaList = optionalString.transform((s) =>
+  s
+    ? s
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : [],
+);

@@ -7,6 +7,7 @@ import {
   int,
   isProxyItem,
   oneClickCapable,
+  commaList,
   optionalString,
   together,
   url,
@@ -46,25 +47,11 @@ const rawSchema = z.object({
   ),
   // Former SECRET_KEYs, comma-separated: links signed with them still verify after a rotation
   // (unsubscribe links never expire); nothing new is signed with them.
-  SECRET_KEY_PREVIOUS: optionalString.transform((s) =>
-    s
-      ? s
-          .split(',')
-          .map((k) => k.trim())
-          .filter(Boolean)
-      : [],
-  ),
+  SECRET_KEY_PREVIOUS: commaList,
   WEBHOOK_SECRET: optionalString,
   MAILGUN_SIGNING_KEY: optionalString,
   SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
-  SES_TOPIC_ARNS: optionalString.transform((s) =>
-    s
-      ? s
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean)
-      : [],
-  ),
+  SES_TOPIC_ARNS: commaList,
   POSTMARK_WEBHOOK_USER: optionalString,
   POSTMARK_WEBHOOK_PASSWORD: optionalString,
   SOFT_BOUNCE_LIMIT: int(1),

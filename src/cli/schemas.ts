@@ -1,5 +1,6 @@
 // The parts of the API's answers the CLI relies on. Loose objects: fields the CLI does not use
 // may come and go; a missing or mistyped one it does use is reported instead of printed as NaN.
+import { DELIVERY_STATUSES } from '../domain/campaign.js';
 import { z } from 'zod';
 
 // `status` is left out on purpose: the HTTP status is known anyway, and some problems carry a
@@ -45,6 +46,17 @@ export type ImportRecord = z.infer<typeof importRecord>;
 
 const count = z.number().int();
 
+/** A campaign's counts as the API lists them: recipients, the ledger's statuses, then feedback. */
+export const STAT_FIELDS = [
+  'recipients',
+  ...DELIVERY_STATUSES,
+  'complained',
+  'unsubscribed',
+  'opened',
+  'clicked',
+] as const;
+type StatField = (typeof STAT_FIELDS)[number];
+
 export const campaign = z.looseObject({
   id: z.number(),
   name: z.string(),
@@ -59,20 +71,9 @@ export const campaign = z.looseObject({
   statusReason: z.string().nullable().optional(),
   startedAt: z.string().nullable().optional(),
   finishedAt: z.string().nullable().optional(),
-  stats: z.looseObject({
-    recipients: count,
-    queued: count,
-    sending: count,
-    sent: count,
-    failed: count,
-    bounced: count,
-    suppressed: count,
-    unknown: count,
-    complained: count,
-    unsubscribed: count,
-    opened: count,
-    clicked: count,
-  }),
+  stats: z.looseObject(
+    Object.fromEntries(STAT_FIELDS.map((k) => [k, count])) as Record<StatField, typeof count>,
+  ),
   progress: z.number(),
   rate: z.number(),
   eta: z.string().nullable(),

@@ -50,28 +50,18 @@ export function createQueues(
     removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
     removeOnFail: { age: 30 * 24 * 3600 },
   };
-  const imports = new Queue<ImportJob>(QUEUE_NAMES.imports, {
-    connection,
-    prefix,
-    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, ...keep },
-  });
-  const campaigns = new Queue<CampaignJob>(QUEUE_NAMES.campaigns, {
-    connection,
-    prefix,
-    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
-  });
-  const deliveries = new Queue<DeliveryJob>(QUEUE_NAMES.deliveries, {
-    connection,
-    prefix,
-    // A batch job fails only on infrastructure errors (PostgreSQL, Redis); per-recipient SMTP
-    // failures are outcomes in the ledger, retried through their own delayed jobs.
-    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
-  });
-  const events = new Queue<EventsJob>(QUEUE_NAMES.events, {
-    connection,
-    prefix,
-    defaultJobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, ...keep },
-  });
+  const queue = <T>(name: string, attempts: number, delay: number) =>
+    new Queue<T>(name, {
+      connection,
+      prefix,
+      defaultJobOptions: { attempts, backoff: { type: 'exponential', delay }, ...keep },
+    });
+  const imports = queue<ImportJob>(QUEUE_NAMES.imports, 5, 2000);
+  const campaigns = queue<CampaignJob>(QUEUE_NAMES.campaigns, 10, 1000);
+  // A batch job fails only on infrastructure errors (PostgreSQL, Redis); per-recipient SMTP
+  // failures are outcomes in the ledger, retried through their own delayed jobs.
+  const deliveries = queue<DeliveryJob>(QUEUE_NAMES.deliveries, 10, 1000);
+  const events = queue<EventsJob>(QUEUE_NAMES.events, 10, 1000);
   const all = [imports, campaigns, deliveries, events];
   // An 'error' event without a listener would be thrown; route it to the logger instead.
   for (const queue of all) queue.on('error', (error) => onError(queue.name, error));

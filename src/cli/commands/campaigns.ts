@@ -11,7 +11,7 @@ import { clean, fields, json, percent, rate, table } from '../format.js';
 import { createProgress, RateMeter, type ProgressState } from '../progress.js';
 import { apiClient, io } from '../runtime.js';
 import { registerSendCommands } from './campaign-send.js';
-import { campaign as campaignSchema, page, type Campaign } from '../schemas.js';
+import { STAT_FIELDS, campaign as campaignSchema, page, type Campaign } from '../schemas.js';
 
 /** The statuses a campaign does not leave by itself (a retry is a deliberate new start). */
 export const TERMINAL = new Set(['finished', 'cancelled', 'failed']);
@@ -41,20 +41,7 @@ export function campaignAccount(c: Campaign): string {
       ['average', `${rate(seconds > 0 ? s.sent / seconds : s.sent)} msg/s`],
     );
   }
-  pairs.push(
-    ['recipients', s.recipients],
-    ['queued', s.queued],
-    ['sending', s.sending],
-    ['sent', s.sent],
-    ['failed', s.failed],
-    ['bounced', s.bounced],
-    ['suppressed', s.suppressed],
-    ['unknown', s.unknown],
-    ['complained', s.complained],
-    ['unsubscribed', s.unsubscribed],
-    ['opened', s.opened],
-    ['clicked', s.clicked],
-  );
+  pairs.push(...STAT_FIELDS.map((k): [string, number] => [k, s[k]]));
   return `Campaign ${c.id} "${clean(c.name)}"\n${fields(pairs)}`;
 }
 
