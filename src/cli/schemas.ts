@@ -1,6 +1,6 @@
 // The parts of the API's answers the CLI relies on. Loose objects: fields the CLI does not use
 // may come and go; a missing or mistyped one it does use is reported instead of printed as NaN.
-import { DELIVERY_STATUSES } from '../domain/campaign.js';
+import { CAMPAIGN_COUNTS } from '../domain/campaign.js';
 import { z } from 'zod';
 
 // `status` is left out on purpose: the HTTP status is known anyway, and some problems carry a
@@ -46,15 +46,8 @@ export type ImportRecord = z.infer<typeof importRecord>;
 
 const count = z.number().int();
 
-/** A campaign's counts as the API lists them: recipients, the ledger's statuses, then feedback. */
-export const STAT_FIELDS = [
-  'recipients',
-  ...DELIVERY_STATUSES,
-  'complained',
-  'unsubscribed',
-  'opened',
-  'clicked',
-] as const;
+/** A campaign's counts as the API lists them. */
+export const STAT_FIELDS = CAMPAIGN_COUNTS;
 type StatField = (typeof STAT_FIELDS)[number];
 
 export const campaign = z.looseObject({

@@ -54,6 +54,16 @@ export const DELIVERY_STATUSES = [
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** A campaign's counts as the API reports them: recipients, the ledger's statuses, feedback. */
+export const CAMPAIGN_COUNTS = [
+  'recipients',
+  ...DELIVERY_STATUSES,
+  'complained',
+  'unsubscribed',
+  'opened',
+  'clicked',
+] as const;
+
 /** A count per ledger status, every status present. */
 export function zeroDeliveryCounts(): Record<DeliveryStatus, number> {
   return Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>;

@@ -47,18 +47,21 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
-export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+/** Deletes every key of one queue prefix; returns how many there were. */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<number> {
   const redis = new Redis(redisUrl);
+  let deleted = 0;
   try {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length > 0) deleted += await redis.del(...keys);
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }
+  return deleted;
 }
 
 export function testEnv(dbName: string, prefix: string, extra: Record<string, string> = {}) {
@@ -158,4 +161,9 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`waitFor timed out; last value: ${JSON.stringify(last)}`);
+}
+
+/** An admin POST whose body is exactly `text`, sent as application/json (malformed on purpose). */
+export function postJsonText(ctx: TestContext, url: string, text: string) {
+  return ctx.api().post(url).set('Content-Type', 'application/json').send(text);
 }

@@ -1,8 +1,7 @@
 // Real worker processes (`node --import tsx main.ts worker`) attached to a test context's
 // database and queue prefix, each logging in to the SMTP sink under its own user name so the
 // sink can tell which process delivered which message.
-import { Redis } from 'ioredis';
-import { REDIS_URL, testEnv, type TestContext } from './context.js';
+import { deleteQueueKeys, REDIS_URL, testEnv, type TestContext } from './context.js';
 import { startService, type ServiceProcess } from './process.js';
 import type { ReceivedMessage, SmtpSink } from './smtp-sink.js';
 
@@ -48,18 +47,6 @@ export function perSecond(timestamps: number[]): Map<number, number> {
 }
 
 /** Deletes one prefix's keys (as Redis losing its data would, for that deployment). */
-export async function flushPrefix(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL);
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
+export function flushPrefix(prefix: string): Promise<number> {
+  return deleteQueueKeys(REDIS_URL, prefix);
 }

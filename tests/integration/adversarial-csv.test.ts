@@ -3,7 +3,7 @@
 // JavaScript objects. A bad line is reported with its number and its neighbours import; a file
 // that cannot be read at all is refused and stores nothing.
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/context.js';
+import { waitFor, postJsonText } from '../helpers/context.js';
 import { contextSuite } from '../helpers/suite.js';
 import { stateOf } from '../helpers/state.js';
 
@@ -165,11 +165,11 @@ describe('attribute keys that would pollute objects', () => {
 
   it('the API refuses "__proto__" in attributes and campaign data, naming it', async () => {
     const before = await stateOf(ctx);
-    const res = await ctx
-      .api()
-      .post('/api/v1/subscribers')
-      .set('Content-Type', 'application/json')
-      .send('{"email":"proto@api.test","attributes":{"__proto__":{"isAdmin":true}}}');
+    const res = await postJsonText(
+      ctx,
+      '/api/v1/subscribers',
+      '{"email":"proto@api.test","attributes":{"__proto__":{"isAdmin":true}}}',
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([
       { path: 'attributes.__proto__', message: 'is a reserved name' },

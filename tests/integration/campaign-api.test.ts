@@ -2,7 +2,7 @@
 // preflight, test sends, the ledger endpoint, retry of failed deliveries, live and final stats,
 // and token scopes — against a real SMTP server.
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/context.js';
+import { waitFor, postJsonText } from '../helpers/context.js';
 import { QUICK_SENDS, mailSuite } from '../helpers/suite.js';
 import { drained } from '../helpers/drain.js';
 import * as fixtures from '../helpers/campaigns.js';
@@ -139,11 +139,7 @@ describe('CRUD and validation', () => {
       path: 'colour',
       message: 'is not a known field',
     });
-    const malformed = await ctx
-      .api()
-      .post('/api/v1/campaigns')
-      .set('Content-Type', 'application/json')
-      .send('{"name": ');
+    const malformed = await postJsonText(ctx, '/api/v1/campaigns', '{"name": ');
     expect(malformed.status).toBe(400);
 
     // The same rules on PATCH.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { postJsonText } from '../helpers/context.js';
 import { contextSuite } from '../helpers/suite.js';
 
 const ctx = contextSuite();
@@ -73,11 +74,7 @@ describe('lists', () => {
   });
 
   it('answers malformed JSON with 400 and a non-JSON body with 415', async () => {
-    const malformed = await ctx
-      .api()
-      .post('/api/v1/lists')
-      .set('Content-Type', 'application/json')
-      .send('{"name": ');
+    const malformed = await postJsonText(ctx, '/api/v1/lists', '{"name": ');
     expect(malformed.status).toBe(400);
     expect(malformed.body.code).toBe('malformed_request');
     const form = await ctx.api().post('/api/v1/lists').type('form').send('name=x');

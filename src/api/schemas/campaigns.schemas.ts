@@ -1,4 +1,4 @@
-import { CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
+import { CAMPAIGN_COUNTS, CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
 import {
   counts,
   identity,
@@ -66,16 +66,7 @@ export const testBody = z
 
 export const deliveriesQuery = pageQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() });
 
-const stats = z.object(
-  counts([
-    'recipients',
-    ...DELIVERY_STATUSES,
-    'complained',
-    'unsubscribed',
-    'opened',
-    'clicked',
-  ] as const),
-);
+const stats = z.object(counts(CAMPAIGN_COUNTS));
 
 export const campaignSchema = z
   .object({
