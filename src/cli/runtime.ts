@@ -4,6 +4,7 @@
 import { loadCliConfig, loadConfig, type CliConfig, type Config } from '../config.js';
 import { ApiClient } from './api-client.js';
 import { missingToken } from './errors.js';
+import { createProgress, type Progress } from './progress.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -25,4 +26,9 @@ export function serviceConfig(): Config {
 export function apiClient(config: CliConfig = cliConfig()): ApiClient {
   if (!config.token) throw missingToken();
   return new ApiClient({ url: config.url, token: config.token });
+}
+
+/** A progress display on stderr (a bar on a terminal, lines otherwise), as the watches use. */
+export function progressOnStderr(label: string, unit: string, rateUnit: string): Progress {
+  return createProgress({ label, unit, rateUnit, stream: io.err });
 }

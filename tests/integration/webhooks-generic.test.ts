@@ -1,6 +1,7 @@
 // POST /webhooks/generic end to end: signed request → stored event → events worker → policy.
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
+import { loadConfig } from '../../src/config.js';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { waitFor } from '../helpers/context.js';
@@ -297,14 +298,8 @@ describe('webhooks without credentials', () => {
       ...ctx.container,
       config: {
         ...ctx.config,
-        webhooks: {
-          genericSecret: undefined,
-          mailgunSigningKey: undefined,
-          sendgridPublicKey: undefined,
-          sesTopicArns: [],
-          postmarkUser: undefined,
-          postmarkPassword: undefined,
-        },
+        // No provider configured: the defaults.
+        webhooks: loadConfig({ env: {} }).webhooks,
       },
     });
     for (const source of ['generic', 'mailgun', 'sendgrid', 'ses', 'postmark']) {

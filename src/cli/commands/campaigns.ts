@@ -8,8 +8,8 @@ import type { ApiClient } from '../api-client.js';
 import { intervalMs, positiveInt } from '../args.js';
 import { EXIT } from '../errors.js';
 import { clean, fields, json, percent, rate, table } from '../format.js';
-import { createProgress, RateMeter, type ProgressState } from '../progress.js';
-import { apiClient, io } from '../runtime.js';
+import { RateMeter, type ProgressState } from '../progress.js';
+import { apiClient, io, progressOnStderr } from '../runtime.js';
 import { registerSendCommands } from './campaign-send.js';
 import { STAT_FIELDS, campaign as campaignSchema, page, type Campaign } from '../schemas.js';
 
@@ -77,12 +77,7 @@ export function duration(seconds: number): string {
 }
 
 export async function watch(client: ApiClient, id: number, interval: number): Promise<Campaign> {
-  const progress = createProgress({
-    label: `campaign ${id}`,
-    unit: 'messages',
-    rateUnit: 'msg/s',
-    stream: io.err,
-  });
+  const progress = progressOnStderr(`campaign ${id}`, 'messages', 'msg/s');
   let meter = new RateMeter();
   let lastStatus: string | undefined;
   for (;;) {

@@ -11,7 +11,7 @@ import { intervalMs, positiveInt } from '../args.js';
 import { CliError, EXIT } from '../errors.js';
 import { bytes, clean, fields } from '../format.js';
 import { createProgress, RateMeter, type ProgressState } from '../progress.js';
-import { apiClient, io } from '../runtime.js';
+import { apiClient, io, progressOnStderr } from '../runtime.js';
 import { importRecord, type ImportRecord } from '../schemas.js';
 
 /** Errors listed in the final account; the rest are counted. */
@@ -117,12 +117,7 @@ export function importAccount(imp: ImportRecord, file: string, listId: number): 
 }
 
 async function follow(client: ApiClient, id: number, interval: number): Promise<ImportRecord> {
-  const progress = createProgress({
-    label: `import ${id}`,
-    unit: 'rows',
-    rateUnit: 'rows/s',
-    stream: io.err,
-  });
+  const progress = progressOnStderr(`import ${id}`, 'rows', 'rows/s');
   const meter = new RateMeter();
   for (;;) {
     const imp = await client.get(`/api/v1/imports/${id}`, importRecord);
