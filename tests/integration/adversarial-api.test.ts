@@ -1,31 +1,15 @@
 // Adversarial input against the admin API: malformed and oversized JSON, wrong types,
 // unknown fields, junk and path traversal in every id parameter, bad query parameters. Each
 // gets a clear 4xx problem document, and nothing in the database changes.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
-import { createCampaign, createList, createTemplate } from '../helpers/campaigns.js';
-import { stateOf } from '../helpers/state.js';
+import { describe, expect, it } from 'vitest';
+import { TEST_ADMIN_TOKEN } from '../helpers/context.js';
+import { adversarialSuite, stateOf } from '../helpers/state.js';
 
-let ctx: TestContext;
-let listId: number;
-let templateId: number;
-let campaignId: number;
-let subscriberId: number;
-let before: Record<string, string>;
-beforeAll(async () => {
-  ctx = await createTestContext({ JSON_BODY_LIMIT_BYTES: '65536' });
-  listId = await createList(ctx, 'Adversarial');
-  templateId = await createTemplate(ctx);
-  campaignId = (await createCampaign(ctx, { templateId, listIds: [listId] })).id;
-  const s = await ctx.api().post('/api/v1/subscribers').send({ email: 'ada@adversarial.test' });
-  subscriberId = s.body.id as number;
-});
-afterAll(async () => {
-  await ctx?.close();
-});
-beforeEach(async () => {
-  before = await stateOf(ctx);
-});
+const { ctx, ids, state } = adversarialSuite(
+  { JSON_BODY_LIMIT_BYTES: '65536' },
+  'Adversarial',
+  'ada@adversarial.test',
+);
 
 /** A raw request: bytes and headers exactly as given. */
 function raw(
@@ -56,7 +40,7 @@ async function expectRefused(
     title: expect.any(String),
     type: expect.any(String),
   });
-  expect(await stateOf(ctx)).toEqual(before);
+  expect(await stateOf(ctx)).toEqual(state.before);
 }
 
 describe('malformed JSON', () => {
@@ -161,14 +145,14 @@ describe('wrong types and unknown fields name the field', () => {
       [
         'membership add as a string',
         'put',
-        () => `/api/v1/subscribers/${subscriberId}/lists`,
+        () => `/api/v1/subscribers/${ids.subscriberId}/lists`,
         { add: 'all' },
         'add',
       ],
       [
         'a subscriber patch with an unknown field',
         'patch',
-        () => `/api/v1/subscribers/${subscriberId}`,
+        () => `/api/v1/subscribers/${ids.subscriberId}`,
         { nmae: 'x' },
         'nmae',
       ],
@@ -189,7 +173,7 @@ describe('wrong types and unknown fields name the field', () => {
       [
         'campaign listIds of strings',
         'patch',
-        () => `/api/v1/campaigns/${campaignId}`,
+        () => `/api/v1/campaigns/${ids.campaignId}`,
         { listIds: ['1'] },
         'listIds',
       ],
@@ -203,35 +187,35 @@ describe('wrong types and unknown fields name the field', () => {
       [
         'schedule at a date that is not ISO-8601',
         'post',
-        () => `/api/v1/campaigns/${campaignId}/schedule`,
+        () => `/api/v1/campaigns/${ids.campaignId}/schedule`,
         { sendAt: 'next tuesday' },
         'sendAt',
       ],
       [
         'schedule in a time zone that does not exist',
         'post',
-        () => `/api/v1/campaigns/${campaignId}/schedule`,
+        () => `/api/v1/campaigns/${ids.campaignId}/schedule`,
         { sendAt: '2099-01-01T10:00:00', timezone: 'Mars/Olympus' },
         'timezone',
       ],
       [
         'test send to eleven addresses',
         'post',
-        () => `/api/v1/campaigns/${campaignId}/test`,
+        () => `/api/v1/campaigns/${ids.campaignId}/test`,
         { emails: Array.from({ length: 11 }, (_, i) => `t${i}@b.test`) },
         'emails',
       ],
       [
         'test send to a number',
         'post',
-        () => `/api/v1/campaigns/${campaignId}/test`,
+        () => `/api/v1/campaigns/${ids.campaignId}/test`,
         { emails: [5] },
         'emails',
       ],
       [
         'preview with an unknown field',
         'post',
-        () => `/api/v1/templates/${templateId}/preview`,
+        () => `/api/v1/templates/${ids.templateId}/preview`,
         { subscriber: { email: 'x@y.test' }, extra: 1 },
         'extra',
       ],
@@ -323,7 +307,7 @@ describe('junk in id parameters', () => {
           expect(paths.length, JSON.stringify(res.body)).toBeGreaterThan(0);
         }
       }
-      expect(await stateOf(ctx)).toEqual(before);
+      expect(await stateOf(ctx)).toEqual(state.before);
     },
   );
 });

@@ -2,31 +2,10 @@
 // field that can reach a mail header or a log, addresses built to smuggle a second recipient or
 // pass for another domain, and Liquid or MJML hidden in subscriber data. Refused with a problem
 // naming the field, or rendered inert; nothing changes.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestContext, type TestContext } from '../helpers/context.js';
-import { createCampaign, createList, createTemplate } from '../helpers/campaigns.js';
-import { stateOf } from '../helpers/state.js';
+import { describe, expect, it } from 'vitest';
+import { adversarialSuite, stateOf } from '../helpers/state.js';
 
-let ctx: TestContext;
-let listId: number;
-let templateId: number;
-let campaignId: number;
-let subscriberId: number;
-let before: Record<string, string>;
-beforeAll(async () => {
-  ctx = await createTestContext();
-  listId = await createList(ctx, 'Fields');
-  templateId = await createTemplate(ctx);
-  campaignId = (await createCampaign(ctx, { templateId, listIds: [listId] })).id;
-  subscriberId = (await ctx.api().post('/api/v1/subscribers').send({ email: 'eve@fields.test' }))
-    .body.id as number;
-});
-afterAll(async () => {
-  await ctx?.close();
-});
-beforeEach(async () => {
-  before = await stateOf(ctx);
-});
+const { ctx, ids, state } = adversarialSuite({}, 'Fields', 'eve@fields.test');
 
 async function expectFieldRefused(
   res: { status: number; body: { errors?: { path: string }[] } },
@@ -34,7 +13,7 @@ async function expectFieldRefused(
 ) {
   expect([400, 422], JSON.stringify(res.body)).toContain(res.status);
   expect(res.body.errors?.map((e) => e.path) ?? [], JSON.stringify(res.body)).toContain(field);
-  expect(await stateOf(ctx)).toEqual(before);
+  expect(await stateOf(ctx)).toEqual(state.before);
 }
 
 const CONTROL = [
@@ -55,7 +34,13 @@ describe('control characters in text fields', () => {
     string,
   ][] = [
     ['list name', 'post', () => '/api/v1/lists', (v) => ({ name: v }), 'name'],
-    ['list name (edit)', 'patch', () => `/api/v1/lists/${listId}`, (v) => ({ name: v }), 'name'],
+    [
+      'list name (edit)',
+      'patch',
+      () => `/api/v1/lists/${ids.listId}`,
+      (v) => ({ name: v }),
+      'name',
+    ],
     [
       'subscriber name',
       'post',
@@ -66,7 +51,7 @@ describe('control characters in text fields', () => {
     [
       'subscriber name (edit)',
       'patch',
-      () => `/api/v1/subscribers/${subscriberId}`,
+      () => `/api/v1/subscribers/${ids.subscriberId}`,
       (v) => ({ name: v }),
       'name',
     ],
@@ -87,35 +72,35 @@ describe('control characters in text fields', () => {
     [
       'campaign name',
       'patch',
-      () => `/api/v1/campaigns/${campaignId}`,
+      () => `/api/v1/campaigns/${ids.campaignId}`,
       (v) => ({ name: v }),
       'name',
     ],
     [
       'campaign subject',
       'patch',
-      () => `/api/v1/campaigns/${campaignId}`,
+      () => `/api/v1/campaigns/${ids.campaignId}`,
       (v) => ({ subject: v }),
       'subject',
     ],
     [
       'campaign fromName',
       'patch',
-      () => `/api/v1/campaigns/${campaignId}`,
+      () => `/api/v1/campaigns/${ids.campaignId}`,
       (v) => ({ fromName: v }),
       'fromName',
     ],
     [
       'campaign fromEmail',
       'patch',
-      () => `/api/v1/campaigns/${campaignId}`,
+      () => `/api/v1/campaigns/${ids.campaignId}`,
       (v) => ({ fromEmail: `x${v}@fields.test` }),
       'fromEmail',
     ],
     [
       'campaign replyTo',
       'patch',
-      () => `/api/v1/campaigns/${campaignId}`,
+      () => `/api/v1/campaigns/${ids.campaignId}`,
       (v) => ({ replyTo: `x${v}@fields.test` }),
       'replyTo',
     ],
@@ -134,7 +119,7 @@ describe('control characters in text fields', () => {
       .post('/api/v1/lists')
       .send({ name: 'Multi-line', description: 'One\nTwo' });
     expect(ok.status).toBe(201);
-    before = await stateOf(ctx);
+    state.before = await stateOf(ctx);
     for (const bad of ['a\u0000b', 'a\u001b[2Jb']) {
       const res = await ctx.api().post('/api/v1/lists').send({ name: 'Bad', description: bad });
       await expectFieldRefused(res, 'description');
@@ -175,22 +160,22 @@ describe('addresses that smuggle a second recipient or pass for another domain',
     ][] = [
       [() => ctx.api().post('/api/v1/subscribers').send({ email: address }), 'email'],
       [
-        () => ctx.api().patch(`/api/v1/subscribers/${subscriberId}`).send({ email: address }),
+        () => ctx.api().patch(`/api/v1/subscribers/${ids.subscriberId}`).send({ email: address }),
         'email',
       ],
       [
-        () => ctx.api().patch(`/api/v1/campaigns/${campaignId}`).send({ fromEmail: address }),
+        () => ctx.api().patch(`/api/v1/campaigns/${ids.campaignId}`).send({ fromEmail: address }),
         'fromEmail',
       ],
       [
-        () => ctx.api().patch(`/api/v1/campaigns/${campaignId}`).send({ replyTo: address }),
+        () => ctx.api().patch(`/api/v1/campaigns/${ids.campaignId}`).send({ replyTo: address }),
         'replyTo',
       ],
       [
         () =>
           ctx
             .api()
-            .post(`/api/v1/campaigns/${campaignId}/test`)
+            .post(`/api/v1/campaigns/${ids.campaignId}/test`)
             .send({ emails: [address] }),
         'emails.0',
       ],
@@ -221,7 +206,7 @@ describe('Liquid and MJML hidden in subscriber data', () => {
   it.each(PAYLOADS)('a name of %j renders as inert, escaped text', async (payload) => {
     const res = await ctx
       .api()
-      .post(`/api/v1/templates/${templateId}/preview`)
+      .post(`/api/v1/templates/${ids.templateId}/preview`)
       .send({
         subscriber: { name: payload, email: 'x@fields.test', attributes: { city: payload } },
         campaign: { data: { secret: 'TOP-SECRET' } },
@@ -233,6 +218,6 @@ describe('Liquid and MJML hidden in subscriber data', () => {
     expect(html).not.toMatch(/<script|<img|<mj-|href="javascript:/i);
     // The payload is there, as text: escaped in HTML, as written in the plain part.
     expect(text).toContain(payload.replace(/\s+/g, ' ').slice(0, 10));
-    expect(await stateOf(ctx)).toEqual(before);
+    expect(await stateOf(ctx)).toEqual(state.before);
   });
 });
