@@ -1,6 +1,7 @@
 // Shared by the webhook test files: seed a subscriber, read its status, wait for the events
 // worker, and take a snapshot of everything a rejected request must leave unchanged.
 import { createHmac, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { expect } from 'vitest';
 import { waitFor, type TestContext } from './context.js';
 
 export async function insertSubscriber(
@@ -111,6 +112,21 @@ export function webhookTools(ctx: () => TestContext, tag: string) {
     statusOf: (id: number) => subscriberStatus(ctx(), id),
     allApplied: () => allEventsApplied(ctx()),
     world: () => worldState(ctx()),
+    /**
+     * After a complaint from `complainer` and an unsubscribe from `leaver` (each on one list)
+     * and a later delivery event: the complaint holds, the leaver is still an active
+     * subscriber, and both left their list.
+     */
+    expectComplainedAndLeft: async (complainer: number, leaver: number) => {
+      await allEventsApplied(ctx());
+      expect(await subscriberStatus(ctx(), complainer)).toBe('complained');
+      expect(await subscriberStatus(ctx(), leaver)).toBe('active');
+      const { rows } = await ctx().db.query<{ status: string }>(
+        'SELECT status FROM subscriptions WHERE subscriber_id = ANY($1) ORDER BY subscriber_id',
+        [[complainer, leaver]],
+      );
+      expect(rows).toEqual([{ status: 'unsubscribed' }, { status: 'unsubscribed' }]);
+    },
     /** The subscription statuses of these subscribers, all lists together. */
     subscriptionsOf: async (ids: number[]) =>
       (
