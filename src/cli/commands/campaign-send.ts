@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { positiveInt } from '../args.js';
+import { positiveInt, campaignCommand } from '../args.js';
 import { CliError, EXIT } from '../errors.js';
 import { clean, fields, json } from '../format.js';
 import { apiClient, io } from '../runtime.js';
@@ -127,10 +127,11 @@ function registerCreate(campaign: Command): void {
 }
 
 function registerShow(campaign: Command): void {
-  campaign
-    .command('show')
-    .description('show a campaign: subject, template, lists, sender, schedule and its account')
-    .argument('<id>', 'campaign id', positiveInt)
+  campaignCommand(
+    campaign,
+    'show',
+    'show a campaign: subject, template, lists, sender, schedule and its account',
+  )
     .option('--json', 'print the raw JSON')
     .action(async (id: number, options: { json?: boolean }) => {
       const client = apiClient();
@@ -149,10 +150,11 @@ function registerShow(campaign: Command): void {
 }
 
 function registerTest(campaign: Command): void {
-  campaign
-    .command('test')
-    .description('send the campaign now to a few addresses, subject prefixed [Test]')
-    .argument('<id>', 'campaign id', positiveInt)
+  campaignCommand(
+    campaign,
+    'test',
+    'send the campaign now to a few addresses, subject prefixed [Test]',
+  )
     .requiredOption('--to <addresses>', 'comma-separated addresses (at most 10)')
     .action(async (id: number, options: { to: string }) => {
       const emails = options.to
@@ -168,10 +170,7 @@ function registerTest(campaign: Command): void {
 }
 
 function registerSchedule(campaign: Command): void {
-  campaign
-    .command('schedule')
-    .description('schedule the send for a date and time in a time zone')
-    .argument('<id>', 'campaign id', positiveInt)
+  campaignCommand(campaign, 'schedule', 'schedule the send for a date and time in a time zone')
     .requiredOption('--at <when>', 'local date and time, e.g. 2027-03-29T09:00')
     .option('--timezone <zone>', 'IANA time zone, e.g. Europe/Zurich (default UTC)')
     .option('--json', 'print the raw JSON')
@@ -193,10 +192,7 @@ function registerSchedule(campaign: Command): void {
 
 function registerSend(campaign: Command): void {
   watchOptions(
-    campaign
-      .command('send')
-      .description('start the send now; --watch follows it until it ends')
-      .argument('<id>', 'campaign id', positiveInt),
+    campaignCommand(campaign, 'send', 'start the send now; --watch follows it until it ends'),
   )
     .option('--json', 'print the raw JSON')
     .action(async (id: number, options: { watch?: boolean; interval: number; json?: boolean }) => {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Option, type Command } from 'commander';
 import { CAMPAIGN_STATUSES } from '../../domain/campaign.js';
 import type { ApiClient } from '../api-client.js';
-import { intervalMs, positiveInt } from '../args.js';
+import { intervalMs, campaignCommand } from '../args.js';
 import { EXIT } from '../errors.js';
 import { clean, fields, json, percent, rate, table } from '../format.js';
 import { RateMeter, type ProgressState } from '../progress.js';
@@ -149,10 +149,11 @@ export function registerCampaignCommands(program: Command): void {
     });
 
   watchOptions(
-    campaign
-      .command('status')
-      .description('show stats, progress, rate and ETA; --watch follows the send until it ends')
-      .argument('<id>', 'campaign id', positiveInt),
+    campaignCommand(
+      campaign,
+      'status',
+      'show stats, progress, rate and ETA; --watch follows the send until it ends',
+    ),
   )
     .option('--json', 'print the raw JSON (with --watch: of the final state)')
     .action(async (id: number, options: { watch?: boolean; interval: number; json?: boolean }) => {
@@ -163,13 +164,11 @@ export function registerCampaignCommands(program: Command): void {
     });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
-    campaign
-      .command(action)
-      .description(`${action} a campaign and print its new status`)
-      .argument('<id>', 'campaign id', positiveInt)
-      .action(async (id: number) => {
+    campaignCommand(campaign, action, `${action} a campaign and print its new status`).action(
+      async (id: number) => {
         const c = await apiClient().post(`/api/v1/campaigns/${id}/${action}`, campaignSchema);
         io.out.write(`Campaign ${c.id}: ${statusText(c)}\n`);
-      });
+      },
+    );
   }
 }
