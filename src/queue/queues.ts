@@ -87,13 +87,4 @@ export const retryJobId = (deliveryId: number, attempt: number) =>
   `retry-${deliveryId}-a${attempt}`;
 export const eventsJobId = (firstId: number, lastId: number) => `events-${firstId}-${lastId}`;
 
-/** The BullMQ job states operators see, in the order the API and the metrics list them. */
-export const JOB_STATES = [
-  'waiting',
-  'active',
-  'delayed',
-  'failed',
-  'completed',
-  'paused',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
+export { JOB_STATES, type JobState } from '../domain/jobs.js';

@@ -1,5 +1,6 @@
 // `bulletin queues`: job counts per BullMQ queue, for operators.
 import type { Command } from 'commander';
+import { JOB_STATES } from '../../domain/jobs.js';
 import { json, table } from '../format.js';
 import { apiClient, io } from '../runtime.js';
 import { queues as queuesSchema } from '../schemas.js';
@@ -14,17 +15,14 @@ export function registerQueuesCommand(program: Command): void {
       if (options.json) return void io.out.write(json(data));
       io.out.write(
         table(
-          ['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED', 'COMPLETED', 'PAUSED'],
-          data.map((q) => [
-            q.name,
-            q.waiting,
-            q.active,
-            q.delayed,
-            q.failed,
-            q.completed,
-            typeof q.paused === 'boolean' ? (q.paused ? 'yes' : 'no') : q.paused,
-          ]),
+          ['QUEUE', ...JOB_STATES.map((state) => state.toUpperCase())],
+          data.map((q) => [q.name, ...JOB_STATES.map((state) => shown(q[state]))]),
         ),
       );
     });
+}
+
+/** A count as it is; a paused flag (older servers answer one) as yes or no. */
+function shown(value: number | boolean): string | number {
+  return typeof value === 'boolean' ? (value ? 'yes' : 'no') : value;
 }
