@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool.js';
+import { SetClause } from '../set-clause.js';
 
 export interface ListRow {
   id: number;
@@ -58,21 +59,16 @@ export class ListsRepository {
   }
 
   async update(id: number, fields: Partial<ListFields>): Promise<ListRow | undefined> {
+    // A field left out (or null) keeps its value.
+    const set = new SetClause([id])
+      .set('name', fields.name ?? undefined)
+      .set('description', fields.description ?? undefined)
+      .set('optin', fields.optin ?? undefined)
+      .set('visibility', fields.visibility ?? undefined)
+      .expr('updated_at = now()');
     const { rows } = await this.db.query<ListRow>(
-      `UPDATE lists SET
-         name = COALESCE($2, name),
-         description = COALESCE($3, description),
-         optin = COALESCE($4, optin),
-         visibility = COALESCE($5, visibility),
-         updated_at = now()
-       WHERE id = $1 RETURNING *`,
-      [
-        id,
-        fields.name ?? null,
-        fields.description ?? null,
-        fields.optin ?? null,
-        fields.visibility ?? null,
-      ],
+      `UPDATE lists SET ${set.sql} WHERE id = $1 RETURNING *`,
+      set.params,
     );
     return rows[0];
   }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool.js';
+import { SetClause } from '../set-clause.js';
 
 export interface TemplateRow {
   id: number;
@@ -52,13 +53,14 @@ export class TemplatesRepository {
   }
 
   async update(id: number, fields: Partial<TemplateFields>): Promise<TemplateRow | undefined> {
+    // A field left out (or null) keeps its value.
+    const set = new SetClause([id])
+      .set('name', fields.name ?? undefined)
+      .set('mjml', fields.mjml ?? undefined)
+      .expr('updated_at = now()');
     const { rows } = await this.db.query<TemplateRow>(
-      `UPDATE templates SET
-         name = COALESCE($2, name),
-         mjml = COALESCE($3, mjml),
-         updated_at = now()
-       WHERE id = $1 RETURNING *`,
-      [id, fields.name ?? null, fields.mjml ?? null],
+      `UPDATE templates SET ${set.sql} WHERE id = $1 RETURNING *`,
+      set.params,
     );
     return rows[0];
   }
