@@ -1,7 +1,7 @@
 // POST /webhooks/ses: Amazon SNS messages carrying SES notifications. Only the certificate
 // download is fake: a fetcher that serves a self-signed certificate generated here and counts
 // every call, so tests can prove a refused message made no request at all.
-import { generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
@@ -9,81 +9,19 @@ import { SnsVerifier } from '../../src/api/webhooks/ses.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { drained } from '../helpers/drain.js';
 import { webhookTools } from '../helpers/webhooks.js';
-
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:bulletin-ses-feedback';
-const OTHER_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:someone-else';
-const CERT_URL =
-  'https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-9c6465fa7f48f5cacd23014631ec1136.pem';
-
-// ---- A self-signed X.509 certificate, DER-encoded by hand (node:crypto cannot create one). ----
-function der(tag: number, ...content: Buffer[]): Buffer {
-  const body = Buffer.concat(content);
-  let length: Buffer;
-  if (body.length < 0x80) length = Buffer.from([body.length]);
-  else {
-    const hex = body.length.toString(16);
-    const bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
-    length = Buffer.concat([Buffer.from([0x80 | bytes.length]), bytes]);
-  }
-  return Buffer.concat([Buffer.from([tag]), length, body]);
-}
-const seq = (...c: Buffer[]) => der(0x30, ...c);
-const integer = (b: Buffer) => der(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
-function oid(dotted: string): Buffer {
-  const [a, b, ...rest] = dotted.split('.').map(Number);
-  const bytes = [a! * 40 + b!];
-  for (const n of rest) {
-    const chunk = [n & 0x7f];
-    for (let v = n >> 7; v > 0; v >>= 7) chunk.unshift((v & 0x7f) | 0x80);
-    bytes.push(...chunk);
-  }
-  return der(0x06, Buffer.from(bytes));
-}
-const utcTime = (d: Date) =>
-  der(0x17, Buffer.from(d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z'));
-
-function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject): string {
-  const sha256WithRsa = seq(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
-  const name = seq(der(0x31, seq(oid('2.5.4.3'), der(0x0c, Buffer.from('sns.amazonaws.com')))));
-  const serial = randomBytes(8);
-  serial[0]! &= 0x7f;
-  const tbs = seq(
-    der(0xa0, integer(Buffer.from([2]))),
-    integer(serial),
-    sha256WithRsa,
-    name,
-    seq(
-      utcTime(new Date(Date.now() - 86_400_000)),
-      utcTime(new Date(Date.now() + 365 * 86_400_000)),
-    ),
-    name,
-    publicKey.export({ type: 'spki', format: 'der' }),
-  );
-  const signature = sign('sha256', tbs, privateKey);
-  const cert = seq(tbs, sha256WithRsa, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const lines = cert
-    .toString('base64')
-    .match(/.{1,64}/g)!
-    .join('\n');
-  return `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`;
-}
-
-const aws = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const certificate = selfSignedCertificate(aws.privateKey, aws.publicKey);
-
-// ---- The fake fetcher and an app whose SNS verifier uses it. ----
-const fetched: string[] = [];
-const fakeFetcher = (url: URL): Promise<string> => {
-  fetched.push(url.toString());
-  if (url.toString() === CERT_URL) return Promise.resolve(certificate);
-  if (url.searchParams.get('Action') === 'ConfirmSubscription') {
-    return Promise.resolve(
-      '<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>x</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>',
-    );
-  }
-  return Promise.reject(new Error(`unexpected fetch of ${url.toString()}`));
-};
+import {
+  TOPIC,
+  OTHER_TOPIC,
+  CERT_URL,
+  forger,
+  fetched,
+  fakeFetcher,
+  type Sns,
+  signSns,
+  notification,
+  mail,
+  bounceMessage,
+} from '../helpers/sns.js';
 
 let ctx: TestContext;
 let http: ReturnType<typeof request>;
@@ -106,107 +44,12 @@ beforeEach(() => {
   fetched.length = 0;
 });
 
-// ---- SNS messages, signed the way SNS documents it. ----
-type Sns = Record<string, string>;
-
-function stringToSign(m: Sns): string {
-  const keys =
-    m.Type === 'Notification'
-      ? [
-          'Message',
-          'MessageId',
-          ...('Subject' in m ? ['Subject'] : []),
-          'Timestamp',
-          'TopicArn',
-          'Type',
-        ]
-      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
-  return keys.map((k) => `${k}\n${m[k]}\n`).join('');
-}
-
-function signSns(m: Sns, { key = aws.privateKey, version = '1' } = {}): Sns {
-  const unsigned = {
-    ...m,
-    SignatureVersion: version,
-    SigningCertURL: m.SigningCertURL ?? CERT_URL,
-  };
-  const signature = sign(
-    version === '1' ? 'sha1' : 'sha256',
-    Buffer.from(stringToSign(unsigned)),
-    key,
-  );
-  return { ...unsigned, Signature: signature.toString('base64') };
-}
-
-function notification(message: object, extra: Partial<Sns> = {}): Sns {
-  return {
-    Type: 'Notification',
-    MessageId: randomUUID(),
-    TopicArn: TOPIC,
-    Message: JSON.stringify(message),
-    Timestamp: new Date().toISOString(),
-    UnsubscribeURL: `https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:${randomUUID()}`,
-    ...extra,
-  };
-}
-
 function post(body: Sns | string) {
   return http
     .post('/webhooks/ses')
     .set('Content-Type', 'text/plain; charset=UTF-8')
     .set('x-amz-sns-message-type', typeof body === 'string' ? 'Notification' : (body.Type ?? ''))
     .send(typeof body === 'string' ? body : JSON.stringify(body));
-}
-
-// SES notification bodies as in "Amazon SNS notification examples for Amazon SES".
-function mail(recipient: string, messageId: string) {
-  return {
-    timestamp: new Date().toISOString(),
-    source: 'news@bulletin.test',
-    sourceArn: 'arn:aws:ses:eu-west-1:123456789012:identity/bulletin.test',
-    sourceIp: '192.0.2.8',
-    sendingAccountId: '123456789012',
-    messageId: `0102018c${randomBytes(8).toString('hex')}-${randomUUID()}-000000`,
-    destination: [recipient],
-    headersTruncated: false,
-    headers: [
-      { name: 'From', value: 'The Secretariat <news@bulletin.test>' },
-      { name: 'To', value: recipient },
-      { name: 'Message-ID', value: `<${messageId}>` },
-      { name: 'Subject', value: 'Quarterly newsletter' },
-    ],
-    commonHeaders: {
-      from: ['The Secretariat <news@bulletin.test>'],
-      to: [recipient],
-      messageId: `<${messageId}>`,
-      subject: 'Quarterly newsletter',
-    },
-  };
-}
-
-function bounceMessage(
-  recipient: string,
-  {
-    bounceType = 'Permanent',
-    bounceSubType = 'General',
-    status = '5.1.1',
-    diagnosticCode = `smtp; 550 5.1.1 <${recipient}>... User unknown`,
-    messageId = `${randomUUID()}@bulletin.test`,
-  } = {},
-) {
-  return {
-    notificationType: 'Bounce',
-    bounce: {
-      bounceType,
-      reportingMTA: 'dsn; a4-8.smtp-out.eu-west-1.amazonses.com',
-      bouncedRecipients: [{ emailAddress: recipient, status, action: 'failed', diagnosticCode }],
-      bounceSubType,
-      timestamp: new Date().toISOString(),
-      feedbackId: `0102018c${randomBytes(8).toString('hex')}-${randomUUID()}-000000`,
-      remoteMtaIp: '192.0.2.20',
-    },
-    mail: mail(recipient, messageId),
-  };
 }
 
 const { subscriber, statusOf, allApplied, world } = webhookTools(() => ctx, 'ses');
