@@ -10,6 +10,7 @@ import {
   createTemplate,
   seedSubscribers,
   subscribe,
+  waitForCampaign,
 } from './campaigns.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 
@@ -48,6 +49,8 @@ export interface MailSuite {
   sink: SmtpSink;
   /** A template (the minimal MJML layout) made for the suite before its tests. */
   readonly templateId: number;
+  /** Waits until the campaign is finished (as the API reports it). */
+  finished(campaignId: number, timeoutMs?: number): Promise<boolean>;
   /** Creates a draft campaign for these lists with the suite's template. */
   draft(listIds: number[], body?: Record<string, unknown>): Promise<{ id: number; uuid: string }>;
   /** Creates a campaign for these lists with the suite's template, and starts its send. */
@@ -79,6 +82,8 @@ export function mailSuite(options: MailSuiteOptions = {}): MailSuite {
       if (templateId === undefined) throw new Error('templateId is used before beforeAll');
       return templateId;
     },
+    finished: (campaignId, timeoutMs = 60_000) =>
+      waitForCampaign(suite.ctx, campaignId, 'finished', timeoutMs),
     draft: (listIds, body = {}) =>
       createCampaign(suite.ctx, { templateId: suite.templateId, listIds, ...body }),
     async send(listIds, body = {}) {

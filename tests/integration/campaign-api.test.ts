@@ -8,17 +8,12 @@ import { drained } from '../helpers/drain.js';
 import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 
-const suite = mailSuite({
-  env: {
-    ...QUICK_SENDS,
-  },
-  resetSink: true,
-});
+const suite = mailSuite({ env: QUICK_SENDS, resetSink: true });
 const { ctx, sink } = suite;
 
 const audience = (count: number) => suite.audience(count, 'API');
 
-const finished = (id: number) => fixtures.waitForCampaign(ctx, id, 'finished', 60_000);
+const finished = (id: number) => suite.finished(id, 60_000);
 
 const isoInFuture = (value: unknown) =>
   typeof value === 'string' && !Number.isNaN(Date.parse(value)) && Date.parse(value) > Date.now();

@@ -17,7 +17,7 @@ const suite = mailSuite({
 const { ctx, sink } = suite;
 
 const audience = (count: number) => suite.audience(count, 'List');
-const finished = (id: number) => fixtures.waitForCampaign(ctx, id, 'finished', 90_000);
+const finished = (id: number) => suite.finished(id, 90_000);
 
 describe('pause and resume', () => {
   it('pausing and resuming three times sends each message once and none is missing', async () => {

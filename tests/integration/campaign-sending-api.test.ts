@@ -6,17 +6,12 @@ import { QUICK_SENDS, mailSuite } from '../helpers/suite.js';
 import * as fixtures from '../helpers/campaigns.js';
 import { messagesOf } from '../helpers/fleet.js';
 
-const suite = mailSuite({
-  env: {
-    ...QUICK_SENDS,
-  },
-  resetSink: true,
-});
+const suite = mailSuite({ env: QUICK_SENDS, resetSink: true });
 const { ctx, sink } = suite;
 
 const audience = (count: number) => suite.audience(count, 'Sending');
 
-const finished = (id: number) => fixtures.waitForCampaign(ctx, id, 'finished', 60_000);
+const finished = (id: number) => suite.finished(id, 60_000);
 
 describe('preflight', () => {
   it('reports the audience after suppressions, unknown merge tags, and a missing unsubscribe link', async () => {
