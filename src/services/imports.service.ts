@@ -51,8 +51,11 @@ export class ImportsService {
       }
       throw error;
     }
+    // The answer is the import as accepted, read before the job exists: a worker of the same
+    // process may take the job at once, and the upload's answer must not depend on that race.
+    const accepted = (await repo.findById(imp.id))!;
     await this.enqueue(imp.id);
-    return (await repo.findById(imp.id))!;
+    return accepted;
   }
 
   /**
