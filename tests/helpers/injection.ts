@@ -4,7 +4,7 @@
 import PostalMime from 'postal-mime';
 import { expect } from 'vitest';
 import * as fixtures from './campaigns.js';
-import { waitFor, type TestContext } from './context.js';
+import type { TestContext } from './context.js';
 import type { ReceivedMessage } from './smtp-sink.js';
 
 export const EVIL = 'evil@x.test';
@@ -36,9 +36,7 @@ export function injectionTools(ctx: TestContext) {
     sendAndFinish: async (campaignId: number) => {
       const started = await ctx.api().post(`/api/v1/campaigns/${campaignId}/send`);
       expect(started.status, JSON.stringify(started.body)).toBe(200);
-      await waitFor(async () => (await fixtures.campaignStatus(ctx, campaignId)) === 'finished', {
-        timeoutMs: 30_000,
-      });
+      await fixtures.waitForCampaign(ctx, campaignId, 'finished', 30_000);
     },
   };
 }

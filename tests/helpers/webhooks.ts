@@ -106,7 +106,7 @@ export function webhookSenders(context: () => TestContext, creds: WebhookCredent
  * a hook); `tag` marks their addresses.
  */
 export function webhookTools(ctx: () => TestContext, tag: string) {
-  return {
+  const tools = {
     subscriber: (listIds: number[] = []) =>
       insertSubscriber(ctx(), `${tag}-${randomBytes(4).toString('hex')}@example.org`, listIds),
     statusOf: (id: number) => subscriberStatus(ctx(), id),
@@ -121,10 +121,7 @@ export function webhookTools(ctx: () => TestContext, tag: string) {
       await allEventsApplied(ctx());
       expect(await subscriberStatus(ctx(), complainer)).toBe('complained');
       expect(await subscriberStatus(ctx(), leaver)).toBe('active');
-      const { rows } = await ctx().db.query<{ status: string }>(
-        'SELECT status FROM subscriptions WHERE subscriber_id = ANY($1) ORDER BY subscriber_id',
-        [[complainer, leaver]],
-      );
+      const rows = await tools.subscriptionsOf([complainer, leaver]);
       expect(rows).toEqual([{ status: 'unsubscribed' }, { status: 'unsubscribed' }]);
     },
     /** The subscription statuses of these subscribers, all lists together. */
@@ -136,4 +133,5 @@ export function webhookTools(ctx: () => TestContext, tag: string) {
         )
       ).rows,
   };
+  return tools;
 }
