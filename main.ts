@@ -83,7 +83,10 @@ async function main(): Promise<void> {
         running.opsServer = await startOpsServer(running.container!);
     },
     async () => {
-      if (role !== 'worker') running.server = await startApiServer(running.container!);
+      if (role !== 'worker') {
+        running.server = await startApiServer(running.container!);
+        await printSetupLink(running.container!);
+      }
     },
     // Workers start after the port is bound: a start that fails on PORT then holds no jobs.
     async () => {
@@ -127,6 +130,18 @@ function printGeneratedToken(container: Container): void {
     `\n  Bulletin generated an admin token (shown once; only its hash is stored):\n\n` +
       `    ${container.secrets.generatedAdminToken}\n\n` +
       `  Use it as "Authorization: Bearer <token>", or set ADMIN_TOKEN to choose your own.\n\n`,
+  );
+}
+
+/** While no account exists, a one-time link to make the first admin (docs/accounts.md). */
+async function printSetupLink(container: Container): Promise<void> {
+  const url = await container.services.users.setupLinkIfNoUser();
+  if (!url) return;
+  // On stdout, outside the logger (which would redact it): it works once.
+  process.stdout.write(
+    `\n  No account exists yet. Create the first admin account here (works once, 24 hours):\n\n` +
+      `    ${url}\n\n` +
+      `  Or run: npx bulletin user create --email you@example.org --name "Your Name"\n\n`,
   );
 }
 

@@ -76,3 +76,16 @@ export const commaList = optionalString.transform((s) =>
         .filter(Boolean)
     : [],
 );
+
+/** true/false (also 1/0, yes/no, on/off), as JSON or as an environment variable's text. */
+export const flag = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.union(
+    [
+      z.boolean(),
+      z.enum(['true', '1', 'yes', 'on']).transform(() => true),
+      z.enum(['false', '0', 'no', 'off']).transform(() => false),
+    ],
+    { error: 'must be true or false' },
+  ),
+);

@@ -1,13 +1,13 @@
 // The one place that reads process.env. Every setting is validated here once; the rest of the
 // code receives a typed, frozen Config. A bad value stops start-up with a message that names
 // the variable, so an operator never has to guess which setting is wrong.
-import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import {
   int,
   isProxyItem,
   oneClickCapable,
   commaList,
+  flag,
   optionalString,
   together,
   url,
@@ -16,6 +16,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { hasControlCharacters } from './domain/text.js';
 import { packageRoot } from './lib/paths.js';
+import { ConfigError, readConfigFiles } from './config-files.js';
+
+export { ConfigError };
 
 export { oneClickCapable };
 
@@ -116,6 +119,11 @@ const rawSchema = z.object({
   HTTP_UPLOAD_TIMEOUT_MS: int(1000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1000),
   HTTP_MAX_CONNECTIONS: int(1),
+  // Accounts and the two-person rule (docs/accounts.md, docs/approval.md).
+  REQUIRE_APPROVAL: flag,
+  REQUIRE_2FA: flag,
+  SESSION_IDLE_MINUTES: int(1),
+  SESSION_MAX_HOURS: int(1),
 });
 
 export type RawConfig = z.infer<typeof rawSchema>;
@@ -177,43 +185,9 @@ export interface Config {
     keepAliveTimeoutMs: number;
     maxConnections: number;
   };
-}
-
-export class ConfigError extends Error {
-  constructor(public readonly problems: { variable: string; message: string }[]) {
-    super(
-      'Invalid configuration:\n' +
-        problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n') +
-        '\nSet the variable in the environment or fix it in config/*.json.',
-    );
-    this.name = 'ConfigError';
-  }
-
-  /** Each zod issue names its setting: the first element of its path. */
-  static fromIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
-    return new ConfigError(
-      issues.map((issue) => ({
-        variable: String(issue.path[0] ?? '(config)'),
-        message: issue.message,
-      })),
-    );
-  }
-}
-
-function readJson(file: string): Record<string, unknown> {
-  if (!existsSync(file)) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError([
-      { variable: path.basename(file), message: `is not valid JSON (${(error as Error).message})` },
-    ]);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError([{ variable: path.basename(file), message: 'must hold a JSON object' }]);
-  }
-  return parsed as Record<string, unknown>;
+  requireApproval: boolean;
+  require2fa: boolean;
+  sessions: { idleMinutes: number; maxHours: number };
 }
 
 export interface LoadConfigOptions {
@@ -229,7 +203,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const env = options.env ?? process.env;
   const dir = options.configDir ?? path.join(packageRoot(), 'config');
   const nodeEnv = env.NODE_ENV && env.NODE_ENV !== '' ? env.NODE_ENV : 'development';
-  const layered = readConfigFiles(dir, nodeEnv);
+  const layered = readConfigFiles(dir, nodeEnv, rawSchema.shape);
   for (const key of Object.keys(rawSchema.shape)) {
     const value = env[key];
     // An empty variable is unset (`PORT=` in a compose file, `export PORT=`): the JSON value
@@ -247,24 +221,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 }
 
 /** config/default.json, then config/<NODE_ENV>.json; a key the schema does not know is refused. */
-function readConfigFiles(dir: string, nodeEnv: string): Record<string, unknown> {
-  const files = ['default.json', ...(/^[a-z]+$/.test(nodeEnv) ? [`${nodeEnv}.json`] : [])];
-  const layered: Record<string, unknown> = {};
-  const unknownKeys: { variable: string; message: string }[] = [];
-  for (const file of files) {
-    const values = readJson(path.join(dir, file));
-    // A typo in a file ("PROT") would otherwise be ignored without a word.
-    for (const key of Object.keys(values)) {
-      if (!(key in rawSchema.shape)) {
-        unknownKeys.push({ variable: key, message: `is not a known setting (in config/${file})` });
-      }
-    }
-    Object.assign(layered, values);
-  }
-  if (unknownKeys.length > 0) throw new ConfigError(unknownKeys);
-  return layered;
-}
-
 /** Rules between settings, which the per-setting schema cannot say. */
 function crossChecks(raw: RawConfig): { variable: string; message: string }[] {
   const problems: { variable: string; message: string }[] = [];
@@ -345,6 +301,9 @@ function toConfig(raw: RawConfig): Config {
       keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: raw.HTTP_MAX_CONNECTIONS,
     },
+    requireApproval: raw.REQUIRE_APPROVAL,
+    require2fa: raw.REQUIRE_2FA,
+    sessions: { idleMinutes: raw.SESSION_IDLE_MINUTES, maxHours: raw.SESSION_MAX_HOURS },
   });
 }
 

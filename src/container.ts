@@ -40,6 +40,11 @@ import { STALE_SENDING_MS } from './domain/campaign.js';
 import { Metrics } from './metrics/metrics.js';
 import { campaignProgress } from './db/repositories/campaign-progress.repository.js';
 import { instrumentTransport } from './metrics/transport.js';
+import { ApprovalsService } from './services/approvals.service.js';
+import { AuditService } from './services/audit.service.js';
+import { SessionsService, type Clock } from './services/sessions.service.js';
+import { TwoFactorService } from './services/two-factor.service.js';
+import { UsersService } from './services/users.service.js';
 
 export interface Container {
   config: Config;
@@ -76,23 +81,54 @@ export interface Container {
     publicSubscriptions: PublicSubscriptionsService;
     publicPreferences: PublicPreferencesService;
     dataRequests: DataRequestsService;
+    audit: AuditService;
+    sessions: SessionsService;
+    twoFactor: TwoFactorService;
+    users: UsersService;
+    approvals: ApprovalsService;
   };
   /** Re-queues work that PostgreSQL says is pending (after Redis lost it). */
   reconcile(): Promise<void>;
   close(): Promise<void>;
 }
 
-type ServiceParts = Omit<Container, 'services' | 'reconcile' | 'close'>;
+type ServiceParts = Omit<Container, 'services' | 'reconcile' | 'close'> & { clock: Clock };
+
+export interface ContainerOptions {
+  /** The time sessions, links and approvals are judged by (tests move it). */
+  clock?: Clock;
+}
+
+/** Accounts, sessions, the audit log and the two-person rule (docs/accounts.md). */
+function createAccountServices(parts: ServiceParts) {
+  const { config, log, pool, transport, signingKeys, clock } = parts;
+  const audit = new AuditService(pool);
+  const twoFactor = new TwoFactorService(pool, `${config.org.name} Bulletin`);
+  const sessions = new SessionsService(pool, config, twoFactor, clock);
+  const secrets = () => signingKeys.map((k) => k.secret);
+  const users = new UsersService(pool, config, transport, sessions, secrets, log, clock);
+  const approvals = new ApprovalsService(pool, config, transport, audit, log, clock);
+  return { audit, twoFactor, sessions, users, approvals };
+}
 
 /** Every service of the process, each built once, sharing the process's connections. */
 function createServices(parts: ServiceParts): Container['services'] {
   const { config, log, pool, redis, queues, transport, metrics, secrets, signingKeys } = parts;
+  const accounts = createAccountServices(parts);
   const imports = new ImportsService(pool, queues, config.importMaxBytes);
 
   const feedback = new FeedbackService(pool, config);
   const audience = new AudienceService(pool, queues, log, { redis, prefix: config.queuePrefix });
   const inFlight = new InFlight(redis, config.queuePrefix);
-  const campaigns = new CampaignsService(pool, queues, audience, log, inFlight, metrics);
+  const campaigns = new CampaignsService(
+    pool,
+    queues,
+    audience,
+    log,
+    inFlight,
+    metrics,
+    accounts.approvals,
+  );
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {
     webhookEvents: new WebhookEventsService(pool, queues, log, metrics),
@@ -105,7 +141,9 @@ function createServices(parts: ServiceParts): Container['services'] {
     health: new HealthService(pool, redis, transport),
     queues: new QueuesService(queues),
     importRunner: new ImportRunner(pool, log),
-    templates: new TemplatesService(new TemplatesRepository(pool), config),
+    templates: new TemplatesService(new TemplatesRepository(pool), config, (id, actor) =>
+      accounts.approvals.templateEdited(id, actor),
+    ),
     feedback,
     audience,
     campaigns,
@@ -128,11 +166,16 @@ function createServices(parts: ServiceParts): Container['services'] {
     publicSubscriptions: new PublicSubscriptionsService(pool, config, transport, links, log),
     publicPreferences: new PublicPreferencesService(pool, log),
     dataRequests: new DataRequestsService(config, transport, links, redis, log),
+    ...accounts,
   };
   return services;
 }
 
-export async function createContainer(config: Config, log: Logger): Promise<Container> {
+export async function createContainer(
+  config: Config,
+  log: Logger,
+  options: ContainerOptions = {},
+): Promise<Container> {
   const pool = createPool(config.databaseUrl);
   // BullMQ wants no per-command retry limit on its connections; commands wait for Redis.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -153,7 +196,7 @@ export async function createContainer(config: Config, log: Logger): Promise<Cont
   // The current key signs; former ones (SECRET_KEY_PREVIOUS) still verify.
   const signingKeys = [signing, ...config.previousSecretKeys.map(signingKey)];
   const parts = { config, log, pool, redis, queues, transport, metrics, secrets, signingKeys };
-  const services = createServices(parts);
+  const services = createServices({ ...parts, clock: options.clock ?? (() => new Date()) });
   const imports = services.imports;
 
   return {

@@ -7,9 +7,13 @@ import { STALE_SENDING_MS } from '../src/domain/campaign.js';
 /** How often a worker process looks for scheduled campaigns whose time has come. */
 export const SCHEDULER_INTERVAL_MS = 5000;
 
+/** Expired sessions are refused at once; their rows are deleted about once a minute. */
+const SESSION_CLEANUP_EVERY_TICKS = 12;
+
 export function startScheduler(container: Container): { close(): void } {
   const { log } = container;
   let ticking = false;
+  let ticks = 0;
   const timer = setInterval(() => {
     if (ticking) return;
     ticking = true;
@@ -17,6 +21,11 @@ export function startScheduler(container: Container): { close(): void } {
     campaigns
       .startDue()
       .then(() => campaigns.sweep(STALE_SENDING_MS))
+      .then(async () => {
+        if (ticks++ % SESSION_CLEANUP_EVERY_TICKS === 0) {
+          await container.services.sessions.deleteExpired();
+        }
+      })
       .catch((error: unknown) =>
         log.error({ event: 'scheduler_error', err: error }, 'scheduler tick failed'),
       )

@@ -9,7 +9,11 @@ import type { Logger } from '../lib/logger.js';
 import type { Container } from '../container.js';
 import { AppError, validation } from '../domain/errors.js';
 import { MAX_BODY_DEPTH, tooDeep } from '../domain/json-depth.js';
-import { authenticate } from './middleware/auth.js';
+import { authenticate, csrfGuard } from './middleware/auth.js';
+import { AUDIT_SERVICE } from './middleware/audit-trail.js';
+import { signInRouter, sessionRouter } from './routes/session.routes.js';
+import { documentAccounts, usersRouter } from './routes/users.routes.js';
+import { approvalsRouter, documentApprovals } from './routes/approvals.routes.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { buildOpenApi } from './openapi.js';
 import { documentImports, importsRouter } from './routes/imports.routes.js';
@@ -26,6 +30,7 @@ import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js
 import { publicRouter } from './public/public.routes.js';
 import { documentQueues, queuesRouter } from './routes/queues.routes.js';
 import { queueBoardRouter } from './admin/queue-board.js';
+import { accountPagesRouter } from './admin/account-pages.js';
 import { homeRouter } from './routes/home.routes.js';
 import { EXACT_ROUTING } from './routes/api-routes.js';
 import { redactUrl } from '../lib/mask.js';
@@ -98,39 +103,58 @@ function requestLog(log: Logger) {
   });
 }
 
-/** /api/v1: bearer auth, JSON bodies (UTF-8, no BOM, bounded depth), the admin routers. */
+/**
+ * A JSON body parser: UTF-8 without a byte order mark (docs/api.md: the parser would drop one
+ * silently; a client sending one is misconfigured and should hear it), and no invalid bytes
+ * (the decoder would turn them into U+FFFD and store them as text).
+ */
+function jsonParser(limit: number): RequestHandler {
+  return express.json({
+    limit,
+    strict: true,
+    verify: (_req, _res, buf) => {
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
+        throw new AppError(
+          'malformed_request',
+          'The body starts with a byte order mark: send UTF-8 JSON without one',
+        );
+      }
+      if (!isUtf8(buf)) throw new AppError('malformed_request', 'The body is not valid UTF-8');
+    },
+  });
+}
+
+/** Sign-in bodies are small: an unauthenticated client never gets the full JSON limit. */
+const SIGN_IN_BODY_LIMIT = 8192;
+
+/**
+ * /api/v1: sign-in first (its own small parser), then authentication (bearer token or session
+ * cookie), JSON bodies (UTF-8, no BOM, bounded depth), CSRF for cookie writes, the routers.
+ */
 function adminApi(container: Container): express.Router {
-  const { config } = container;
+  const { config, services } = container;
   const api = express.Router(EXACT_ROUTING);
-  api.use(authenticate(container.services.tokens));
-  api.use(requireJson);
   api.use(
-    express.json({
-      limit: config.jsonBodyLimitBytes,
-      strict: true,
-      // docs/api.md: a body is UTF-8 JSON without a byte order mark (the parser would drop one
-      // silently; a client sending one is misconfigured and should hear it).
-      verify: (_req, _res, buf) => {
-        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
-          throw new AppError(
-            'malformed_request',
-            'The body starts with a byte order mark: send UTF-8 JSON without one',
-          );
-        }
-        // The decoder would turn invalid bytes into U+FFFD and store them as text.
-        if (!isUtf8(buf)) {
-          throw new AppError('malformed_request', 'The body is not valid UTF-8');
-        }
-      },
-    }),
+    signInRouter(container, express.Router().use(requireJson, jsonParser(SIGN_IN_BODY_LIMIT))),
   );
+  api.use(authenticate(services.tokens, services.sessions));
+  api.use(requireJson);
+  api.use(jsonParser(config.jsonBodyLimitBytes));
   api.use(limitNesting);
+  api.use(csrfGuard);
+  api.use((_req, res, next) => {
+    res.locals[AUDIT_SERVICE] = services.audit;
+    next();
+  });
+  api.use(sessionRouter(container));
+  api.use(usersRouter(container));
   api.use(listsRouter(container));
   api.use(importsRouter(container));
   api.use(subscribersRouter(container));
   api.use(tokensRouter(container));
   api.use(templatesRouter(container));
   api.use(campaignsRouter(container));
+  api.use(approvalsRouter(container));
   api.use(queuesRouter(container));
   return api;
 }
@@ -176,7 +200,9 @@ export function createApp(container: Container): express.Express {
         documentTokens,
         documentTemplates,
         documentCampaigns,
+        documentApprovals,
         documentQueues,
+        documentAccounts,
       ],
       VERSION,
     );
@@ -187,6 +213,9 @@ export function createApp(container: Container): express.Express {
 
   // Bull Board: browser-friendly basic auth with an ops token, outside /api/v1.
   app.use(queueBoardRouter(container));
+
+  // The setup and set-password pages: reached by a one-time link, before anyone can sign in.
+  app.use(accountPagesRouter(container));
 
   // Public pages (subscribe, confirm, unsubscribe, preferences): HTML with their own stricter
   // CSP, no admin auth, outside /api/v1.

@@ -23,7 +23,8 @@ export const noContent: ResponseConfig = { description: 'Done; no content' };
 const PROBLEM_TEXT: Record<number, string> = {
   400: 'Malformed or invalid request (see `errors`)',
   401: 'Missing, unknown or revoked token',
-  403: 'The token lacks the scope',
+  403: 'The token or user lacks the scope (or, with a session, the CSRF token is missing)',
+  429: 'Too many attempts (see Retry-After)',
   404: 'Not found',
   409: 'Conflict',
   413: 'Too large',
@@ -44,8 +45,12 @@ export function problems(...statuses: number[]): Record<number, ResponseConfig> 
 }
 
 export const secured = (scope: string) => ({
-  security: [{ bearer: [] }],
-  description: `Scope: \`${scope}\` (or \`admin\`).`,
+  security: [{ bearer: [] }, { session: [] }] as Record<string, string[]>[],
+  description:
+    scope === 'signed-in'
+      ? 'Any signed-in user or token.'
+      : `Scope: \`${scope}\` (or \`admin\`). With the session cookie, a write also needs ` +
+        'the `X-CSRF-Token` header.',
 });
 
 /** One admin route of the document, as the route tables of each router list them. */
@@ -79,6 +84,12 @@ export function documentRoutes(registry: OpenAPIRegistry, tag: string, routes: R
 export function buildOpenApi(document: ((registry: OpenAPIRegistry) => void)[], version: string) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  registry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'bulletin_session',
+    description: 'The session of a signed-in user (POST /api/v1/session)',
+  });
   for (const doc of document) doc(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -8,6 +8,7 @@ import { registerDatabaseCommands } from './commands/database.js';
 import { registerImportCommand } from './commands/imports.js';
 import { registerQueuesCommand } from './commands/queues.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerUserCommands } from './commands/users.js';
 import { CliError, EXIT } from './errors.js';
 import { io } from './runtime.js';
 
@@ -21,6 +22,7 @@ const program = new Command('bulletin')
 
 registerDatabaseCommands(program);
 registerTokenCommands(program);
+registerUserCommands(program);
 registerImportCommand(program);
 registerCampaignCommands(program);
 registerQueuesCommand(program);

@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'unprocessable'
   | 'rate_limited'
+  | 'approval-required'
+  | 'self-approval'
+  | 'csrf'
   | 'unavailable'
   | 'internal';
 
@@ -29,6 +32,8 @@ export class AppError extends Error {
     public readonly details: {
       errors?: FieldError[];
       extra?: Record<string, unknown>;
+      /** Seconds for a Retry-After header (429, 503). */
+      retryAfter?: number;
     } = {},
   ) {
     super(message);

@@ -8,8 +8,9 @@ import {
   type CampaignAction,
   type DeliveryStatus,
 } from '../domain/campaign.js';
-import { normalizeEmail } from '../domain/email.js';
-import { AppError, notFound, validation, type FieldError } from '../domain/errors.js';
+import { checkAddresses } from '../domain/campaign-input.js';
+import type { Actor } from '../domain/audit.js';
+import { AppError, notFound, validation } from '../domain/errors.js';
 import { resolveSendAt } from '../domain/schedule.js';
 import { inTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { TemplatesRepository } from '../db/repositories/templates.repository.js';
@@ -23,31 +24,15 @@ import { DeliveriesRepository } from '../db/repositories/deliveries.repository.j
 import { ListsRepository } from '../db/repositories/lists.repository.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Logger } from '../lib/logger.js';
-import { compileMessage, hasUnsubscribeLink } from '../mail/render.js';
 import { drawJobId, type Queues } from '../queue/queues.js';
 import type { AudienceService } from './audience.service.js';
 import type { InFlight } from '../queue/in-flight.js';
 import { resolveAbandoned } from './abandoned-claims.js';
 import { ListsService } from './lists.service.js';
+import { buildSnapshot } from './campaign-snapshot.js';
+import type { ApprovalGate } from './approvals.service.js';
 
 export type CampaignInput = Partial<CampaignFields>;
-
-function checkAddresses(input: CampaignInput): CampaignInput {
-  const errors: FieldError[] = [];
-  const out = { ...input };
-  for (const field of ['fromEmail', 'replyTo'] as const) {
-    const value = input[field];
-    if (value === undefined || value === null || value === '') {
-      if (value === '') out[field] = null;
-      continue;
-    }
-    const result = normalizeEmail(value);
-    if (result.ok) out[field] = result.email;
-    else errors.push({ path: field, message: result.reason });
-  }
-  if (errors.length > 0) throw validation(errors);
-  return out;
-}
 
 export class CampaignsService {
   constructor(
@@ -57,19 +42,21 @@ export class CampaignsService {
     private readonly log: Logger,
     private readonly inFlight: InFlight,
     private readonly metrics?: Metrics,
+    private readonly approvals?: ApprovalGate,
   ) {}
 
   private repo() {
     return new CampaignsRepository(this.pool);
   }
 
-  async create(input: CampaignFields): Promise<CampaignRow> {
-    const checked = checkAddresses(input) as CampaignFields;
+  async create(input: CampaignFields, actor?: Actor): Promise<CampaignRow> {
+    const checked = checkAddresses(input);
     const id = await inTransaction(this.pool, async (tx) => {
       await new ListsService(new ListsRepository(tx)).requireExisting(checked.listIds, 'listIds');
       await this.requireTemplate(tx, checked.templateId);
       return new CampaignsRepository(tx).create(checked);
     });
+    await this.approvals?.edited(id, actor);
     return this.get(id);
   }
 
@@ -83,7 +70,7 @@ export class CampaignsService {
     return this.repo().page(after, limit, status);
   }
 
-  async update(id: number, input: CampaignInput): Promise<CampaignRow> {
+  async update(id: number, input: CampaignInput, actor?: Actor): Promise<CampaignRow> {
     const checked = checkAddresses(input);
     await inTransaction(this.pool, async (tx) => {
       const repo = new CampaignsRepository(tx);
@@ -108,6 +95,8 @@ export class CampaignsService {
       if (checked.templateId) await this.requireTemplate(tx, checked.templateId);
       await repo.update(id, checked);
     });
+    // The approval covers exactly what was approved: an edit may void it (docs/approval.md).
+    await this.approvals?.edited(id, actor);
     return this.get(id);
   }
 
@@ -132,44 +121,8 @@ export class CampaignsService {
   }
 
   /** Compiles the template with this quarter's content once; the result is frozen at start. */
-  async buildSnapshot(campaign: CampaignRow): Promise<CampaignSnapshot> {
-    if (!campaign.template_id) {
-      throw new AppError('unprocessable', 'The campaign has no template', {
-        errors: [{ path: 'templateId', message: 'is required to send' }],
-      });
-    }
-    if (campaign.list_ids.length === 0) {
-      throw new AppError('unprocessable', 'The campaign has no lists', {
-        errors: [{ path: 'listIds', message: 'is required to send' }],
-      });
-    }
-    const template = await new TemplatesRepository(this.pool).findById(campaign.template_id);
-    if (!template)
-      throw new AppError('unprocessable', 'The template no longer exists', {
-        errors: [{ path: 'templateId', message: 'does not exist' }],
-      });
-    const compiled = await compileMessage({
-      mjml: template.mjml,
-      content: campaign.content,
-      contentType: campaign.content_type,
-      subject: campaign.subject,
-    });
-    if (!hasUnsubscribeLink(compiled)) {
-      throw new AppError('unprocessable', 'The message has no unsubscribe link', {
-        errors: [
-          {
-            path: 'templateId',
-            message: 'the template must use {{ unsubscribe_url }} or {{ preferences_url }}',
-          },
-        ],
-      });
-    }
-    return {
-      subject: compiled.subject,
-      html: compiled.html,
-      text: compiled.text,
-      warnings: compiled.warnings,
-    };
+  buildSnapshot(campaign: CampaignRow): Promise<CampaignSnapshot> {
+    return buildSnapshot(this.pool, campaign);
   }
 
   async schedule(
@@ -187,6 +140,7 @@ export class CampaignsService {
     }
     const campaign = await this.get(id);
     this.requireTransition(campaign, 'schedule');
+    await this.approvals?.ensureApproved(campaign);
     // Refuse now what would fail at send time, while someone is there to fix it.
     await this.buildSnapshot(campaign);
     return this.move(campaign, 'schedule', { sendAt: resolved.at, timezone: resolved.timezone });
@@ -196,6 +150,7 @@ export class CampaignsService {
   async start(id: number): Promise<CampaignRow> {
     const campaign = await this.get(id);
     this.requireTransition(campaign, 'start');
+    await this.approvals?.ensureApproved(campaign);
     const snapshot = await this.buildSnapshot(campaign);
     const started = await this.move(campaign, 'start', {
       snapshot,
@@ -259,6 +214,17 @@ export class CampaignsService {
         started++;
       } catch (error) {
         if (error instanceof AppError && error.code === 'illegal_transition') continue; // another process won
+        if (error instanceof AppError && error.code === 'approval-required') {
+          await this.repo().transition(id, ['scheduled'], 'draft', {
+            reason: 'not started: the approval no longer holds',
+            sendAt: null,
+          });
+          this.log.warn(
+            { event: 'campaign_start_refused', campaignId: id },
+            'scheduled campaign not approved',
+          );
+          continue;
+        }
         const reason = `could not start: ${(error as Error).message}`.slice(0, 500);
         await this.repo().transition(id, ['scheduled'], 'failed', { reason });
         this.log.error(

@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR, type Actor } from '../domain/audit.js';
 import { AppError, notFound } from '../domain/errors.js';
 import type {
   TemplateFields,
@@ -39,6 +40,8 @@ export class TemplatesService {
       publicUrl: string;
       org: { name: string; address?: string | undefined };
     },
+    /** Told when a template's MJML changed (approvals of campaigns using it may no longer hold). */
+    private readonly onMjmlChanged?: (templateId: number, actor: Actor) => Promise<void>,
   ) {}
 
   async create(fields: TemplateFields): Promise<TemplateWithWarnings> {
@@ -56,10 +59,15 @@ export class TemplatesService {
     return this.templates.page(after, limit);
   }
 
-  async update(id: number, fields: Partial<TemplateFields>): Promise<TemplateWithWarnings> {
+  async update(
+    id: number,
+    fields: Partial<TemplateFields>,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<TemplateWithWarnings> {
     const warnings = fields.mjml === undefined ? [] : await this.check(fields.mjml);
     const row = await this.templates.update(id, fields);
     if (!row) throw notFound('Template', id);
+    if (fields.mjml !== undefined) await this.onMjmlChanged?.(id, actor);
     return { ...row, warnings };
   }
 

@@ -1,12 +1,12 @@
 import { notFound } from '../domain/errors.js';
+import type { Principal } from './principal.js';
 import { generateApiToken, hashesEqual, hashToken } from '../domain/tokens.js';
 import type { TokenRow, TokensRepository } from '../db/repositories/tokens.repository.js';
 
-export interface Principal {
-  /** null for the bootstrap admin token. */
-  tokenId: number | null;
-  scopes: string[];
-}
+export type { Principal };
+
+/** The bootstrap token of ADMIN_TOKEN, as the audit log names it. */
+export const BOOTSTRAP_TOKEN_NAME = 'ADMIN_TOKEN';
 
 export class TokensService {
   constructor(
@@ -31,8 +31,12 @@ export class TokensService {
   /** The principal a bearer token stands for, or undefined when it is unknown or revoked. */
   async authenticate(token: string): Promise<Principal | undefined> {
     const hash = hashToken(token);
-    if (hashesEqual(hash, this.adminTokenHash)) return { tokenId: null, scopes: ['admin'] };
+    if (hashesEqual(hash, this.adminTokenHash)) {
+      return { scopes: ['admin'], actor: { type: 'token', id: null, name: BOOTSTRAP_TOKEN_NAME } };
+    }
     const row = await this.tokens.findActiveByHash(hash);
-    return row ? { tokenId: row.id, scopes: row.scopes } : undefined;
+    return row
+      ? { scopes: row.scopes, actor: { type: 'token', id: row.id, name: row.name } }
+      : undefined;
   }
 }

@@ -45,4 +45,28 @@ export const NEEDS: Record<string, Scope[]> = {
   'GET /queues/:name/failed': ['read', 'ops'],
   'POST /queues/:name/jobs/:id/retry': ['ops'],
   'DELETE /queues/:name/jobs/:id': ['ops'],
+  'POST /campaigns/:id/approval-request': ['campaigns:write'],
+  'POST /campaigns/:id/approve': ['campaigns:approve'],
+  'POST /campaigns/:id/reject': ['campaigns:approve'],
+  'GET /users': [],
+  'POST /users': [],
+  'GET /users/:id': [],
+  'PATCH /users/:id': [],
+  'DELETE /users/:id': [],
+  'POST /users/:id/password-link': [],
+  'GET /audit': ['ops'],
 };
+
+/** Routes any signed-in principal may call (their own session); POST /session needs none. */
+export const SIGNED_IN_ROUTES = [
+  'GET /session',
+  'DELETE /session',
+  'POST /session/password',
+  'POST /session/totp',
+  'POST /session/totp/confirm',
+  'POST /session/totp/disable',
+];
+export const OPEN_API_ROUTES = ['POST /session'];
+
+/** Routes whose scope only people hold: every token, admin too, is refused (docs/approval.md). */
+export const PEOPLE_ONLY_ROUTES = ['POST /campaigns/:id/approve', 'POST /campaigns/:id/reject'];

@@ -5,8 +5,13 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
-import { SCOPES } from '../../src/domain/scopes.js';
-import { NEEDS } from '../helpers/route-scopes.js';
+import { TOKEN_SCOPES as SCOPES } from '../../src/domain/scopes.js';
+import {
+  NEEDS,
+  OPEN_API_ROUTES,
+  PEOPLE_ONLY_ROUTES,
+  SIGNED_IN_ROUTES,
+} from '../helpers/route-scopes.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-scope-table-0123';
 
@@ -16,6 +21,10 @@ const METRICS_TOKEN = 'metrics-token-for-the-scope-table-0123';
  */
 const OUTSIDE_API: Record<string, string> = {
   'GET /metrics': 'METRICS_TOKEN when set (below)',
+  'GET /admin/setup/:token': 'signed one-time link while no user exists (accounts-setup.test.ts)',
+  'POST /admin/setup/:token': 'signed one-time link while no user exists',
+  'GET /admin/password/:token': 'signed one-time link, 72 hours (accounts-users.test.ts)',
+  'POST /admin/password/:token': 'signed one-time link, 72 hours',
   'GET /': 'open: links to the reference, the form, the board and the docs',
   'GET /docs': 'open: the documentation index',
   'GET /docs/:page': 'open: a page of docs/ (names checked, no traversal)',
@@ -116,7 +125,7 @@ function call(route: string, auth: string | undefined) {
 describe('the scope table', () => {
   it('covers exactly the routes the API serves, and the OpenAPI document lists them all', async () => {
     const served = servedRoutes(ctx.app).api;
-    expect(served).toEqual(Object.keys(NEEDS).sort());
+    expect(served).toEqual([...Object.keys(NEEDS), ...SIGNED_IN_ROUTES, ...OPEN_API_ROUTES].sort());
     const doc = (await ctx.http.get('/api/v1/openapi.json').expect(200)).body as {
       paths: Record<string, Record<string, unknown>>;
     };
@@ -156,7 +165,10 @@ describe.each(Object.entries(NEEDS))('%s', (route, needs) => {
     for (const scope of SCOPES) {
       const res = await call(route, `Bearer ${tokens.get(scope)!}`);
       const allowed = scope === 'admin' || needs.includes(scope);
-      if (allowed) {
+      if (allowed && PEOPLE_ONLY_ROUTES.includes(route)) {
+        expect(res.status, `${scope}: tokens never approve`).toBe(403);
+        expect(res.body.detail).toMatch(/API tokens cannot/);
+      } else if (allowed) {
         expect([401, 403], `${scope} must pass`).not.toContain(res.status);
       } else {
         expect(res.status, `${scope} must be refused`).toBe(403);
@@ -164,7 +176,29 @@ describe.each(Object.entries(NEEDS))('%s', (route, needs) => {
       }
     }
     const bootstrap = await call(route, `Bearer ${TEST_ADMIN_TOKEN}`);
-    expect([401, 403]).not.toContain(bootstrap.status);
+    if (PEOPLE_ONLY_ROUTES.includes(route)) expect(bootstrap.status).toBe(403);
+    else expect([401, 403]).not.toContain(bootstrap.status);
+  });
+});
+
+describe.each(SIGNED_IN_ROUTES)('%s (any signed-in principal)', (route) => {
+  it('refuses a missing, malformed, unknown or revoked token with 401', async () => {
+    for (const auth of [undefined, 'Bearer ', `Bearer ${TEST_ADMIN_TOKEN}x`, `Bearer ${revoked}`]) {
+      expect((await call(route, auth)).status, String(auth)).toBe(401);
+    }
+  });
+
+  it('lets every token through the scope check; only GET /session answers a token', async () => {
+    for (const scope of SCOPES) {
+      const res = await call(route, `Bearer ${tokens.get(scope)!}`);
+      if (route === 'GET /session') {
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ user: null, actor: { type: 'token', name: scope } });
+      } else {
+        expect(res.status, scope).toBe(403);
+        expect(res.body.detail).toMatch(/signed-in users/);
+      }
+    }
   });
 });
 

@@ -39,7 +39,10 @@ export function queueBoardRouter({ queues, services }: Container): Router {
     res.locals.metricsRoute = `${QUEUE_BOARD_PATH}/*`;
     next();
   });
-  router.use(QUEUE_BOARD_PATH, browserAuth(services.tokens, 'ops', 'Bulletin queues'));
+  router.use(
+    QUEUE_BOARD_PATH,
+    browserAuth(services.tokens, services.sessions, 'ops', 'Bulletin queues'),
+  );
   router.use(QUEUE_BOARD_PATH, jsonPostsOnly);
   router.use(
     `${QUEUE_BOARD_PATH}/fonts/sans`,

@@ -1,16 +1,45 @@
 // Admin auth a browser can use for pages outside /api/v1 (the queue board, the development
-// outbox): HTTP basic auth whose password is an API token (any user name), or a Bearer token
-// for scripts. The scope is checked here, on every request below the mount point.
-import type { RequestHandler } from 'express';
+// outbox): a signed-in user's session cookie, HTTP basic auth whose password is an API token
+// (any user name), or a Bearer token for scripts. The scope is checked here, on every request
+// below the mount point. A cookie-authenticated write must come from our own pages: the
+// browser's Sec-Fetch-Site (or Origin) says so; SameSite=Lax already keeps other sites' forms
+// from carrying the cookie.
+import type { Request, RequestHandler } from 'express';
 import { hasScope, type Scope } from '../../domain/scopes.js';
 import type { TokensService } from '../../services/tokens.service.js';
-import { bearerToken, TOKEN_CHARS } from './auth.js';
+import type { SessionsService } from '../../services/sessions.service.js';
+import { bearerToken, sessionCookie, TOKEN_CHARS } from './auth.js';
 
-export function browserAuth(tokens: TokensService, scope: Scope, realm: string): RequestHandler {
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether an unsafe request comes from our own pages (always true for safe methods). */
+function sameOrigin(req: Request): boolean {
+  if (SAFE.has(req.method)) return true;
+  const site = req.get('sec-fetch-site');
+  if (site) return site === 'same-origin';
+  const origin = req.get('origin');
+  return origin === undefined || origin === `${req.protocol}://${req.get('host')}`;
+}
+
+export function browserAuth(
+  tokens: TokensService,
+  sessions: SessionsService,
+  scope: Scope,
+  realm: string,
+): RequestHandler {
   return async (req, res, next) => {
     const secret = credential(req.get('authorization'));
-    const principal = secret ? await tokens.authenticate(secret) : undefined;
+    const cookie = secret ? undefined : sessionCookie(req);
+    const principal = secret
+      ? await tokens.authenticate(secret)
+      : cookie
+        ? await sessions.authenticate(cookie)
+        : undefined;
     res.set('Cache-Control', 'no-store');
+    if (principal?.session && !sameOrigin(req)) {
+      res.status(403).type('text/plain').send('Cross-site requests are refused.\n');
+      return;
+    }
     if (!principal) {
       const scopes = scope === 'admin' ? '"admin"' : `"${scope}" or "admin"`;
       res
@@ -23,7 +52,8 @@ export function browserAuth(tokens: TokensService, scope: Scope, realm: string):
       return;
     }
     if (!hasScope(principal.scopes, scope)) {
-      res.status(403).type('text/plain').send(`This token lacks the "${scope}" scope.\n`);
+      const who = principal.user ? 'Your roles do not give' : 'This token lacks';
+      res.status(403).type('text/plain').send(`${who} the "${scope}" scope.\n`);
       return;
     }
     next();

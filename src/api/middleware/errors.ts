@@ -15,6 +15,9 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   unprocessable: 422,
   rate_limited: 429,
+  'approval-required': 409,
+  'self-approval': 403,
+  csrf: 403,
   unavailable: 503,
   internal: 500,
 };
@@ -32,6 +35,9 @@ const TITLE: Record<ErrorCode, string> = {
   unsupported_media_type: 'Unsupported media type',
   unprocessable: 'Unprocessable content',
   rate_limited: 'Too many requests',
+  'approval-required': 'Approval required',
+  'self-approval': 'Approval by someone else required',
+  csrf: 'CSRF token missing or wrong',
   unavailable: 'Service unavailable',
   internal: 'Internal server error',
 };
@@ -90,6 +96,9 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     return;
   }
   if (error instanceof AppError) {
+    if (error.details.retryAfter !== undefined) {
+      res.set('Retry-After', String(Math.max(1, Math.ceil(error.details.retryAfter))));
+    }
     sendProblem(res, error.code, error.message, error.details.errors, error.details.extra);
     return;
   }

@@ -5,6 +5,7 @@ import type { ShownList } from '../../services/public-preferences.service.js';
 import type { PublicList } from '../../services/public-subscriptions.service.js';
 import { NAME_MAX_LENGTH } from '../../services/public-subscriptions.service.js';
 import { html, type SafeHtml } from './html.js';
+import { errorOf, errorSummary, fieldError, invalid } from './form-kit.js';
 
 export interface Page {
   title: string;
@@ -13,28 +14,6 @@ export interface Page {
 
 /** The honeypot: hidden by the stylesheet, skipped by the keyboard; people leave it empty. */
 export const HONEYPOT_FIELD = 'website';
-
-const errorOf = (errors: FieldError[], path: string) =>
-  errors.find((e) => e.path === path)?.message;
-
-function errorSummary(errors: FieldError[]): SafeHtml {
-  if (errors.length === 0) return html``;
-  return html`<div class="alert" role="alert">
-    <p><strong>Please correct the following:</strong></p>
-    <ul>
-      ${errors.map((e) => html`<li><a href="#${e.path === 'lists' ? 'lists' : e.path}">${e.message}</a></li>`)}
-    </ul>
-  </div>`;
-}
-
-function fieldError(id: string, message: string | undefined): SafeHtml {
-  return message ? html`<span class="error" id="${id}-error">${message}</span>` : html``;
-}
-
-/** aria attributes of an input that may be in error. */
-function invalid(id: string, message: string | undefined): SafeHtml {
-  return message ? html` aria-invalid="true" aria-describedby="${id}-error"` : html``;
-}
 
 function listNames(names: string[]): SafeHtml {
   return html`<ul>

@@ -8,30 +8,48 @@ import type { z } from 'zod';
 import { AppError, validation } from '../../domain/errors.js';
 import { hasScope, type Scope } from '../../domain/scopes.js';
 import { principal } from '../middleware/auth.js';
+import { auditTrail } from '../middleware/audit-trail.js';
 
 /** Paths are matched exactly as documented: `/campaigns/1/SEND` and `/lists/` are not found. */
 export const EXACT_ROUTING = { caseSensitive: true, strict: true } as const;
 
 export interface RouteAccess {
-  /** The scope the route needs; with several, any one of them opens it (`admin` opens all). */
-  scope: Scope | readonly Scope[];
+  /**
+   * The scope the route needs; with several, any one of them opens it (`admin` opens all).
+   * `signed-in`: any authenticated principal (a user's own session routes, who am I).
+   */
+  scope: Scope | readonly Scope[] | 'signed-in';
   /** The query parameters the route takes; any other one is a 400. None when absent. */
   query?: z.ZodObject;
 }
 
 /** A scope check that names its scopes, so tests can read every route's guard from the stack. */
-export type ScopeGuard = RequestHandler & { readonly scopes: readonly Scope[] };
+export type ScopeGuard = RequestHandler & {
+  readonly scopes: readonly Scope[];
+  readonly signedIn?: boolean;
+};
 
-export function scopeGuard(scope: Scope | readonly Scope[]): ScopeGuard {
+export function scopeGuard(scope: RouteAccess['scope']): ScopeGuard {
+  if (scope === 'signed-in') {
+    const open: RequestHandler = (_req, _res, next) => next();
+    return Object.assign(open, { scopes: [] as Scope[], signedIn: true });
+  }
   const scopes: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
   const guard: RequestHandler = (_req, res, next) => {
-    const granted = principal(res).scopes;
+    const { scopes: granted, user } = principal(res);
+    if (user?.mustEnrolSecondFactor) {
+      throw new AppError(
+        'forbidden',
+        'Turn on two-factor sign-in first (POST /api/v1/session/totp): it is required for admins',
+      );
+    }
     if (!scopes.some((s) => hasScope(granted, s))) {
+      const who = user ? 'Your roles do not give' : 'This token lacks';
       throw new AppError(
         'forbidden',
         scopes.length === 1
-          ? `This token lacks the "${scopes[0]}" scope`
-          : `This token needs one of the scopes: ${scopes.join(', ')}`,
+          ? `${who} the "${scopes[0]}" scope`
+          : `${who} any of the scopes: ${scopes.join(', ')}`,
       );
     }
     next();
@@ -81,7 +99,14 @@ export class ApiRoutes {
   }
 
   private add(method: Method, path: string, access: RouteAccess, handlers: RequestHandler[]) {
-    this.router[method](path, scopeGuard(access.scope), queryGuard(access.query), ...handlers);
+    const audited = method === 'get' ? [] : [auditTrail(method, path)];
+    this.router[method](
+      path,
+      scopeGuard(access.scope),
+      queryGuard(access.query),
+      ...audited,
+      ...handlers,
+    );
     return this;
   }
 }

@@ -4,6 +4,7 @@ import type { Container } from '../../container.js';
 import type { CampaignRow } from '../../db/repositories/campaigns.repository.js';
 import { presentCampaign, presentDelivery } from '../presenters.js';
 import { parse } from '../middleware/validate.js';
+import { principal } from '../middleware/auth.js';
 import { documentRoutes, json, jsonBody, noContent, type RouteDoc } from '../openapi.js';
 import { ApiRoutes } from './api-routes.js';
 import { pageParams, pageResult } from '../pagination.js';
@@ -22,24 +23,35 @@ import {
 
 const id = (req: Request) => parse(idParam, req.params).id;
 
+/** A campaign as the API answers it: the row, its counts and its approval. */
+export function campaignView({ services }: Container) {
+  return async (c: CampaignRow) => ({
+    ...presentCampaign(c, await services.campaignReport.report(c)),
+    approval: services.approvals.present(c),
+  });
+}
+
 export function campaignsRouter(container: Container): Router {
   const router = new ApiRoutes();
-  const { campaigns, campaignReport } = container.services;
-  const show = async (c: CampaignRow) => presentCampaign(c, await campaignReport.report(c));
+  const { campaigns } = container.services;
+  const show = campaignView(container);
   const write = { scope: 'campaigns:write' } as const;
   const read = { scope: 'read' } as const;
 
   router.post('/campaigns', write, async (req, res) => {
     const body = parse(campaignCreate, req.body);
-    const created = await campaigns.create({
-      content: null,
-      contentType: 'markdown',
-      fromName: null,
-      fromEmail: null,
-      replyTo: null,
-      data: {},
-      ...body,
-    });
+    const created = await campaigns.create(
+      {
+        content: null,
+        contentType: 'markdown',
+        fromName: null,
+        fromEmail: null,
+        replyTo: null,
+        data: {},
+        ...body,
+      },
+      principal(res).actor,
+    );
     res
       .status(201)
       .location(`/api/v1/campaigns/${created.id}`)
@@ -59,7 +71,8 @@ export function campaignsRouter(container: Container): Router {
   );
   router.patch('/campaigns/:id', write, async (req, res) => {
     const campaignId = id(req);
-    res.json(await show(await campaigns.update(campaignId, parse(campaignPatch, req.body))));
+    const patch = parse(campaignPatch, req.body);
+    res.json(await show(await campaigns.update(campaignId, patch, principal(res).actor)));
   });
   router.delete('/campaigns/:id', write, async (req, res) => {
     await campaigns.delete(id(req));

@@ -103,7 +103,7 @@ export function outboxRouter({ config, services }: Container): Router {
   const router = Router();
   const dir = config.outboxDir;
   // On each route, so no spelling of the path reaches a page without it.
-  const admin = browserAuth(services.tokens, 'admin', 'Bulletin outbox');
+  const admin = browserAuth(services.tokens, services.sessions, 'admin', 'Bulletin outbox');
   const enabled: RequestHandler = (_req, _res, next) => {
     if (config.nodeEnv === 'production' || config.smtpUrl) {
       throw new AppError('not_found', 'The outbox exists only in development, without SMTP_URL');

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
+import { principal } from '../middleware/auth.js';
 import { parse } from '../middleware/validate.js';
 import { pageParams, pageResult } from '../pagination.js';
 import { presentTemplate, presentTemplateSummary } from '../presenters.js';
@@ -42,7 +43,7 @@ export function templatesRouter({ services }: Container): Router {
   router.patch('/templates/:id', write, async (req, res) => {
     const { id } = parse(idParam, req.params);
     const body = parse(templatePatch, req.body);
-    res.json(presentTemplate(await services.templates.update(id, body)));
+    res.json(presentTemplate(await services.templates.update(id, body, principal(res).actor)));
   });
 
   router.delete('/templates/:id', write, async (req, res) => {

@@ -1,3 +1,4 @@
+import { approvalSchema } from './accounts.schemas.js';
 import { CAMPAIGN_COUNTS, CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
 import {
   counts,
@@ -91,6 +92,7 @@ export const campaignSchema = z
     progress: z.number(),
     rate: z.number().meta({ description: 'messages per second over the last minute' }),
     eta: z.string().nullable(),
+    approval: approvalSchema,
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -1,10 +1,16 @@
-import { SCOPES } from '../../domain/scopes.js';
+import { SCOPES, TOKEN_SCOPES } from '../../domain/scopes.js';
 import { plainText, z } from './common.js';
 
 export const tokenCreate = z
   .strictObject({
     name: plainText(200).pipe(z.string().trim().min(1, { error: 'is required' })),
-    scopes: z.array(z.enum(SCOPES)).min(1, { error: 'name at least one scope' }),
+    scopes: z
+      .array(
+        z.enum(TOKEN_SCOPES, {
+          error: `must be one of ${TOKEN_SCOPES.join(', ')} (approving is for people)`,
+        }),
+      )
+      .min(1, { error: 'name at least one scope' }),
   })
   .meta({ id: 'TokenCreate' });
 

@@ -2,7 +2,7 @@
 // without it, it writes to the database directly: that is how the first token is made on a
 // fresh install, by an operator who can reach PostgreSQL (DATABASE_URL).
 import { InvalidArgumentError, type Command } from 'commander';
-import { SCOPES, type Scope } from '../../domain/scopes.js';
+import { TOKEN_SCOPES as SCOPES, type Scope } from '../../domain/scopes.js';
 import { generateApiToken } from '../../domain/tokens.js';
 import { positiveInt } from '../args.js';
 import { clean, json, table } from '../format.js';

@@ -1,3 +1,5 @@
+import type { StoredApprovalStatus } from '../../domain/approval.js';
+import type { Actor } from '../../domain/audit.js';
 import type { CampaignStatus } from '../../domain/campaign.js';
 import type { Queryable } from '../pool.js';
 import { SetClause } from '../set-clause.js';
@@ -27,6 +29,14 @@ export interface CampaignRow {
   created_at: Date;
   updated_at: Date;
   list_ids: number[];
+  approval_status: StoredApprovalStatus;
+  approval_requested_by: Actor | null;
+  approval_requested_at: Date | null;
+  approval_decided_by: Actor | null;
+  approval_decided_at: Date | null;
+  approval_note: string | null;
+  approval_fingerprint: string | null;
+  last_edited_by: Actor | null;
 }
 
 /**

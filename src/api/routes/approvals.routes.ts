@@ -1,0 +1,76 @@
+// The two-person rule's routes (docs/approval.md): ask for approval (editors), approve or
+// reject (signed-in approvers only; the service refuses tokens and self-approval).
+import type { Request, Router } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { Container } from '../../container.js';
+import { principal } from '../middleware/auth.js';
+import { parse } from '../middleware/validate.js';
+import { documentRoutes, json, jsonBody, type RouteDoc } from '../openapi.js';
+import { approveBody, rejectBody } from '../schemas/accounts.schemas.js';
+import { campaignSchema } from '../schemas/campaigns.schemas.js';
+import { idParam } from '../schemas/common.js';
+import { ApiRoutes } from './api-routes.js';
+import { campaignView } from './campaigns.routes.js';
+
+const id = (req: Request) => parse(idParam, req.params).id;
+
+export function approvalsRouter(container: Container): Router {
+  const router = new ApiRoutes();
+  const { approvals } = container.services;
+  const show = campaignView(container);
+  const approve = { scope: 'campaigns:approve' } as const;
+
+  router.post('/campaigns/:id/approval-request', { scope: 'campaigns:write' }, async (req, res) => {
+    res.json(await show(await approvals.request(id(req), principal(res).actor)));
+  });
+  router.post('/campaigns/:id/approve', approve, async (req, res) => {
+    const campaignId = id(req);
+    const { note } = parse(approveBody, req.body ?? {});
+    res.json(
+      await show(await approvals.decide(campaignId, principal(res), 'approved', note ?? null)),
+    );
+  });
+  router.post('/campaigns/:id/reject', approve, async (req, res) => {
+    const campaignId = id(req);
+    const { reason } = parse(rejectBody, req.body);
+    res.json(await show(await approvals.decide(campaignId, principal(res), 'rejected', reason)));
+  });
+  return router.router;
+}
+
+const one = { params: idParam };
+const theCampaign = json('The campaign with its approval', campaignSchema);
+
+const APPROVAL_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/campaigns/{id}/approval-request',
+    scope: 'campaigns:write',
+    summary: 'Ask for approval: mails every approver a link to the campaign',
+    request: one,
+    ok: [200, theCampaign],
+    problems: [400, 401, 403, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/campaigns/{id}/approve',
+    scope: 'campaigns:approve',
+    summary: 'Approve (a signed-in approver, not the requester or last editor)',
+    request: { ...one, body: jsonBody(approveBody) },
+    ok: [200, theCampaign],
+    problems: [400, 401, 403, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/campaigns/{id}/reject',
+    scope: 'campaigns:approve',
+    summary: 'Reject with a reason (as for approve)',
+    request: { ...one, body: jsonBody(rejectBody) },
+    ok: [200, theCampaign],
+    problems: [400, 401, 403, 404, 409],
+  },
+];
+
+export function documentApprovals(registry: OpenAPIRegistry): void {
+  documentRoutes(registry, 'Approval', APPROVAL_ROUTES);
+}
