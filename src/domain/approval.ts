@@ -13,6 +13,7 @@ export interface ApprovedContent {
   subject: string;
   content: string | null;
   contentType: string;
+  templateId: number | null;
   templateMjml: string | null;
   listIds: readonly number[];
   fromName: string | null;

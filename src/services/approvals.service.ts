@@ -71,6 +71,7 @@ export class ApprovalsService implements ApprovalGate {
       subject: campaign.subject,
       content: campaign.content,
       contentType: campaign.content_type,
+      templateId: campaign.template_id,
       templateMjml: template?.mjml ?? null,
       listIds: campaign.list_ids,
       fromName: campaign.from_name,

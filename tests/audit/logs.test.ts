@@ -60,12 +60,15 @@ describe('logs written during the test suites', () => {
     expect(leaks.slice(0, 5)).toEqual([]);
   });
 
-  it('hold no API token, no SMTP password and no signed link token', () => {
+  it('hold no API token, no SMTP password, no signed link token, no session and no password hash', () => {
     const patterns = [
       /bt_[A-Za-z0-9_-]{30,}/, // an API token (its 9-character prefix alone is fine)
       /smtps?:\/\/[^/\s"]*:[^@\s"]+@/, // a URL with its password
       /\/(?:unsubscribe|confirm|preferences)\/(?!\[token\])[A-Za-z0-9_-]{16,}/, // a link token
       /Bearer [A-Za-z0-9._~+/=-]{16,}/i,
+      /\/admin\/(?:setup|password)\/[A-Za-z0-9_-]{16,}/, // a one-time account link
+      /bulletin_session=[A-Za-z0-9_-]{16,}/, // a session cookie
+      /scrypt\$\d+\$/, // a password hash
     ];
     const leaks = lines.filter(({ line }) => patterns.some((p) => p.test(line)));
     expect(leaks.slice(0, 5)).toEqual([]);

@@ -146,6 +146,30 @@ describe('one process with every role (npm start)', () => {
     // Printed on stdout, never through the logger.
     expect(first.logs().some((l) => JSON.stringify(l).includes(token))).toBe(false);
 
+    // No account yet: a one-time link to make the first admin, on stdout only.
+    const setup = first.stdout.match(/http:\/\/localhost:3000(\/admin\/setup\/[\w-]+\.[\w-]+)/);
+    expect(setup).not.toBeNull();
+    expect(first.logs().some((l) => JSON.stringify(l).includes(setup![1]!))).toBe(false);
+    const page = await fetch(`${base}${setup![1]}`);
+    expect(page.status).toBe(200);
+    const made = await fetch(`${base}${setup![1]}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        email: 'first@staff.example.org',
+        name: 'First Admin',
+        password: 'a long first password',
+        confirm: 'a long first password',
+      }).toString(),
+    });
+    expect(made.status).toBe(200);
+    const signIn = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'first@staff.example.org', password: 'a long first password' }),
+    });
+    expect(signIn.status).toBe(200);
+
     const api = client(base, token);
     expect((await api('/api/v1/lists')).status).toBe(200);
     expect((await client(base, `${token}x`)('/api/v1/lists')).status).toBe(401);
@@ -195,6 +219,7 @@ describe('one process with every role (npm start)', () => {
     const second = startService('all', env);
     const base2 = await second.listening();
     expect(second.stdout).not.toMatch(TOKEN);
+    expect(second.stdout).not.toContain('/admin/setup/'); // an account exists now
     expect(second.logs().some((l) => l.event === 'migrated')).toBe(false);
     const again = await client(base2, token)(`/api/v1/lists/${list.body.id}`);
     expect(again.status).toBe(200);

@@ -8,7 +8,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createContainer, type Container } from '../../src/container.js';
+import { createContainer, type Container, type ContainerOptions } from '../../src/container.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createApp } from '../../src/api/app.js';
@@ -105,6 +105,7 @@ function authed(app: ReturnType<typeof createApp>, token: string) {
 
 export async function createTestContext(
   extraEnv: Record<string, string> = {},
+  options: ContainerOptions = {},
 ): Promise<TestContext> {
   const dbName = uniqueName('bulletin_test');
   const prefix = uniqueName('bt');
@@ -113,7 +114,7 @@ export async function createTestContext(
   const auditLog = testLogDestination(`context-${prefix}`);
   const log = auditLog ? createLogger('info', {}, auditLog) : createLogger(config.logLevel);
   await migrate(config.databaseUrl);
-  const container = await createContainer(config, log);
+  const container = await createContainer(config, log, options);
   const app = createApp(container);
   const running: RunningWorkers[] = [];
   return {

@@ -16,6 +16,9 @@ const TABLES = [
   'events',
   'api_tokens',
   'imports',
+  'users',
+  'account_links',
+  'audit_log',
 ];
 
 export async function stateOf(ctx: TestContext): Promise<Record<string, string>> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCOPES } from '../../src/domain/scopes.js';
+import { TOKEN_SCOPES as SCOPES } from '../../src/domain/scopes.js';
 import { hashToken } from '../../src/domain/tokens.js';
 import { TEST_ADMIN_TOKEN } from '../helpers/context.js';
 import { contextSuite } from '../helpers/suite.js';

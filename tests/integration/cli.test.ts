@@ -67,4 +67,48 @@ describe('the bulletin command', () => {
       }),
     ).rejects.toMatchObject({ code: 78, stderr: expect.stringContaining('DATABASE_URL') });
   });
+
+  it('user create makes an account and prints a one-time set-password link, once per address', async () => {
+    const { stdout } = await bulletin(
+      'user',
+      'create',
+      '--email',
+      'first@staff.example.org',
+      '--name',
+      'First Admin',
+    );
+    expect(stdout).toContain('with roles admin');
+    const link = /http:\/\/localhost:3000\/admin\/password\/[\w-]+\.[\w-]+/.exec(stdout)?.[0];
+    expect(link).toBeDefined();
+    const client = new pg.Client({ connectionString: testDatabaseUrl(dbName) });
+    await client.connect();
+    try {
+      const users = await client.query('SELECT email, roles, password_hash FROM users');
+      expect(users.rows).toEqual([
+        { email: 'first@staff.example.org', roles: ['admin'], password_hash: null },
+      ]);
+      const links = await client.query(
+        "SELECT token_hash FROM account_links WHERE purpose = 'set-password' AND used_at IS NULL",
+      );
+      expect(links.rows).toHaveLength(1);
+      expect(links.rows[0].token_hash.equals(hashToken(link!.split('/').at(-1)!))).toBe(true);
+    } finally {
+      await client.end();
+    }
+    await expect(
+      bulletin('user', 'create', '--email', 'FIRST@staff.example.org', '--name', 'Again'),
+    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('exists') });
+    await expect(
+      bulletin(
+        'user',
+        'create',
+        '--email',
+        'x@staff.example.org',
+        '--name',
+        'X',
+        '--roles',
+        'root',
+      ),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining('viewer, editor, sender') });
+  });
 });

@@ -4,7 +4,7 @@ import { createApp } from '../../src/api/app.js';
 import { newMessageId } from '../../src/mail/message.js';
 import { TEST_ADMIN_TOKEN } from '../helpers/context.js';
 import { contextSuite } from '../helpers/suite.js';
-import { SCOPES } from '../../src/domain/scopes.js';
+import { TOKEN_SCOPES as SCOPES } from '../../src/domain/scopes.js';
 
 const ctx = contextSuite();
 

@@ -1,6 +1,7 @@
 // The two-person rule's routes (docs/approval.md): ask for approval (editors), approve or
 // reject (signed-in approvers only; the service refuses tokens and self-approval).
-import type { Request, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
+import { AppError } from '../../domain/errors.js';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Container } from '../../container.js';
 import { principal } from '../middleware/auth.js';
@@ -14,6 +15,14 @@ import { campaignView } from './campaigns.routes.js';
 
 const id = (req: Request) => parse(idParam, req.params).id;
 
+/** Approving is a person's decision: every token is refused before the body is read. */
+const personOnly: RequestHandler = (_req, res, next) => {
+  if (!principal(res).user) {
+    throw new AppError('forbidden', 'Approving needs a signed-in person; API tokens cannot');
+  }
+  next();
+};
+
 export function approvalsRouter(container: Container): Router {
   const router = new ApiRoutes();
   const { approvals } = container.services;
@@ -23,14 +32,14 @@ export function approvalsRouter(container: Container): Router {
   router.post('/campaigns/:id/approval-request', { scope: 'campaigns:write' }, async (req, res) => {
     res.json(await show(await approvals.request(id(req), principal(res).actor)));
   });
-  router.post('/campaigns/:id/approve', approve, async (req, res) => {
+  router.post('/campaigns/:id/approve', approve, personOnly, async (req, res) => {
     const campaignId = id(req);
     const { note } = parse(approveBody, req.body ?? {});
     res.json(
       await show(await approvals.decide(campaignId, principal(res), 'approved', note ?? null)),
     );
   });
-  router.post('/campaigns/:id/reject', approve, async (req, res) => {
+  router.post('/campaigns/:id/reject', approve, personOnly, async (req, res) => {
     const campaignId = id(req);
     const { reason } = parse(rejectBody, req.body);
     res.json(await show(await approvals.decide(campaignId, principal(res), 'rejected', reason)));
