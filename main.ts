@@ -76,6 +76,8 @@ async function main(): Promise<void> {
       // Printed even when a signal came in meanwhile: the hash is stored, so this is the only
       // chance to see it.
       printGeneratedToken(running.container);
+      // The process that serves the setup page prints its link, before it listens.
+      if (role !== 'worker') await printSetupLink(running.container);
     },
     async () => {
       // Every role, so a worker-only process (no API server) can be probed and scraped too.
@@ -83,10 +85,7 @@ async function main(): Promise<void> {
         running.opsServer = await startOpsServer(running.container!);
     },
     async () => {
-      if (role !== 'worker') {
-        running.server = await startApiServer(running.container!);
-        await printSetupLink(running.container!);
-      }
+      if (role !== 'worker') running.server = await startApiServer(running.container!);
     },
     // Workers start after the port is bound: a start that fails on PORT then holds no jobs.
     async () => {

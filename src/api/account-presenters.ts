@@ -2,8 +2,7 @@
 // secret or the recovery codes: only whether two-factor sign-in is on.
 import type { AuditRow } from '../db/repositories/audit.repository.js';
 import type { UserRow } from '../db/repositories/users.repository.js';
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+import { iso } from './presenters.js';
 
 export const presentUser = (u: UserRow) => ({
   id: u.id,

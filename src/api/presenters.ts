@@ -9,7 +9,7 @@ import type { TemplateRow, TemplateSummaryRow } from '../db/repositories/templat
 import type { ListWithCounts } from '../services/lists.service.js';
 import type { SubscriberWithLists } from '../services/subscribers.service.js';
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export const presentList = (l: ListWithCounts) => ({
   id: l.id,

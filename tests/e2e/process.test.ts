@@ -147,7 +147,7 @@ describe('one process with every role (npm start)', () => {
     expect(first.logs().some((l) => JSON.stringify(l).includes(token))).toBe(false);
 
     // No account yet: a one-time link to make the first admin, on stdout only.
-    const setup = first.stdout.match(/http:\/\/localhost:3000(\/admin\/setup\/[\w-]+\.[\w-]+)/);
+    const setup = first.stdout.match(/https?:\/\/\S+?(\/admin\/setup\/[\w-]+\.[\w-]+)/);
     expect(setup).not.toBeNull();
     expect(first.logs().some((l) => JSON.stringify(l).includes(setup![1]!))).toBe(false);
     const page = await fetch(`${base}${setup![1]}`);

@@ -50,34 +50,35 @@ export function approvalsRouter(container: Container): Router {
 const one = { params: idParam };
 const theCampaign = json('The campaign with its approval', campaignSchema);
 
+/** The three routes differ only in path, scope, summary and body. */
+const approvalRoute = (
+  action: string,
+  scope: string,
+  summary: string,
+  body?: Parameters<typeof jsonBody>[0],
+): RouteDoc => ({
+  method: 'post',
+  path: `/campaigns/{id}/${action}`,
+  scope,
+  summary,
+  request: body ? { ...one, body: jsonBody(body) } : one,
+  ok: [200, theCampaign],
+  problems: [400, 401, 403, 404, 409],
+});
+
 const APPROVAL_ROUTES: RouteDoc[] = [
-  {
-    method: 'post',
-    path: '/campaigns/{id}/approval-request',
-    scope: 'campaigns:write',
-    summary: 'Ask for approval: mails every approver a link to the campaign',
-    request: one,
-    ok: [200, theCampaign],
-    problems: [400, 401, 403, 404, 409],
-  },
-  {
-    method: 'post',
-    path: '/campaigns/{id}/approve',
-    scope: 'campaigns:approve',
-    summary: 'Approve (a signed-in approver, not the requester or last editor)',
-    request: { ...one, body: jsonBody(approveBody) },
-    ok: [200, theCampaign],
-    problems: [400, 401, 403, 404, 409],
-  },
-  {
-    method: 'post',
-    path: '/campaigns/{id}/reject',
-    scope: 'campaigns:approve',
-    summary: 'Reject with a reason (as for approve)',
-    request: { ...one, body: jsonBody(rejectBody) },
-    ok: [200, theCampaign],
-    problems: [400, 401, 403, 404, 409],
-  },
+  approvalRoute(
+    'approval-request',
+    'campaigns:write',
+    'Ask for approval: mails every approver a link to the campaign',
+  ),
+  approvalRoute(
+    'approve',
+    'campaigns:approve',
+    'Approve (a signed-in approver, not the requester or last editor)',
+    approveBody,
+  ),
+  approvalRoute('reject', 'campaigns:approve', 'Reject with a reason (as for approve)', rejectBody),
 ];
 
 export function documentApprovals(registry: OpenAPIRegistry): void {
