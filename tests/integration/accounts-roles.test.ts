@@ -148,3 +148,26 @@ describe('CSRF', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('the queue dashboard with a session', () => {
+  it('opens for the ops and admin roles only, and refuses cross-site writes', async () => {
+    for (const role of ROLES) {
+      const res = await ctx.http.get('/admin/queues').set('Cookie', people.get(role)!.cookie);
+      const allowed = role === 'ops' || role === 'admin';
+      expect(res.status, role).toBe(allowed ? 200 : 403);
+    }
+    const ops = people.get('ops')!;
+    const crossSite = await ctx.http
+      .put('/admin/queues/api/queues/pause')
+      .set('Cookie', ops.cookie)
+      .set('Sec-Fetch-Site', 'cross-site');
+    expect(crossSite.status).toBe(403);
+    const foreign = await ctx.http
+      .put('/admin/queues/api/queues/pause')
+      .set('Cookie', ops.cookie)
+      .set('Origin', 'https://evil.example');
+    expect(foreign.status).toBe(403);
+    const paused = await Promise.all(ctx.container.queues.all().map((q) => q.isPaused()));
+    expect(paused.some(Boolean)).toBe(false);
+  });
+});
