@@ -21,6 +21,8 @@ export interface RouteAccess {
   scope: Scope | readonly Scope[] | 'signed-in';
   /** The query parameters the route takes; any other one is a 400. None when absent. */
   query?: z.ZodObject;
+  /** false for a POST that changes nothing (a preview): it is not written to the audit log. */
+  audit?: false;
 }
 
 /** A scope check that names its scopes, so tests can read every route's guard from the stack. */
@@ -99,7 +101,7 @@ export class ApiRoutes {
   }
 
   private add(method: Method, path: string, access: RouteAccess, handlers: RequestHandler[]) {
-    const audited = method === 'get' ? [] : [auditTrail(method, path)];
+    const audited = method === 'get' || access.audit === false ? [] : [auditTrail(method, path)];
     this.router[method](
       path,
       scopeGuard(access.scope),
