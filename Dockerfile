@@ -41,6 +41,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/config ./config
 COPY --from=build /app/src/db/migrations ./src/db/migrations
+COPY --from=build /app/src/api/console/assets ./src/api/console/assets
 COPY --from=build /app/templates ./templates
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist ./dist

@@ -32,6 +32,7 @@ import { documentQueues, queuesRouter } from './routes/queues.routes.js';
 import { queueBoardRouter } from './admin/queue-board.js';
 import { accountPagesRouter } from './admin/account-pages.js';
 import { homeRouter } from './routes/home.routes.js';
+import { consoleRouter } from './console/console.routes.js';
 import { EXACT_ROUTING } from './routes/api-routes.js';
 import { redactUrl } from '../lib/mask.js';
 import { bodyTimeout } from './middleware/body-timeout.js';
@@ -187,7 +188,9 @@ export function createApp(container: Container): express.Express {
   // Provider webhooks: own auth (signatures, basic auth) and raw bodies, outside /api/v1.
   app.use(webhooksRouter(container));
 
-  // `/`, `/docs` and the interactive API reference at `/api/docs`.
+  // The admin console at /admin (`/` leads there), sign-in at /admin/login.
+  app.use(consoleRouter(container));
+  // `/docs` and the interactive API reference at `/api/docs`.
   app.use(homeRouter(container));
 
   let openapi: unknown;

@@ -89,7 +89,15 @@ export class TemplatesService {
    * given content (or a placeholder) in the {{ content }} slot.
    */
   async preview(id: number, input: PreviewInput): Promise<Preview> {
-    const template = await this.get(id);
+    return this.previewSource((await this.get(id)).mjml, input);
+  }
+
+  /** The same for MJML not saved yet (the console's live preview); invalid MJML is a 422. */
+  async previewSource(mjml: string, input: PreviewInput): Promise<Preview> {
+    const { errors } = validateTemplateSource(mjml);
+    if (errors.length > 0) {
+      throw new AppError('unprocessable', 'The template is not valid: see errors', { errors });
+    }
     const sample = sampleMergeVars(this.options.publicUrl, new Date(), this.options.org);
     const vars: MergeVars = {
       ...sample,
@@ -98,7 +106,7 @@ export class TemplatesService {
       list: { ...sample.list, ...input.list },
     };
     const compiled = await compileMessage({
-      mjml: template.mjml,
+      mjml,
       content: input.content ?? SAMPLE_CONTENT,
       contentType: input.content === undefined ? 'markdown' : (input.contentType ?? 'markdown'),
       subject: input.campaign?.subject ?? SAMPLE_SUBJECT,

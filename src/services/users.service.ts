@@ -147,6 +147,11 @@ export class UsersService {
     await this.sessions.endAll(user.id);
   }
 
+  /** The test addresses the console offers again next time. */
+  rememberTestAddresses(id: number, emails: string[]): Promise<void> {
+    return this.repo().setTestAddresses(id, emails.slice(0, 10));
+  }
+
   /** Refuses (400 on `field`) a password that is not the user's. */
   async checkPassword(user: UserRow, password: string, field: string): Promise<void> {
     if (!user.password_hash || !(await verifyPassword(password, user.password_hash))) {

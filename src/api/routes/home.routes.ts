@@ -1,5 +1,4 @@
-// The front door until the admin console exists: `/` links the API reference, the public
-// subscribe form, the queue board and the documentation; `/api/docs` is an interactive reference
+// `/api/docs` is an interactive reference
 // (Swagger UI, served from this process) over /api/v1/openapi.json; `/docs/<page>` shows the
 // operator's and API documentation of this installation, rendered from docs/*.md.
 import { readdir, readFile } from 'node:fs/promises';
@@ -68,27 +67,6 @@ export function homeRouter({ config }: Container): Router {
   const router = Router();
   let pagesRead: Promise<string[]> | undefined;
   const docPages = () => (pagesRead ??= readDocPages());
-
-  router.get('/', async (_req, res) => {
-    const pages = await docPages();
-    show(
-      res,
-      'Bulletin',
-      html`<h1>Bulletin</h1>
-        <p>This is the newsletter service of ${config.org.name}.</p>
-        <ul>
-          <li><a href="/api/docs">API reference</a> (interactive, over <code>/api/v1</code>)</li>
-          <li><a href="/subscribe">Subscribe form</a> (public)</li>
-          <li><a href="/admin/queues">Queue board</a> (operators: an <code>ops</code> token)</li>
-          <li><a href="/docs">Documentation</a></li>
-        </ul>
-        <h2>Documentation</h2>
-        <ul>
-          ${pages.map((p) => html`<li><a href="/docs/${p}">${p}</a></li>`)}
-        </ul>`,
-      config.org,
-    );
-  });
 
   router.get('/docs', async (_req, res) => {
     const pages = await docPages();

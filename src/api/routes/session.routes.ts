@@ -16,7 +16,7 @@ import {
 } from '../schemas/accounts.schemas.js';
 import { ApiRoutes, EXACT_ROUTING } from './api-routes.js';
 
-function cookieOptions(container: Container) {
+export function cookieOptions(container: Container) {
   return {
     httpOnly: true,
     sameSite: 'lax' as const,
@@ -24,6 +24,11 @@ function cookieOptions(container: Container) {
     secure: container.config.publicUrl.startsWith('https:'),
     maxAge: container.config.sessions.maxHours * 3_600_000,
   };
+}
+
+/** Sets the session cookie of a new session. */
+export function setSessionCookie(container: Container, res: Response, sessionId: string): void {
+  res.cookie(SESSION_COOKIE, sessionId, cookieOptions(container));
 }
 
 function answerSignedIn(container: Container, res: Response, signedIn: SignedIn) {

@@ -14,6 +14,8 @@ CREATE TABLE users (
   totp_last_step  bigint,
   totp_pending    text,
   recovery_codes  bytea[] NOT NULL DEFAULT '{}',
+  -- The addresses the user last sent a test to, offered again on the next test.
+  test_addresses  text[] NOT NULL DEFAULT '{}',
   last_sign_in_at timestamptz,
   created_at      timestamptz NOT NULL DEFAULT now(),
   updated_at      timestamptz NOT NULL DEFAULT now()

@@ -12,6 +12,7 @@ export interface UserRow {
   totp_last_step: string | null;
   totp_pending: string | null;
   recovery_codes: Buffer[];
+  test_addresses: string[];
   last_sign_in_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -142,6 +143,10 @@ export class UsersRepository {
       [id, hash],
     );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async setTestAddresses(id: number, emails: string[]): Promise<void> {
+    await this.db.query('UPDATE users SET test_addresses = $2 WHERE id = $1', [id, emails]);
   }
 
   async setTotpPending(id: number, secret: string | null): Promise<void> {

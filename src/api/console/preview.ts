@@ -1,0 +1,86 @@
+// A message as a subscriber would see it, for the console's preview frames: the template with
+// the campaign's content, personalised for a sample reader. The frame is sandboxed (no script
+// runs) and the answer carries its own CSP: the message's inline styles apply, nothing loads
+// but images.
+import type { Response } from 'express';
+import type { Container } from '../../container.js';
+import { AppError } from '../../domain/errors.js';
+import { html } from '../public/html.js';
+
+export const PREVIEW_CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  "img-src 'self' data: https:",
+  "frame-ancestors 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+export interface PreviewRequest {
+  templateId: number | null;
+  content: string;
+  contentType: 'markdown' | 'mjml';
+  subject: string;
+  name: string;
+}
+
+function note(res: Response, text: string, status = 200): void {
+  res
+    .status(status)
+    .set('Content-Security-Policy', PREVIEW_CSP)
+    .type('text/html; charset=utf-8')
+    .send(
+      html`<!doctype html>
+        <html lang="en">
+          <head>
+            <meta charset="utf-8" />
+            <title>Preview</title>
+          </head>
+          <body style="font-family:sans-serif;color:#333;padding:1rem">
+            <p>${text}</p>
+          </body>
+        </html>`.value,
+    );
+}
+
+export async function messagePreview(
+  container: Container,
+  res: Response,
+  p: PreviewRequest,
+): Promise<void> {
+  if (!p.templateId) return note(res, 'Choose a template to see the preview.');
+  try {
+    const preview = await container.services.templates.preview(p.templateId, {
+      content: p.content,
+      contentType: p.contentType,
+      campaign: { subject: p.subject, name: p.name },
+    });
+    res
+      .set('Content-Security-Policy', PREVIEW_CSP)
+      .type('text/html; charset=utf-8')
+      .send(preview.html);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const details = error.details.errors?.map((e) => e.message).join('; ');
+    note(res, `No preview: ${error.message}${details ? ` (${details})` : ''}`);
+  }
+}
+
+/** A template's MJML as it would render, saved or not (the template editor's preview). */
+export async function templatePreview(
+  container: Container,
+  res: Response,
+  mjml: string,
+): Promise<void> {
+  try {
+    const preview = await container.services.templates.previewSource(mjml, {});
+    res
+      .set('Content-Security-Policy', PREVIEW_CSP)
+      .type('text/html; charset=utf-8')
+      .send(preview.html);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const details = error.details.errors?.map((e) => e.message).join('; ');
+    note(res, `No preview: ${error.message}${details ? ` (${details})` : ''}`);
+  }
+}
