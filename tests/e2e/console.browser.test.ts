@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, serve, watchPage, type Browser, type Served } from '../helpers/browser.js';
-import { createUser, USER_PASSWORD } from '../helpers/accounts.js';
+import { as, createUser, signIn, USER_PASSWORD } from '../helpers/accounts.js';
 import { expectAccessible, screenshot, signInPage } from '../helpers/console.js';
 import { mailSuite } from '../helpers/suite.js';
 import { waitFor } from '../helpers/context.js';
@@ -183,7 +183,8 @@ describe("the officer's quarter", () => {
   it('Send now asks to confirm with the audience; progress moves and "finished" appears without a reload; each reader gets one message', async () => {
     suite.sink.reset();
     await page.getByRole('button', { name: 'Send now' }).click();
-    await page.getByText(/to 62 subscribers/).waitFor();
+    await page.getByRole('button', { name: 'Confirm send' }).waitFor();
+    expect(await page.locator('main').textContent()).toMatch(/to 62\s+subscribers/);
     await expectAccessible(page, 'confirm send');
     await page.getByRole('button', { name: 'Confirm send' }).click();
     const bar = page.getByRole('progressbar', { name: 'Sent' });
@@ -205,5 +206,65 @@ describe("the officer's quarter", () => {
     expect(byRecipient.size).toBe(62);
     expect([...byRecipient.values()].every((m) => m.length === 1)).toBe(true);
     await screenshot(page, '05-finished', SHOTS);
+  }, 90_000);
+});
+
+describe('pause, resume and who may send', () => {
+  let campaignId: number;
+  beforeAll(async () => {
+    const draft = await suite.draft([audience.list], { name: 'Autumn 2027' });
+    campaignId = draft.id;
+    await suite.ctx.api().post(`/api/v1/campaigns/${campaignId}/approval-request`).expect(200);
+    const person = await signIn(suite.ctx, approver);
+    await as(suite.ctx, person)
+      .post(`/api/v1/campaigns/${campaignId}/approve`)
+      .send({})
+      .expect(200);
+  });
+
+  it('a viewer sees no Send now, Schedule or Send test, and the server refuses the send anyway', async () => {
+    const page = await signInPage(browser.context, base(), viewer.email);
+    await page.goto(`${base()}/admin/campaigns/${campaignId}`);
+    await page.getByRole('heading', { name: 'Autumn 2027' }).waitFor();
+    for (const name of [
+      'Send now',
+      'Schedule',
+      'Send test',
+      'Pause',
+      'Request approval',
+      'Approve',
+    ]) {
+      expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    }
+    const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+    const res = await page.request.post(`${base()}/admin/campaigns/${campaignId}/send`, {
+      form: { _csrf: csrf ?? '' },
+      maxRedirects: 0,
+    });
+    expect(res.status()).toBe(403);
+    const api = await suite.ctx.api().get(`/api/v1/campaigns/${campaignId}`).expect(200);
+    expect(api.body.status).toBe('draft');
+    await page.close();
+  });
+
+  it('pauses and resumes from the page, and the campaign still reaches everyone once', async () => {
+    suite.sink.reset();
+    const page = await signInPage(browser.context, base(), officer.email);
+    await page.goto(`${base()}/admin/campaigns/${campaignId}`);
+    await page.getByRole('button', { name: 'Send now' }).click();
+    await page.getByRole('button', { name: 'Confirm send' }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toContain('paused');
+    const sentAtPause = suite.sink.messages.length;
+    expect(sentAtPause).toBeLessThan(62);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect
+      .poll(() => page.locator('[data-status]').textContent(), { timeout: 60_000 })
+      .toContain('finished');
+    await expect.poll(() => page.locator('[data-sent]').textContent()).toBe('62');
+    const byRecipient = suite.sink.byRecipient();
+    expect(byRecipient.size).toBe(62);
+    expect([...byRecipient.values()].every((m) => m.length === 1)).toBe(true);
+    await page.close();
   }, 90_000);
 });

@@ -97,7 +97,7 @@ async function accountPage(
 
 export function consoleAccountRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  const { users, sessions, twoFactor } = container.services;
+  const { users, sessions } = container.services;
   router.get('/account', (_req, res) => accountPage(container, res));
 
   router.post('/account/password', readRawBody, async (req, res) => {
@@ -126,6 +126,12 @@ export function consoleAccountRouter(container: Container): Router {
       await accountPage(container, res, { errors: fieldErrors(error, 'currentPassword') });
     }
   });
+  addAccountRoutesMore(router, container);
+  return router;
+}
+
+function addAccountRoutesMore(router: Router, container: Container): void {
+  const { users, sessions, twoFactor } = container.services;
   router.post('/account/totp', readRawBody, async (req, res) => {
     checkedForm(req, res);
     const enrolment = await twoFactor.begin(await users.get(who(res).user.id));
@@ -194,5 +200,4 @@ export function consoleAccountRouter(container: Container): Router {
       await accountPage(container, res, { errors: fieldErrors(error, 'password') });
     }
   });
-  return router;
 }

@@ -51,6 +51,42 @@ function textField(id: string, label: string, value: string, errors: FieldError[
   </div>`;
 }
 
+function senderFields(values: CampaignFormValues, errors: FieldError[]): SafeHtml {
+  return html`<details${values.fromName || values.fromEmail || values.replyTo ? html` open` : ''}>
+    <summary>Sender</summary>
+    ${textField('fromName', 'From name', values.fromName, errors)}
+    ${textField('fromEmail', 'From address', values.fromEmail, errors, 'Empty: the default sender')}
+    ${textField('replyTo', 'Reply-to address', values.replyTo, errors)}
+      </details>`;
+}
+
+/** The lists as checkboxes in a group named Lists. */
+function listChoices(
+  lists: ListWithCounts[],
+  values: CampaignFormValues,
+  listsError: string | undefined,
+): SafeHtml {
+  return html`<fieldset ${listsError ? html`aria-describedby="listIds-error"` : ''}>
+    <legend>Lists</legend>
+    ${fieldMessage('listIds', listsError)}
+    ${lists.length === 0 ? html`<p>No lists yet: <a href="/admin/lists">create one</a>.</p>` : ''}
+    ${lists.map(
+      (l) =>
+        html`<div class="choice">
+          <input
+            type="checkbox"
+            id="list-${l.id}"
+            name="listIds"
+            value="${l.id}"
+            ${values.listIds.includes(l.id) ? html` checked` : ''}
+          />
+          <label for="list-${l.id}">${l.name}</label>
+          <span class="hint">${l.counts.confirmed} confirmed</span>
+        </div>`,
+    )}
+  </fieldset>`;
+}
+
 export function campaignForm(
   res: Response,
   options: {
@@ -65,13 +101,12 @@ export function campaignForm(
   const templateError = errorFor(errors, 'templateId');
   const listsError = errorFor(errors, 'listIds');
   const contentError = errorFor(errors, 'content');
-  return html`${
-    errors.length
-      ? html`<div class="alert" role="alert">
-          <p>The campaign was not saved. Please correct the fields marked below.</p>
-        </div>`
-      : ''
-  }
+  const summary = errors.length
+    ? html`<div class="alert" role="alert">
+        <p>The campaign was not saved. Please correct the fields marked below.</p>
+      </div>`
+    : '';
+  return html`${summary}
     <form method="post" action="${options.action}" class="editor" data-campaign-form>
       ${csrfField(res)}
       ${textField('name', 'Name', values.name, errors, 'Only you and your colleagues see it')}
@@ -89,47 +124,46 @@ export function campaignForm(
           )}
         </select>
       </div>
-      <fieldset ${listsError ? html`aria-describedby="listIds-error"` : ''}>
-        <legend>Lists</legend>
-        ${fieldMessage('listIds', listsError)}
-        ${options.lists.length === 0 ? html`<p>No lists yet: <a href="/admin/lists">create one</a>.</p>` : ''}
-        ${options.lists.map(
-          (l) =>
-            html`<div class="choice">
-              <input
-                type="checkbox"
-                id="list-${l.id}"
-                name="listIds"
-                value="${l.id}"
-                ${values.listIds.includes(l.id) ? html` checked` : ''}
-              />
-              <label for="list-${l.id}">${l.name}</label>
-              <span class="hint">${l.counts.confirmed} confirmed</span>
-            </div>`,
-        )}
-      </fieldset>
+      ${listChoices(options.lists, values, listsError)}
       <div class="split">
         <div class="field">
           <label for="content">Content</label>
-<p class="hint" id="content-hint">Markdown: **bold**, [link](https://…), # heading</p>
+          <p class="hint" id="content-hint">Markdown: **bold**, [link](https://…), # heading</p>
           ${fieldMessage('content', contentError)}
-          <textarea id="content" name="content" rows="18" ${describedBy('content', contentError, true)}>${values.content}</textarea>
+          <textarea
+            id="content"
+            name="content"
+            rows="18"
+            ${describedBy('content', contentError, true)}
+          >
+${values.content}</textarea>
           <input type="hidden" name="contentType" value="${values.contentType}" />
         </div>
         <div class="preview">
-          <p class="hint" id="preview-label">Preview in the chosen template (updates as you type)</p>
-          <iframe name="campaign-preview" title="Preview of the message" sandbox aria-describedby="preview-label" data-preview-frame></iframe>
+          <p class="hint" id="preview-label">
+            Preview in the chosen template (updates as you type)
+          </p>
+          <iframe
+            name="campaign-preview"
+            title="Preview of the message"
+            sandbox
+            aria-describedby="preview-label"
+            data-preview-frame
+          ></iframe>
         </div>
       </div>
-      <details${values.fromName || values.fromEmail || values.replyTo ? html` open` : ''}>
-        <summary>Sender</summary>
-        ${textField('fromName', 'From name', values.fromName, errors)}
-        ${textField('fromEmail', 'From address', values.fromEmail, errors, 'Empty: the default sender')}
-        ${textField('replyTo', 'Reply-to address', values.replyTo, errors)}
-      </details>
+      ${senderFields(values, errors)}
       <div class="actions">
         <button type="submit">Save</button>
-        <button type="submit" class="secondary" formaction="/admin/campaigns/preview" formtarget="campaign-preview" data-preview-button>Preview</button>
+        <button
+          type="submit"
+          class="secondary"
+          formaction="/admin/campaigns/preview"
+          formtarget="campaign-preview"
+          data-preview-button
+        >
+          Preview
+        </button>
       </div>
     </form>`;
 }

@@ -14,7 +14,7 @@ import { idParam } from '../schemas/common.js';
 import { campaignPage } from './campaign-page.js';
 import { campaignForm, confirmSendPage, formValues, livePanel } from './campaign-views.js';
 import { addCampaignActions } from './campaign-actions.js';
-import { textOf, audited, can, checkedForm, fieldErrors, who } from './kit.js';
+import { textOf, audited, can, checkedForm, fieldErrors, need, who } from './kit.js';
 import { consolePage } from './layout.js';
 import { messagePreview } from './preview.js';
 import { shortDate, statusBadge } from './widgets.js';
@@ -162,8 +162,7 @@ function listPage(res: Response, rows: CampaignRow[], next: number | undefined) 
 
 export function consoleCampaignsRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  const { campaigns, campaignReport, approvals } = container.services;
-  const view = campaignViewer(container);
+  const { campaigns } = container.services;
 
   router.get('/campaigns', async (req, res) => {
     const after = Number(req.query.after) || undefined;
@@ -242,6 +241,14 @@ export function consoleCampaignsRouter(container: Container): Router {
     }
   });
 
+  addCampaignsRoutesMore(router, container);
+  return router;
+}
+
+function addCampaignsRoutesMore(router: Router, container: Container): void {
+  const { campaigns, campaignReport, approvals } = container.services;
+  const view = campaignViewer(container);
+
   router.get('/campaigns/:id', (req, res) => view(req, res));
 
   router.get('/campaigns/:id/live', async (req, res) => {
@@ -274,6 +281,7 @@ export function consoleCampaignsRouter(container: Container): Router {
 
   router.post('/campaigns/preview', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
+    need(res, 'read');
     await messagePreview(container, res, {
       templateId: Number(form.get('templateId')) || null,
       content: textOf(form, 'content'),
@@ -284,7 +292,6 @@ export function consoleCampaignsRouter(container: Container): Router {
   });
 
   addCampaignActions(router, container, view);
-  return router;
 }
 
 function valuesOf(form: FormFields): ReturnType<typeof formValues> {

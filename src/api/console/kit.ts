@@ -41,6 +41,12 @@ export function who(res: Response): Principal & { user: NonNullable<Principal['u
 
 export const can = (res: Response, scope: Scope) => hasScope(who(res).scopes, scope);
 
+/** Refuses (403) a person whose roles lack the scope: the server decides, whatever the page shows. */
+export function need(res: Response, scope: Scope): void {
+  if (!can(res, scope))
+    throw new AppError('forbidden', `Your roles do not give the "${scope}" scope`);
+}
+
 /** Only paths inside the console may be returned to after sign-in (no open redirect). */
 export function safeNext(value: unknown): string {
   return typeof value === 'string' &&

@@ -19,6 +19,7 @@ import {
   errorFor,
   fieldErrors,
   fieldMessage,
+  need,
 } from './kit.js';
 import { consolePage } from './layout.js';
 import { actionButton } from './widgets.js';
@@ -198,6 +199,7 @@ export function consoleListsRouter(container: Container): Router {
   });
   router.post('/lists', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
+    need(res, 'subscribers:write');
     const body = listBody(form);
     try {
       const created = await lists.create(parse(listCreate, body));
@@ -225,6 +227,7 @@ export function consoleListsRouter(container: Container): Router {
   });
   router.post('/lists/:id', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
+    need(res, 'subscribers:write');
     const { id } = parse(idParam, req.params);
     try {
       const updated = await lists.update(id, parse(listPatch, listBody(form)));
@@ -236,6 +239,7 @@ export function consoleListsRouter(container: Container): Router {
   });
   router.post('/lists/:id/delete', readRawBody, async (req, res) => {
     checkedForm(req, res);
+    need(res, 'subscribers:write');
     const { id } = parse(idParam, req.params);
     try {
       await lists.delete(id);

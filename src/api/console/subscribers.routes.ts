@@ -12,7 +12,7 @@ import { readRawBody } from '../public/body.js';
 import { html } from '../public/html.js';
 import { apiConsent } from '../routes/subscribers.routes.js';
 import { idParam } from '../schemas/common.js';
-import { audited, can, checkedForm, csrfField, fieldErrors } from './kit.js';
+import { audited, can, checkedForm, csrfField, fieldErrors, need } from './kit.js';
 import { consolePage } from './layout.js';
 import { actionButton, shortDate } from './widgets.js';
 
@@ -158,6 +158,12 @@ export function consoleSubscribersRouter(container: Container): Router {
     });
   });
 
+  addSubscribersRoutesMore(router, container);
+  return router;
+}
+
+function addSubscribersRoutesMore(router: Router, container: Container): void {
+  const { subscribers } = container.services;
   const show = async (res: Response, id: number, error?: string) => {
     const s = await subscribers.get(id);
     const history = await new HistoryRepository(container.pool).page(id, undefined, 200);
@@ -167,6 +173,7 @@ export function consoleSubscribersRouter(container: Container): Router {
       error ? 400 : 200,
     );
   };
+
   router.get('/subscribers/:id', (req, res) => show(res, parse(idParam, req.params).id));
 
   const change = (
@@ -181,6 +188,7 @@ export function consoleSubscribersRouter(container: Container): Router {
   ) =>
     router.post(`/subscribers/:id${path}`, readRawBody, async (req, res) => {
       const form = checkedForm(req, res);
+      need(res, 'subscribers:write');
       const { id } = parse(idParam, req.params);
       try {
         await run(id, form, req);
@@ -205,6 +213,7 @@ export function consoleSubscribersRouter(container: Container): Router {
   change('/delete', 'subscriber.delete', (id) => subscribers.delete(id), '/admin/subscribers');
   router.post('/subscribers/:id/unsubscribe/:list', readRawBody, async (req, res) => {
     checkedForm(req, res);
+    need(res, 'subscribers:write');
     const { id } = parse(idParam, req.params);
     const listId = parse(idParam, { id: req.params.list }).id;
     await subscribers.changeLists(id, { add: [listId], status: 'unsubscribed' }, apiConsent(req));
@@ -217,5 +226,4 @@ export function consoleSubscribersRouter(container: Container): Router {
     );
     res.redirect(303, `/admin/subscribers/${id}`);
   });
-  return router;
 }

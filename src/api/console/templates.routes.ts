@@ -6,7 +6,7 @@ import type { Container } from '../../container.js';
 import { AppError, type FieldError } from '../../domain/errors.js';
 import { parse } from '../middleware/validate.js';
 import { readRawBody } from '../public/body.js';
-import { html } from '../public/html.js';
+import { html, type SafeHtml } from '../public/html.js';
 import { templateCreate, templatePatch } from '../schemas/templates.schemas.js';
 import { idParam } from '../schemas/common.js';
 import {
@@ -19,6 +19,7 @@ import {
   errorFor,
   fieldErrors,
   fieldMessage,
+  need,
   who,
 } from './kit.js';
 import { consolePage } from './layout.js';
@@ -35,6 +36,22 @@ const STARTER = `<mjml>
   </mj-body>
 </mjml>
 `;
+
+/** The preview frame, with the desktop and phone widths. */
+function previewPane(): SafeHtml {
+  return html`<div class="preview">
+    <div class="toggle" role="group" aria-label="Preview width">
+      <button type="button" class="secondary" data-width="600" aria-pressed="true">Desktop</button>
+      <button type="button" class="secondary" data-width="375" aria-pressed="false">Phone</button>
+    </div>
+    <iframe
+      name="template-preview"
+      title="Preview of the template"
+      sandbox
+      data-preview-frame
+    ></iframe>
+  </div>`;
+}
 
 function editor(
   res: Response,
@@ -97,22 +114,7 @@ function editor(
 ${values.mjml}</textarea>
         </div>
       </div>
-      <div class="preview">
-        <div class="toggle" role="group" aria-label="Preview width">
-          <button type="button" class="secondary" data-width="600" aria-pressed="true">
-            Desktop
-          </button>
-          <button type="button" class="secondary" data-width="375" aria-pressed="false">
-            Phone
-          </button>
-        </div>
-        <iframe
-          name="template-preview"
-          title="Preview of the template"
-          sandbox
-          data-preview-frame
-        ></iframe>
-      </div>
+      ${previewPane()}
     </div>
     <div class="actions">
       <button type="submit">Save</button>
@@ -201,8 +203,22 @@ export function consoleTemplatesRouter(container: Container): Router {
       );
     }
   });
+  addTemplatesRoutesMore(router, container);
+  return router;
+}
+
+function addTemplatesRoutesMore(router: Router, container: Container): void {
+  const { templates } = container.services;
+  const mayWrite = (res: Response) => {
+    if (!can(res, 'templates:write'))
+      throw new AppError('forbidden', 'Your roles do not let you write templates');
+  };
+  const page = (res: Response, title: string, body: ReturnType<typeof html>, status = 200) =>
+    consolePage(res, { title, section: 'Templates', body }, status);
+
   router.post('/templates/preview', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
+    need(res, 'read');
     await templatePreview(container, res, textOf(form, 'mjml'));
   });
   router.get('/templates/:id', async (req, res) => {
@@ -241,5 +257,4 @@ export function consoleTemplatesRouter(container: Container): Router {
       );
     }
   });
-  return router;
 }

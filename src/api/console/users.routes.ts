@@ -48,6 +48,49 @@ function checkboxes(
   </fieldset>`;
 }
 
+type TokenRows = Awaited<ReturnType<Container['services']['tokens']['page']>>;
+
+function tokensSection(res: Response, tokenRows: TokenRows): SafeHtml {
+  return html`<section aria-labelledby="tokens-h">
+    <h2 id="tokens-h">API tokens</h2>
+    <table class="data">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Prefix</th>
+          <th scope="col">Scopes</th>
+          <th scope="col">Last used</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${tokenRows.map(
+          (t) =>
+            html`<tr>
+              <td>${t.name}</td>
+              <td><code>${t.prefix}…</code></td>
+              <td>${t.scopes.join(', ')}</td>
+              <td>${shortDate(t.last_used_at)}</td>
+              <td>
+                ${t.revoked_at ? 'revoked' : actionButton(res, `/admin/tokens/${t.id}/revoke`, `Revoke ${t.name}`, 'danger')}
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <h3>New token</h3>
+    <form method="post" action="/admin/tokens">
+      ${csrfField(res)}
+      <div class="field">
+        <label for="token-name">Token name</label
+        ><input id="token-name" name="name" type="text" required />
+      </div>
+      ${checkboxes('scopes', 'Scopes', TOKEN_SCOPES, ['read'])}
+      <button type="submit">Create token</button>
+    </form>
+  </section>`;
+}
+
 async function usersPage(
   container: Container,
   res: Response,
@@ -121,55 +164,19 @@ async function usersPage(
             <button type="submit">Create user</button>
           </form>
         </section>
-        <section aria-labelledby="tokens-h">
-          <h2 id="tokens-h">API tokens</h2>
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${tokenRows.map(
-                (t) =>
-                  html`<tr>
-                    <td>${t.name}</td>
-                    <td><code>${t.prefix}…</code></td>
-                    <td>${t.scopes.join(', ')}</td>
-                    <td>${shortDate(t.last_used_at)}</td>
-                    <td>
-                      ${t.revoked_at ? 'revoked' : actionButton(res, `/admin/tokens/${t.id}/revoke`, `Revoke ${t.name}`, 'danger')}
-                    </td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-          <h3>New token</h3>
-          <form method="post" action="/admin/tokens">
-            ${csrfField(res)}
-            <div class="field">
-              <label for="token-name">Token name</label
-              ><input id="token-name" name="name" type="text" required />
-            </div>
-            ${checkboxes('scopes', 'Scopes', TOKEN_SCOPES, ['read'])}
-            <button type="submit">Create token</button>
-          </form>
-        </section>`,
+        ${tokensSection(res, tokenRows)}`,
     },
     errors.length ? 400 : 200,
   );
 }
 
+const adminOnly = (res: Response) => {
+  if (!can(res, 'admin')) throw new AppError('forbidden', 'Users and tokens are for admins');
+};
+
 export function consoleUsersRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  const { users, tokens } = container.services;
-  const adminOnly = (res: Response) => {
-    if (!can(res, 'admin')) throw new AppError('forbidden', 'Users and tokens are for admins');
-  };
+  const { users } = container.services;
 
   router.get('/users', async (_req, res) => {
     adminOnly(res);
@@ -225,6 +232,13 @@ export function consoleUsersRouter(container: Container): Router {
       }
     });
   }
+  addUsersRoutesMore(router, container);
+  return router;
+}
+
+function addUsersRoutesMore(router: Router, container: Container): void {
+  const { users, tokens } = container.services;
+
   router.post('/users/:id/password-link', readRawBody, async (req, res) => {
     checkedForm(req, res);
     adminOnly(res);
@@ -266,5 +280,4 @@ export function consoleUsersRouter(container: Container): Router {
     await audited(container, res, 'token.delete', { type: 'token', id }, { console: true });
     res.redirect(303, '/admin/users');
   });
-  return router;
 }
