@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { createTestContext, TEST_ADMIN_TOKEN, type TestContext } from '../helpers/context.js';
 import { TOKEN_SCOPES as SCOPES } from '../../src/domain/scopes.js';
+import { CONSOLE_NEEDS } from '../helpers/console-routes.js';
 import {
   NEEDS,
   OPEN_API_ROUTES,
@@ -20,12 +21,18 @@ const METRICS_TOKEN = 'metrics-token-for-the-scope-table-0123';
  * inventory test until it is listed here (and, if it needs auth, tested below or elsewhere).
  */
 const OUTSIDE_API: Record<string, string> = {
+  ...Object.fromEntries(
+    Object.keys(CONSOLE_NEEDS).map((r) => [
+      r,
+      'the console: a session and a scope (console-access.test.ts)',
+    ]),
+  ),
   'GET /metrics': 'METRICS_TOKEN when set (below)',
   'GET /admin/setup/:token': 'signed one-time link while no user exists (accounts-setup.test.ts)',
   'POST /admin/setup/:token': 'signed one-time link while no user exists',
   'GET /admin/password/:token': 'signed one-time link, 72 hours (accounts-users.test.ts)',
   'POST /admin/password/:token': 'signed one-time link, 72 hours',
-  'GET /': 'open: links to the reference, the form, the board and the docs',
+  'GET /': 'open: a redirect to /admin',
   'GET /docs': 'open: the documentation index',
   'GET /docs/:page': 'open: a page of docs/ (names checked, no traversal)',
   'GET /api/docs': 'open: the API reference page (the API itself needs tokens)',

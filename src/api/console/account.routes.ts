@@ -98,9 +98,9 @@ async function accountPage(
 export function consoleAccountRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const { users, sessions } = container.services;
-  router.get('/account', (_req, res) => accountPage(container, res));
+  router.get('/admin/account', (_req, res) => accountPage(container, res));
 
-  router.post('/account/password', readRawBody, async (req, res) => {
+  router.post('/admin/account/password', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     try {
       const body = parse(passwordChangeBody, {
@@ -132,7 +132,7 @@ export function consoleAccountRouter(container: Container): Router {
 
 function addAccountRoutesMore(router: Router, container: Container): void {
   const { users, sessions, twoFactor } = container.services;
-  router.post('/account/totp', readRawBody, async (req, res) => {
+  router.post('/admin/account/totp', readRawBody, async (req, res) => {
     checkedForm(req, res);
     const enrolment = await twoFactor.begin(await users.get(who(res).user.id));
     const qr = `data:image/svg+xml;base64,${Buffer.from(enrolment.qrSvg).toString('base64')}`;
@@ -147,7 +147,7 @@ function addAccountRoutesMore(router: Router, container: Container): void {
       </div>`,
     });
   });
-  router.post('/account/totp/confirm', readRawBody, async (req, res) => {
+  router.post('/admin/account/totp/confirm', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     try {
       const codes = await twoFactor.confirm(
@@ -177,7 +177,7 @@ function addAccountRoutesMore(router: Router, container: Container): void {
       await accountPage(container, res, { errors: fieldErrors(error, 'code') });
     }
   });
-  router.post('/account/totp/disable', readRawBody, async (req, res) => {
+  router.post('/admin/account/totp/disable', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     const user = await users.get(who(res).user.id);
     try {

@@ -17,7 +17,7 @@ export function addCampaignActions(router: Router, container: Container, view: C
 
   /** A form post that runs `run`, audits it, and lands back on the campaign's page. */
   const act = (path: string, action: string, scope: Scope, run: Action) =>
-    router.post(`/campaigns/:id/${path}`, readRawBody, async (req, res) => {
+    router.post(`/admin/campaigns/:id/${path}`, readRawBody, async (req, res) => {
       const id = campaignId(req);
       const form = checkedForm(req, res);
       need(res, scope);

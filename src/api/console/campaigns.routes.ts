@@ -164,7 +164,7 @@ export function consoleCampaignsRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const { campaigns } = container.services;
 
-  router.get('/campaigns', async (req, res) => {
+  router.get('/admin/campaigns', async (req, res) => {
     const after = Number(req.query.after) || undefined;
     const rows = (await campaigns.page(undefined, 10_000)).reverse();
     const start = after ? rows.findIndex((c) => c.id < after) : 0;
@@ -177,13 +177,13 @@ export function consoleCampaignsRouter(container: Container): Router {
     });
   });
 
-  router.get('/campaigns/new', async (_req, res) => {
+  router.get('/admin/campaigns/new', async (_req, res) => {
     if (!can(res, 'campaigns:write'))
       throw new AppError('forbidden', 'Your roles do not let you write campaigns');
     await editorPage(container, res, '/admin/campaigns/new', formValues());
   });
 
-  router.post('/campaigns/new', readRawBody, async (req, res) => {
+  router.post('/admin/campaigns/new', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     if (!can(res, 'campaigns:write'))
       throw new AppError('forbidden', 'Your roles do not let you write campaigns');
@@ -209,12 +209,13 @@ export function consoleCampaignsRouter(container: Container): Router {
     }
   });
 
-  router.get('/campaigns/:id/edit', async (req, res) => {
+  router.get('/admin/campaigns/:id/edit', async (req, res) => {
+    need(res, 'campaigns:write');
     const c = await campaigns.get(campaignId(req));
     await editorPage(container, res, `/admin/campaigns/${c.id}/edit`, formValues(c));
   });
 
-  router.post('/campaigns/:id/edit', readRawBody, async (req, res) => {
+  router.post('/admin/campaigns/:id/edit', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     const id = campaignId(req);
     if (!can(res, 'campaigns:write'))
@@ -249,16 +250,17 @@ function addCampaignsRoutesMore(router: Router, container: Container): void {
   const { campaigns, campaignReport, approvals } = container.services;
   const view = campaignViewer(container);
 
-  router.get('/campaigns/:id', (req, res) => view(req, res));
+  router.get('/admin/campaigns/:id', (req, res) => view(req, res));
 
-  router.get('/campaigns/:id/live', async (req, res) => {
+  router.get('/admin/campaigns/:id/live', async (req, res) => {
     const c = await campaigns.get(campaignId(req));
     res
       .type('text/html; charset=utf-8')
       .send(livePanel(res, c, await campaignReport.report(c), approvals.present(c)).value);
   });
 
-  router.get('/campaigns/:id/confirm-send', async (req, res) => {
+  router.get('/admin/campaigns/:id/confirm-send', async (req, res) => {
+    need(res, 'campaigns:send');
     const c = await campaigns.get(campaignId(req));
     const { audience } = await campaignReport.preflight(c);
     consolePage(res, {
@@ -268,7 +270,7 @@ function addCampaignsRoutesMore(router: Router, container: Container): void {
     });
   });
 
-  router.get('/campaigns/:id/message', async (req, res) => {
+  router.get('/admin/campaigns/:id/message', async (req, res) => {
     const c = await campaigns.get(campaignId(req));
     await messagePreview(container, res, {
       templateId: c.template_id,
@@ -279,7 +281,7 @@ function addCampaignsRoutesMore(router: Router, container: Container): void {
     });
   });
 
-  router.post('/campaigns/preview', readRawBody, async (req, res) => {
+  router.post('/admin/campaigns/preview', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     need(res, 'read');
     await messagePreview(container, res, {

@@ -72,6 +72,12 @@ export function consoleRouter(container: Container): Router {
   assets(router);
   router.use(loginRouter(container));
   const signedIn = express.Router({ caseSensitive: true, strict: true });
+  // The queue board and the account-link pages below /admin have guards of their own.
+  signedIn.use((req, _res, next) => {
+    const inConsole = req.path === '/admin' || req.path.startsWith('/admin/');
+    const ownGuard = /^\/admin\/(queues|setup|password|assets|login|logout)(\/|$)/.test(req.path);
+    next(inConsole && !ownGuard ? undefined : 'router');
+  });
   signedIn.use(consoleAuth(container));
   signedIn.use(consoleDashboardRouter(container));
   signedIn.use(consoleCampaignsRouter(container));
@@ -84,12 +90,7 @@ export function consoleRouter(container: Container): Router {
   signedIn.use((_req, _res, next) =>
     next(new AppError('not_found', 'There is no such page in the console')),
   );
-  router.use('/admin', (req, res, next) => {
-    // The queue board and the account-link pages have their own guards.
-    if (/^\/(queues|setup|password|assets|login|logout)(\/|$)/.test(req.path))
-      return next('router');
-    signedIn(req, res, next);
-  });
+  router.use(signedIn);
   router.use(consoleErrors);
   return router;
 }

@@ -101,7 +101,7 @@ export function consoleDashboardRouter(container: Container): Router {
       rows.map(async (campaign) => ({ campaign, report: await campaignReport.report(campaign) })),
     );
 
-  router.get('/', async (_req, res: Response) => {
+  router.get('/admin', async (_req, res: Response) => {
     const [running, paused, scheduled, finished, listRows, ready] = await Promise.all([
       campaigns.page(undefined, 20, 'running'),
       campaigns.page(undefined, 20, 'paused'),

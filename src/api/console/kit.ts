@@ -70,7 +70,7 @@ export function consoleAuth(container: Container): RequestHandler {
       );
       return;
     }
-    if (principal.user.mustEnrolSecondFactor && !req.path.startsWith('/account')) {
+    if (principal.user.mustEnrolSecondFactor && !req.path.startsWith('/admin/account')) {
       res.redirect(303, '/admin/account');
       return;
     }

@@ -194,10 +194,10 @@ export function consoleListsRouter(container: Container): Router {
   const show = (res: Response, body: SafeHtml, title: string, status = 200) =>
     consolePage(res, { title, section: 'Lists', body }, status);
 
-  router.get('/lists', async (_req, res) => {
+  router.get('/admin/lists', async (_req, res) => {
     show(res, listsPage(res, await lists.page(undefined, 1000), [], {}), 'Lists');
   });
-  router.post('/lists', readRawBody, async (req, res) => {
+  router.post('/admin/lists', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     need(res, 'subscribers:write');
     const body = listBody(form);
@@ -221,11 +221,11 @@ export function consoleListsRouter(container: Container): Router {
       );
     }
   });
-  router.get('/lists/:id', async (req, res) => {
+  router.get('/admin/lists/:id', async (req, res) => {
     const list = await lists.get(parse(idParam, req.params).id);
     show(res, listPage(res, list), list.name);
   });
-  router.post('/lists/:id', readRawBody, async (req, res) => {
+  router.post('/admin/lists/:id', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     need(res, 'subscribers:write');
     const { id } = parse(idParam, req.params);
@@ -237,7 +237,7 @@ export function consoleListsRouter(container: Container): Router {
       show(res, listPage(res, await lists.get(id), fieldErrors(error, 'name')), 'List', 400);
     }
   });
-  router.post('/lists/:id/delete', readRawBody, async (req, res) => {
+  router.post('/admin/lists/:id/delete', readRawBody, async (req, res) => {
     checkedForm(req, res);
     need(res, 'subscribers:write');
     const { id } = parse(idParam, req.params);

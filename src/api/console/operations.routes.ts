@@ -128,7 +128,7 @@ export function consoleOperationsRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const { queues, audit, health } = container.services;
 
-  router.get('/operations', async (req, res) => {
+  router.get('/admin/operations', async (req, res) => {
     if (!can(res, 'ops'))
       throw new AppError('forbidden', 'Operations are for the ops and admin roles');
     const [counts, ready] = await Promise.all([queues.counts(), health.ready()]);
@@ -147,7 +147,7 @@ export function consoleOperationsRouter(container: Container): Router {
   });
 
   for (const action of ['retry', 'discard'] as const) {
-    router.post(`/operations/jobs/:queue/:job/${action}`, readRawBody, async (req, res) => {
+    router.post(`/admin/operations/jobs/:queue/:job/${action}`, readRawBody, async (req, res) => {
       checkedForm(req, res);
       if (!can(res, 'ops'))
         throw new AppError('forbidden', 'Operations are for the ops and admin roles');

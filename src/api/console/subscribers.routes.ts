@@ -92,7 +92,7 @@ export function consoleSubscribersRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const { subscribers, lists } = container.services;
 
-  router.get('/subscribers', async (req, res) => {
+  router.get('/admin/subscribers', async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
     const listId = Number(req.query.list) || undefined;
     const status = SUBSCRIBER_STATUSES.find((s) => s === req.query.status);
@@ -174,7 +174,7 @@ function addSubscribersRoutesMore(router: Router, container: Container): void {
     );
   };
 
-  router.get('/subscribers/:id', (req, res) => show(res, parse(idParam, req.params).id));
+  router.get('/admin/subscribers/:id', (req, res) => show(res, parse(idParam, req.params).id));
 
   const change = (
     path: string,
@@ -186,7 +186,7 @@ function addSubscribersRoutesMore(router: Router, container: Container): void {
     ) => Promise<unknown>,
     done?: string,
   ) =>
-    router.post(`/subscribers/:id${path}`, readRawBody, async (req, res) => {
+    router.post(`/admin/subscribers/:id${path}`, readRawBody, async (req, res) => {
       const form = checkedForm(req, res);
       need(res, 'subscribers:write');
       const { id } = parse(idParam, req.params);
@@ -211,7 +211,7 @@ function addSubscribersRoutesMore(router: Router, container: Container): void {
     subscribers.update(id, { status: 'blocklisted' }, apiConsent(req)),
   );
   change('/delete', 'subscriber.delete', (id) => subscribers.delete(id), '/admin/subscribers');
-  router.post('/subscribers/:id/unsubscribe/:list', readRawBody, async (req, res) => {
+  router.post('/admin/subscribers/:id/unsubscribe/:list', readRawBody, async (req, res) => {
     checkedForm(req, res);
     need(res, 'subscribers:write');
     const { id } = parse(idParam, req.params);

@@ -141,7 +141,7 @@ export function consoleTemplatesRouter(container: Container): Router {
   const page = (res: Response, title: string, body: ReturnType<typeof html>, status = 200) =>
     consolePage(res, { title, section: 'Templates', body }, status);
 
-  router.get('/templates', async (_req, res) => {
+  router.get('/admin/templates', async (_req, res) => {
     const rows = await templates.page(undefined, 1000);
     page(
       res,
@@ -170,7 +170,7 @@ export function consoleTemplatesRouter(container: Container): Router {
         ${rows.length === 0 ? html`<p>No templates yet.</p>` : ''}`,
     );
   });
-  router.get('/templates/new', (_req, res) => {
+  router.get('/admin/templates/new', (_req, res) => {
     mayWrite(res);
     page(
       res,
@@ -179,7 +179,7 @@ export function consoleTemplatesRouter(container: Container): Router {
         ${editor(res, '/admin/templates/new', { name: '', mjml: STARTER }, [])}`,
     );
   });
-  router.post('/templates/new', readRawBody, async (req, res) => {
+  router.post('/admin/templates/new', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     mayWrite(res);
     const values = { name: form.get('name') ?? '', mjml: textOf(form, 'mjml') };
@@ -216,12 +216,12 @@ function addTemplatesRoutesMore(router: Router, container: Container): void {
   const page = (res: Response, title: string, body: ReturnType<typeof html>, status = 200) =>
     consolePage(res, { title, section: 'Templates', body }, status);
 
-  router.post('/templates/preview', readRawBody, async (req, res) => {
+  router.post('/admin/templates/preview', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     need(res, 'read');
     await templatePreview(container, res, textOf(form, 'mjml'));
   });
-  router.get('/templates/:id', async (req, res) => {
+  router.get('/admin/templates/:id', async (req, res) => {
     const t = await templates.get(parse(idParam, req.params).id);
     page(
       res,
@@ -231,7 +231,7 @@ function addTemplatesRoutesMore(router: Router, container: Container): void {
         ${editor(res, `/admin/templates/${t.id}`, t, [])}`,
     );
   });
-  router.post('/templates/:id', readRawBody, async (req, res) => {
+  router.post('/admin/templates/:id', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     mayWrite(res);
     const { id } = parse(idParam, req.params);

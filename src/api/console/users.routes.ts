@@ -178,11 +178,11 @@ export function consoleUsersRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const { users } = container.services;
 
-  router.get('/users', async (_req, res) => {
+  router.get('/admin/users', async (_req, res) => {
     adminOnly(res);
     await usersPage(container, res);
   });
-  router.post('/users', readRawBody, async (req, res) => {
+  router.post('/admin/users', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     adminOnly(res);
     try {
@@ -213,7 +213,7 @@ export function consoleUsersRouter(container: Container): Router {
     ['disable', { status: 'disabled' }],
     ['enable', { status: 'active' }],
   ] as const) {
-    router.post(`/users/:id/${action}`, readRawBody, async (req, res) => {
+    router.post(`/admin/users/:id/${action}`, readRawBody, async (req, res) => {
       checkedForm(req, res);
       adminOnly(res);
       const { id } = parse(idParam, req.params);
@@ -239,7 +239,7 @@ export function consoleUsersRouter(container: Container): Router {
 function addUsersRoutesMore(router: Router, container: Container): void {
   const { users, tokens } = container.services;
 
-  router.post('/users/:id/password-link', readRawBody, async (req, res) => {
+  router.post('/admin/users/:id/password-link', readRawBody, async (req, res) => {
     checkedForm(req, res);
     adminOnly(res);
     const { id } = parse(idParam, req.params);
@@ -249,7 +249,7 @@ function addUsersRoutesMore(router: Router, container: Container): void {
       notice: html`<p>New set-password link (also mailed): <code>${url}</code></p>`,
     });
   });
-  router.post('/tokens', readRawBody, async (req, res) => {
+  router.post('/admin/tokens', readRawBody, async (req, res) => {
     const form = checkedForm(req, res);
     adminOnly(res);
     try {
@@ -272,7 +272,7 @@ function addUsersRoutesMore(router: Router, container: Container): void {
       await usersPage(container, res, { errors: fieldErrors(error, 'name') });
     }
   });
-  router.post('/tokens/:id/revoke', readRawBody, async (req, res) => {
+  router.post('/admin/tokens/:id/revoke', readRawBody, async (req, res) => {
     checkedForm(req, res);
     adminOnly(res);
     const { id } = parse(idParam, req.params);
