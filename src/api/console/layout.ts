@@ -2,6 +2,7 @@
 // contract says, and a Sign out button), a skip link, and the page's own content.
 import type { Response } from 'express';
 import { html, type SafeHtml } from '../public/html.js';
+import { ICON_PATH } from '../public/styles.js';
 import { can, csrfField, NAV, who, type Section } from './kit.js';
 
 export const CONSOLE_CSS_PATH = '/admin/assets/console.css';
@@ -49,6 +50,7 @@ export function consolePage(res: Response, page: ConsolePage, status = 200): voi
             <meta name="csrf-token" content="${who(res).session!.csrfToken}" />
             <title>${page.title} · Bulletin</title>
             <link rel="stylesheet" href="${CONSOLE_CSS_PATH}" />
+            <link rel="icon" type="image/svg+xml" href="${ICON_PATH}" />
             <script type="module" src="${CONSOLE_JS_PATH}"></script>
           </head>
           <body>
@@ -80,6 +82,7 @@ export function barePage(res: Response, title: string, body: SafeHtml, status = 
             <meta name="robots" content="noindex, nofollow" />
             <title>${title} · Bulletin</title>
             <link rel="stylesheet" href="${CONSOLE_CSS_PATH}" />
+            <link rel="icon" type="image/svg+xml" href="${ICON_PATH}" />
           </head>
           <body class="bare">
             <main id="main">${body}</main>
