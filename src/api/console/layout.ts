@@ -27,7 +27,7 @@ function navigation(res: Response, section: Section): SafeHtml {
       ${links}
       ${can(res, 'admin') ? html`<li><a href="/admin/users" ${section === 'Users' ? html` aria-current="page"` : ''}>Users and tokens</a></li>` : ''}
     </ul>
-    <div class="account">
+    <div class="who">
       <a href="/admin/account">${user.name}</a>
       <form method="post" action="/admin/logout">
         ${csrfField(res)}<button type="submit" class="link">Sign out</button>
