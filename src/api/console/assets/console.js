@@ -23,8 +23,6 @@ function livePanel() {
     if (!url) return;
     try {
       const res = await fetch(url, { headers: { Accept: 'text/html' } });
-      // Signed out meanwhile (the session ended): show the sign-in page instead.
-      if (res.redirected) return window.location.reload();
       if (res.ok) {
         const text = await res.text();
         if (text !== panel.outerHTML) {
