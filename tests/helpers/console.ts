@@ -2,7 +2,7 @@
 // with axe (no serious or critical violation), screenshots for docs/console.md.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { packageRoot } from '../../src/lib/paths.js';

@@ -3,7 +3,7 @@
 // when the role lacks the route's scope, whatever the page shows; without a session every
 // route leads to sign-in; a form post without the CSRF token is a 403 and changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasScope } from '../../src/domain/scopes.js';
+import { hasScope, type Scope } from '../../src/domain/scopes.js';
 import { ROLES, scopesOf } from '../../src/domain/roles.js';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { personWith, type Person } from '../helpers/accounts.js';
@@ -50,7 +50,7 @@ describe.each(guarded)('%s', (route, need) => {
   it('is refused (403) to exactly the roles without its scope', async () => {
     for (const role of ROLES) {
       const res = await call(route, people.get(role), true);
-      const allowed = need === 'signed-in' || hasScope(scopesOf([role]), need);
+      const allowed = need === 'signed-in' || hasScope(scopesOf([role]), need as Scope);
       if (allowed) expect(res.status, `${role} must pass`).not.toBe(403);
       else expect(res.status, `${role} must be refused`).toBe(403);
     }
