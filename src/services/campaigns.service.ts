@@ -70,6 +70,14 @@ export class CampaignsService {
     return this.repo().page(after, limit, status);
   }
 
+  newestFirst(before: number | undefined, limit: number): Promise<CampaignRow[]> {
+    return this.repo().newestFirst(before, limit);
+  }
+
+  lastFinished(limit: number): Promise<CampaignRow[]> {
+    return this.repo().lastFinished(limit);
+  }
+
   async update(id: number, input: CampaignInput, actor?: Actor): Promise<CampaignRow> {
     const checked = checkAddresses(input);
     await inTransaction(this.pool, async (tx) => {

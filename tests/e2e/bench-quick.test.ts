@@ -55,4 +55,33 @@ describe('npm run bench -- --quick', () => {
     }
     expect(report.ratio).toBeLessThanOrEqual(1.5);
   }, 180_000);
+
+  // After the test above, which built dist/ (two builds at once would write over each other).
+  it('bench:console fetches every console page at a small scale and reports each', async () => {
+    const file = path.join(dir, 'console.json');
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bench/console.ts', '--skip-build', '--json', file].concat([
+        '--subscribers',
+        '2000',
+        '--campaigns',
+        '12',
+        '--requests',
+        '2',
+      ]),
+      { cwd: packageRoot(), maxBuffer: 10 * 1024 * 1024, timeout: 120_000 },
+    );
+    expect(stdout).toContain('slowest p95');
+    const report = JSON.parse(readFileSync(file, 'utf8')) as {
+      params: { subscribers: number; campaigns: number };
+      results: { url: string; p50: number; p95: number; max: number }[];
+    };
+    expect(report.params).toMatchObject({ subscribers: 2000, campaigns: 12 });
+    const urls = report.results.map((r) => r.url.replace(/\d+/g, ':id'));
+    for (const page of ['/admin', '/admin/campaigns', '/admin/campaigns/:id', '/admin/lists/:id'])
+      expect(urls).toContain(page);
+    expect(urls).toContain('/admin/subscribers?q=reader:id');
+    for (const r of report.results)
+      expect(r.p50 > 0 && r.p95 >= r.p50 && r.max >= r.p95, JSON.stringify(r)).toBe(true);
+  }, 150_000);
 });

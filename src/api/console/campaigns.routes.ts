@@ -125,6 +125,8 @@ async function editorPage(
   );
 }
 
+const PAGE = 50;
+
 function listPage(res: Response, rows: CampaignRow[], next: number | undefined) {
   return html`<div class="heading-row">
       <h1>Campaigns</h1>
@@ -157,7 +159,7 @@ function listPage(res: Response, rows: CampaignRow[], next: number | undefined) 
             </tbody>
           </table>`
     }
-    ${next ? html`<p><a href="/admin/campaigns?after=${next}">Older campaigns</a></p>` : ''}`;
+    ${next ? html`<p><a href="/admin/campaigns?before=${next}">Older campaigns</a></p>` : ''}`;
 }
 
 export function consoleCampaignsRouter(container: Container): Router {
@@ -165,11 +167,11 @@ export function consoleCampaignsRouter(container: Container): Router {
   const { campaigns } = container.services;
 
   router.get('/admin/campaigns', async (req, res) => {
-    const after = Number(req.query.after) || undefined;
-    const rows = (await campaigns.page(undefined, 10_000)).reverse();
-    const start = after ? rows.findIndex((c) => c.id < after) : 0;
-    const shown = rows.slice(Math.max(0, start), Math.max(0, start) + 50);
-    const next = rows.length > Math.max(0, start) + 50 ? shown.at(-1)?.id : undefined;
+    const before = Number(req.query.before) || undefined;
+    // One row more than the page shows tells whether an older page exists.
+    const rows = await campaigns.newestFirst(before, PAGE + 1);
+    const shown = rows.slice(0, PAGE);
+    const next = rows.length > PAGE ? shown.at(-1)?.id : undefined;
     consolePage(res, {
       title: 'Campaigns',
       section: 'Campaigns',

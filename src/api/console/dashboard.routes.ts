@@ -102,17 +102,14 @@ export function consoleDashboardRouter(container: Container): Router {
     );
 
   router.get('/admin', async (_req, res: Response) => {
-    const [running, paused, scheduled, finished, listRows, ready] = await Promise.all([
+    const [running, paused, scheduled, recent, listRows, ready] = await Promise.all([
       campaigns.page(undefined, 20, 'running'),
       campaigns.page(undefined, 20, 'paused'),
       campaigns.page(undefined, 20, 'scheduled'),
-      campaigns.page(undefined, 10_000, 'finished'),
+      campaigns.lastFinished(5),
       lists.page(undefined, 50),
       health.ready(),
     ]);
-    const recent = finished
-      .sort((a, b) => (b.finished_at?.getTime() ?? 0) - (a.finished_at?.getTime() ?? 0))
-      .slice(0, 5);
     consolePage(res, {
       title: 'Dashboard',
       section: 'Dashboard',

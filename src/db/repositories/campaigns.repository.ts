@@ -118,6 +118,25 @@ export class CampaignsRepository {
     return rows;
   }
 
+  /** The console's list: newest first, a page of campaigns older than `before`. */
+  async newestFirst(before: number | undefined, limit: number): Promise<CampaignRow[]> {
+    const { rows } = await this.db.query<CampaignRow>(
+      `${SELECT} WHERE ($1::bigint IS NULL OR c.id < $1) ORDER BY c.id DESC LIMIT $2`,
+      [before ?? null, limit],
+    );
+    return rows;
+  }
+
+  /** The campaigns that finished last, the most recent first. */
+  async lastFinished(limit: number): Promise<CampaignRow[]> {
+    const { rows } = await this.db.query<CampaignRow>(
+      `${SELECT} WHERE c.status = 'finished' ORDER BY c.finished_at DESC NULLS LAST, c.id DESC
+       LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+
   /** Sets the fields given (undefined leaves a column as it is; null clears it). */
   async update(id: number, f: Partial<CampaignFields>): Promise<void> {
     const set = new SetClause([id])
