@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, serve, watchPage, type Browser, type Served } from '../helpers/browser.js';
 import { as, createUser, signIn, USER_PASSWORD } from '../helpers/accounts.js';
-import { expectAccessible, realErrors, screenshot, signInPage } from '../helpers/console.js';
+import {
+  consolePages,
+  expectAccessible,
+  realErrors,
+  screenshot,
+  signInPage,
+} from '../helpers/console.js';
 import { mailSuite } from '../helpers/suite.js';
 import { waitFor } from '../helpers/context.js';
 
@@ -276,23 +282,12 @@ describe('every page', () => {
     const seen = watchPage(page);
     const campaign = await suite.draft([audience.list], { name: 'Winter 2027' });
     const subscriber = audience.ids[0];
-    const pages: [string, string][] = [
-      ['/admin', 'dashboard'],
-      ['/admin/campaigns', 'campaigns'],
-      ['/admin/campaigns/new', 'campaign-editor'],
-      [`/admin/campaigns/${campaign.id}`, 'campaign-page'],
-      [`/admin/campaigns/${campaign.id}/edit`, 'campaign-edit'],
-      ['/admin/lists', 'lists'],
-      [`/admin/lists/${audience.list}`, 'list'],
-      ['/admin/subscribers', 'subscribers'],
-      [`/admin/subscribers/${subscriber}`, 'subscriber'],
-      ['/admin/templates', 'templates'],
-      ['/admin/templates/new', 'template-new'],
-      [`/admin/templates/${suite.templateId}`, 'template-editor'],
-      ['/admin/operations', 'operations'],
-      ['/admin/users', 'users'],
-      ['/admin/account', 'account'],
-    ];
+    const pages = consolePages({
+      campaign: campaign.id,
+      list: audience.list,
+      subscriber: subscriber!,
+      template: suite.templateId,
+    });
     for (const [path, name] of pages) {
       const res = await page.goto(`${base()}${path}`);
       expect(res?.status(), path).toBe(200);

@@ -45,6 +45,7 @@ export const CONSOLE_NEEDS: Record<string, ConsoleNeed> = {
   'GET /admin/subscribers/:id': 'signed-in',
   'POST /admin/subscribers/:id': 'subscribers:write',
   'POST /admin/subscribers/:id/blocklist': 'subscribers:write',
+  'GET /admin/subscribers/:id/delete': 'subscribers:write',
   'POST /admin/subscribers/:id/delete': 'subscribers:write',
   'POST /admin/subscribers/:id/unsubscribe/:list': 'subscribers:write',
   'GET /admin/templates': 'signed-in',

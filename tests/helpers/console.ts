@@ -48,9 +48,42 @@ export async function screenshot(page: Page, name: string, enabled: boolean): Pr
   if (!enabled) return;
   const dir = path.join(packageRoot(), 'docs', 'console');
   mkdirSync(dir, { recursive: true });
+  // Chromium paints a frame only while it is in the window: a preview frame below the fold
+  // comes out blank in a full-page screenshot. A window as tall as the page shows it all.
+  const size = page.viewportSize() ?? { width: 1280, height: 720 };
+  const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height) });
+  await page.waitForTimeout(300); // one paint of the frames (a picture, not an assertion)
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+  await page.setViewportSize(size);
 }
 
 /** Script errors, without the refusals to run axe's own script in the sandboxed previews. */
 export const realErrors = (errors: string[]) =>
   errors.filter((e) => !/Blocked script execution .* sandboxed/.test(e));
+
+/** Every signed-in console page (path, short name), for the given rows' ids. */
+export function consolePages(ids: {
+  campaign: number;
+  list: number;
+  subscriber: number;
+  template: number;
+}): [string, string][] {
+  return [
+    ['/admin', 'dashboard'],
+    ['/admin/campaigns', 'campaigns'],
+    ['/admin/campaigns/new', 'campaign-editor'],
+    [`/admin/campaigns/${ids.campaign}`, 'campaign-page'],
+    [`/admin/campaigns/${ids.campaign}/edit`, 'campaign-edit'],
+    ['/admin/lists', 'lists'],
+    [`/admin/lists/${ids.list}`, 'list'],
+    ['/admin/subscribers', 'subscribers'],
+    [`/admin/subscribers/${ids.subscriber}`, 'subscriber'],
+    ['/admin/templates', 'templates'],
+    ['/admin/templates/new', 'template-new'],
+    [`/admin/templates/${ids.template}`, 'template-editor'],
+    ['/admin/operations', 'operations'],
+    ['/admin/users', 'users'],
+    ['/admin/account', 'account'],
+  ];
+}

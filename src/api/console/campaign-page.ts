@@ -202,10 +202,16 @@ export function campaignPage(res: Response, d: CampaignPageData): SafeHtml {
     ${approvalForms(res, d)} ${scheduleForm(res, d)}
     <section aria-labelledby="message-heading">
       <h2 id="message-heading">The message</h2>
+      <p>
+        <a href="/admin/campaigns/${c.id}/message" target="_blank"
+          >Open the message on its own page</a
+        >
+      </p>
       <iframe
         class="message"
         title="The message as a subscriber sees it"
         sandbox
+        tabindex="-1"
         src="/admin/campaigns/${c.id}/message"
       ></iframe>
     </section>

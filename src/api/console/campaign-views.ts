@@ -87,6 +87,21 @@ function listChoices(
   </fieldset>`;
 }
 
+// Out of the tab order: a sandboxed frame's focus cannot be shown from the page (it sits in
+// the frame's own document); the campaign page links to the message on a page of its own.
+const previewFrame = () =>
+  html`<div class="preview">
+    <p class="hint" id="preview-label">Preview in the chosen template (updates as you type)</p>
+    <iframe
+      name="campaign-preview"
+      title="Preview of the message"
+      sandbox
+      tabindex="-1"
+      aria-describedby="preview-label"
+      data-preview-frame
+    ></iframe>
+  </div>`;
+
 export function campaignForm(
   res: Response,
   options: {
@@ -139,18 +154,7 @@ export function campaignForm(
 ${values.content}</textarea>
           <input type="hidden" name="contentType" value="${values.contentType}" />
         </div>
-        <div class="preview">
-          <p class="hint" id="preview-label">
-            Preview in the chosen template (updates as you type)
-          </p>
-          <iframe
-            name="campaign-preview"
-            title="Preview of the message"
-            sandbox
-            aria-describedby="preview-label"
-            data-preview-frame
-          ></iframe>
-        </div>
+        ${previewFrame()}
       </div>
       ${senderFields(values, errors)}
       <div class="actions">

@@ -112,6 +112,9 @@ async function editorPage(
     container.services.lists.page(undefined, 1000),
     container.services.templates.page(undefined, 1000),
   ]);
+  // A new campaign starts in the only template there is, if there is only one.
+  const only = templates.length === 1 && action.endsWith('new') && errors.length === 0;
+  if (only && values.templateId === null) values = { ...values, templateId: templates[0]!.id };
   consolePage(
     res,
     {

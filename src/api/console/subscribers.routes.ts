@@ -9,10 +9,23 @@ import { HistoryRepository } from '../../db/repositories/history.repository.js';
 import type { SubscriberWithLists } from '../../services/subscribers.service.js';
 import { parse } from '../middleware/validate.js';
 import { readRawBody } from '../public/body.js';
-import { html } from '../public/html.js';
+import { html, type SafeHtml } from '../public/html.js';
 import { apiConsent } from '../routes/subscribers.routes.js';
 import { idParam } from '../schemas/common.js';
-import { audited, can, checkedForm, csrfField, fieldErrors, need } from './kit.js';
+import { subscriberPatch } from '../schemas/subscribers.schemas.js';
+import { validation, type FieldError } from '../../domain/errors.js';
+import {
+  audited,
+  can,
+  checkedForm,
+  csrfField,
+  describedBy,
+  errorFor,
+  fieldErrors,
+  fieldMessage,
+  need,
+  textOf,
+} from './kit.js';
 import { consolePage } from './layout.js';
 import { actionButton, shortDate } from './widgets.js';
 
@@ -23,6 +36,7 @@ function detail(
   s: SubscriberWithLists,
   history: Awaited<ReturnType<HistoryRepository['page']>>,
   error?: string,
+  edit = editOf(s),
 ) {
   const write = can(res, 'subscribers:write');
   return html`<p class="crumbs"><a href="/admin/subscribers">Subscribers</a></p>
@@ -69,23 +83,57 @@ function detail(
         ${history.map((h) => html`<li><time datetime="${h.at.toISOString()}">${shortDate(h.at)}</time> ${h.type}${h.status ? ` (${h.status})` : ''} · ${h.source}${h.reason ? html` · ${h.reason}` : ''}</li>`)}
       </ol>
     </section>
-    ${
-      write
-        ? html`<section aria-labelledby="edit-h">
-            <h2 id="edit-h">Change</h2>
-            <form method="post" action="/admin/subscribers/${s.id}" class="row">
-              ${csrfField(res)}
-              <div class="field grow">
-                <label for="sub-name">Name</label
-                ><input id="sub-name" name="name" type="text" value="${s.name ?? ''}" />
-              </div>
-              <button type="submit">Save</button>
-            </form>
-            ${s.status !== 'blocklisted' ? actionButton(res, `/admin/subscribers/${s.id}/blocklist`, 'Blocklist', 'danger') : ''}
-            ${actionButton(res, `/admin/subscribers/${s.id}/delete`, 'Delete subscriber', 'danger')}
-          </section>`
-        : ''
-    }`;
+    ${write ? changeForm(res, s, edit) : ''}`;
+}
+
+/** What was typed into the change form (kept when it is refused) and what was wrong with it. */
+interface Edit {
+  values: { email: string; name: string; attributes: string };
+  errors: FieldError[];
+}
+
+const editOf = (s: SubscriberWithLists): Edit => ({
+  values: { email: s.email, name: s.name ?? '', attributes: JSON.stringify(s.attributes, null, 2) },
+  errors: [],
+});
+
+function changeForm(res: Response, s: SubscriberWithLists, { values, errors }: Edit) {
+  const field = (id: string, path: string, label: string, input: (aria: SafeHtml) => SafeHtml) => {
+    const message = errorFor(errors, path);
+    return html`<div class="field">
+      <label for="${id}">${label}</label
+      >${fieldMessage(id, message)}${input(describedBy(id, message))}
+    </div>`;
+  };
+  return html`<section aria-labelledby="edit-h">
+    <h2 id="edit-h">Change</h2>
+    <form method="post" action="/admin/subscribers/${s.id}" class="narrow">
+      ${csrfField(res)}
+      ${field('sub-email', 'email', 'Email address', (aria) => html`<input id="sub-email" name="email" type="email" required value="${values.email}" ${aria} />`)}
+      ${field('sub-name', 'name', 'Name', (aria) => html`<input id="sub-name" name="name" type="text" value="${values.name}" ${aria} />`)}
+      ${field('sub-attributes', 'attributes', 'Attributes (JSON)', (aria) => html`<textarea id="sub-attributes" name="attributes" rows="6" spellcheck="false" ${aria}>${values.attributes}</textarea>`)}
+      <div class="actions"><button type="submit">Save</button></div>
+    </form>
+    <div class="actions">
+      ${s.status !== 'blocklisted' ? actionButton(res, `/admin/subscribers/${s.id}/blocklist`, 'Blocklist', 'danger') : ''}
+      <a class="button danger" href="/admin/subscribers/${s.id}/delete">Delete subscriber…</a>
+    </div>
+  </section>`;
+}
+
+/** Deleting erases the subscriber and their history: the page says so and asks once more. */
+function deletePage(res: Response, s: SubscriberWithLists) {
+  return html`<p class="crumbs"><a href="/admin/subscribers/${s.id}">${s.email}</a></p>
+    <h1>Delete ${s.email}?</h1>
+    <p>
+      This erases the subscriber, their subscriptions, consent records and history. Their past
+      deliveries stay in the campaigns' accounts without the address. It cannot be undone; to stop
+      mail and keep the record, blocklist them instead.
+    </p>
+    <div class="actions">
+      ${actionButton(res, `/admin/subscribers/${s.id}/delete`, 'Delete subscriber', 'danger')}
+      <a href="/admin/subscribers/${s.id}">Keep them</a>
+    </div>`;
 }
 
 export function consoleSubscribersRouter(container: Container): Router {
@@ -164,53 +212,58 @@ export function consoleSubscribersRouter(container: Container): Router {
 
 function addSubscribersRoutesMore(router: Router, container: Container): void {
   const { subscribers } = container.services;
-  const show = async (res: Response, id: number, error?: string) => {
+  const show: Show = async (res, id, error, edit) => {
     const s = await subscribers.get(id);
     const history = await new HistoryRepository(container.pool).page(id, undefined, 200);
     consolePage(
       res,
-      { title: s.email, section: 'Subscribers', body: detail(res, s, history, error) },
-      error ? 400 : 200,
+      { title: s.email, section: 'Subscribers', body: detail(res, s, history, error, edit) },
+      error || edit ? 400 : 200,
     );
   };
 
   router.get('/admin/subscribers/:id', (req, res) => show(res, parse(idParam, req.params).id));
 
-  const change = (
+  router.get('/admin/subscribers/:id/delete', async (req, res) => {
+    need(res, 'subscribers:write');
+    const s = await subscribers.get(parse(idParam, req.params).id);
+    consolePage(res, {
+      title: `Delete ${s.email}`,
+      section: 'Subscribers',
+      body: deletePage(res, s),
+    });
+  });
+
+  addChangeRoute(router, container, show);
+
+  const act = (
     path: string,
     action: string,
-    run: (
-      id: number,
-      form: ReturnType<typeof checkedForm>,
-      req: express.Request,
-    ) => Promise<unknown>,
+    run: (id: number, req: express.Request) => Promise<unknown>,
     done?: string,
   ) =>
     router.post(`/admin/subscribers/:id${path}`, readRawBody, async (req, res) => {
-      const form = checkedForm(req, res);
+      checkedForm(req, res);
       need(res, 'subscribers:write');
       const { id } = parse(idParam, req.params);
       try {
-        await run(id, form, req);
+        await run(id, req);
         await audited(container, res, action, { type: 'subscriber', id }, { console: true });
         res.redirect(303, done ?? `/admin/subscribers/${id}`);
       } catch (error) {
         await show(
           res,
           id,
-          fieldErrors(error, 'name')
+          fieldErrors(error, 'status')
             .map((e) => e.message)
             .join('; '),
         );
       }
     });
-  change('', 'subscriber.update', (id, form, req) =>
-    subscribers.update(id, { name: form.get('name') ?? '' }, apiConsent(req)),
-  );
-  change('/blocklist', 'subscriber.update', (id, _f, req) =>
+  act('/blocklist', 'subscriber.update', (id, req) =>
     subscribers.update(id, { status: 'blocklisted' }, apiConsent(req)),
   );
-  change('/delete', 'subscriber.delete', (id) => subscribers.delete(id), '/admin/subscribers');
+  act('/delete', 'subscriber.delete', (id) => subscribers.delete(id), '/admin/subscribers');
   router.post('/admin/subscribers/:id/unsubscribe/:list', readRawBody, async (req, res) => {
     checkedForm(req, res);
     need(res, 'subscribers:write');
@@ -226,4 +279,56 @@ function addSubscribersRoutesMore(router: Router, container: Container): void {
     );
     res.redirect(303, `/admin/subscribers/${id}`);
   });
+}
+
+type Show = (res: Response, id: number, error?: string, edit?: Edit) => Promise<void>;
+
+// The change form: the API's own validator (subscriberPatch), every error on its field, and
+// what was typed kept when it is refused.
+function addChangeRoute(router: Router, container: Container, show: Show): void {
+  const { subscribers } = container.services;
+  router.post('/admin/subscribers/:id', readRawBody, async (req, res) => {
+    const form = checkedForm(req, res);
+    need(res, 'subscribers:write');
+    const { id } = parse(idParam, req.params);
+    const values = {
+      email: form.get('email') ?? '',
+      name: form.get('name') ?? '',
+      attributes: textOf(form, 'attributes'),
+    };
+    try {
+      const patch = parse(subscriberPatch, {
+        email: values.email,
+        name: values.name,
+        attributes: attributesOf(values.attributes),
+      });
+      await subscribers.update(id, patch, apiConsent(req));
+      await audited(
+        container,
+        res,
+        'subscriber.update',
+        { type: 'subscriber', id },
+        {
+          fields: Object.keys(patch),
+          console: true,
+        },
+      );
+      res.redirect(303, `/admin/subscribers/${id}`);
+    } catch (error) {
+      await show(res, id, undefined, { values, errors: fieldErrors(error, 'email') });
+    }
+  });
+}
+
+/** The attributes field as JSON; empty means none. Not JSON: an error on the field. */
+function attributesOf(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw validation(
+      [{ path: 'attributes', message: `is not valid JSON (${(error as Error).message})` }],
+      'The attributes are not valid JSON',
+    );
+  }
 }

@@ -48,6 +48,7 @@ function previewPane(): SafeHtml {
       name="template-preview"
       title="Preview of the template"
       sandbox
+      tabindex="-1"
       data-preview-frame
     ></iframe>
   </div>`;
@@ -83,8 +84,10 @@ function editor(
             <ul>
               ${mjmlErrors.map((e) => {
                 const n = line(e.message);
+                // "line 4: mj-text cannot…" reads "Line 4: mj-text cannot…", the number a link.
+                const text = n ? e.message.replace(/^line \d+:\s*/i, '') : e.message;
                 return html`<li>
-                  ${n ? html`<a href="#mjml" data-line="${n}">Line ${n}</a>: ` : ''}${e.message}
+                  ${n ? html`<a href="#mjml" data-line="${n}">Line ${n}</a>: ` : ''}${text}
                 </li>`;
               })}
             </ul>
