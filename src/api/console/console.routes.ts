@@ -7,6 +7,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Container } from '../../container.js';
 import { AppError } from '../../domain/errors.js';
 import { packageRoot } from '../../lib/paths.js';
+import { STATUS } from '../middleware/errors.js';
 import { html } from '../public/html.js';
 import { consoleAccountRouter } from './account.routes.js';
 import { consoleCampaignsRouter } from './campaigns.routes.js';
@@ -34,26 +35,11 @@ function assets(router: Router): void {
   });
 }
 
-const STATUS: Record<string, number> = {
-  forbidden: 403,
-  csrf: 403,
-  not_found: 404,
-  validation_failed: 400,
-  malformed_request: 400,
-  conflict: 409,
-  illegal_transition: 409,
-  'approval-required': 409,
-  'self-approval': 403,
-  unprocessable: 422,
-  rate_limited: 429,
-  payload_too_large: 413,
-};
-
 /** Errors under /admin become pages, in the frame when someone is signed in. */
 const consoleErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {
   if (res.headersSent) return next(error);
   const known = error instanceof AppError ? error : undefined;
-  const status = known ? (STATUS[known.code] ?? 400) : 500;
+  const status = known ? STATUS[known.code] : 500;
   if (!known) req.log.error({ err: error, event: 'console_failed' }, 'console page failed');
   const message = known?.message ?? 'Something went wrong on our side; the error was logged.';
   const title =

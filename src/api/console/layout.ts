@@ -36,40 +36,14 @@ function navigation(res: Response, section: Section): SafeHtml {
   </nav>`;
 }
 
-export function consolePage(res: Response, page: ConsolePage, status = 200): void {
-  res
-    .status(status)
-    .type('text/html; charset=utf-8')
-    .send(
-      html`<!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <meta name="viewport" content="width=device-width, initial-scale=1" />
-            <meta name="robots" content="noindex, nofollow" />
-            <meta name="csrf-token" content="${who(res).session!.csrfToken}" />
-            <title>${page.title} · Bulletin</title>
-            <link rel="stylesheet" href="${CONSOLE_CSS_PATH}" />
-            <link rel="icon" type="image/svg+xml" href="${ICON_PATH}" />
-            <script type="module" src="${CONSOLE_JS_PATH}"></script>
-          </head>
-          <body>
-            <a class="skip" href="#main">Skip to content</a>
-            <header class="top">
-              <a class="brand" href="/admin">Bulletin</a>
-              ${navigation(res, page.section)}
-            </header>
-            <main id="main" tabindex="-1">${page.body}</main>
-            <footer class="bottom">
-              <a href="/api/docs">API reference</a> · <a href="/docs">Documentation</a>
-            </footer>
-          </body>
-        </html>`.value,
-    );
-}
-
-/** A page outside the signed-in frame (sign-in, second factor). */
-export function barePage(res: Response, title: string, body: SafeHtml, status = 200): void {
+/** The document around a page: the head both kinds of page share, and their body. */
+function htmlDocument(
+  res: Response,
+  title: string,
+  head: SafeHtml,
+  body: SafeHtml,
+  status: number,
+) {
   res
     .status(status)
     .type('text/html; charset=utf-8')
@@ -83,10 +57,43 @@ export function barePage(res: Response, title: string, body: SafeHtml, status = 
             <title>${title} · Bulletin</title>
             <link rel="stylesheet" href="${CONSOLE_CSS_PATH}" />
             <link rel="icon" type="image/svg+xml" href="${ICON_PATH}" />
+            ${head}
           </head>
-          <body class="bare">
-            <main id="main">${body}</main>
-          </body>
+          ${body}
         </html>`.value,
     );
+}
+
+export function consolePage(res: Response, page: ConsolePage, status = 200): void {
+  htmlDocument(
+    res,
+    page.title,
+    html`<meta name="csrf-token" content="${who(res).session!.csrfToken}" />
+      <script type="module" src="${CONSOLE_JS_PATH}"></script>`,
+    html`<body>
+      <a class="skip" href="#main">Skip to content</a>
+      <header class="top">
+        <a class="brand" href="/admin">Bulletin</a>
+        ${navigation(res, page.section)}
+      </header>
+      <main id="main" tabindex="-1">${page.body}</main>
+      <footer class="bottom">
+        <a href="/api/docs">API reference</a> · <a href="/docs">Documentation</a>
+      </footer>
+    </body>`,
+    status,
+  );
+}
+
+/** A page outside the signed-in frame (sign-in, second factor). */
+export function barePage(res: Response, title: string, body: SafeHtml, status = 200): void {
+  htmlDocument(
+    res,
+    title,
+    html``,
+    html`<body class="bare">
+      <main id="main">${body}</main>
+    </body>`,
+    status,
+  );
 }

@@ -43,18 +43,10 @@ function note(res: Response, text: string, status = 200): void {
     );
 }
 
-export async function messagePreview(
-  container: Container,
-  res: Response,
-  p: PreviewRequest,
-): Promise<void> {
-  if (!p.templateId) return note(res, 'Choose a template to see the preview.');
+/** Sends the rendered message with the preview CSP, or a note saying why there is none. */
+async function sendPreview(res: Response, render: () => Promise<{ html: string }>) {
   try {
-    const preview = await container.services.templates.preview(p.templateId, {
-      content: p.content,
-      contentType: p.contentType,
-      campaign: { subject: p.subject, name: p.name },
-    });
+    const preview = await render();
     res
       .set('Content-Security-Policy', PREVIEW_CSP)
       .type('text/html; charset=utf-8')
@@ -66,21 +58,27 @@ export async function messagePreview(
   }
 }
 
+export async function messagePreview(
+  container: Container,
+  res: Response,
+  p: PreviewRequest,
+): Promise<void> {
+  const templateId = p.templateId;
+  if (!templateId) return note(res, 'Choose a template to see the preview.');
+  await sendPreview(res, () =>
+    container.services.templates.preview(templateId, {
+      content: p.content,
+      contentType: p.contentType,
+      campaign: { subject: p.subject, name: p.name },
+    }),
+  );
+}
+
 /** A template's MJML as it would render, saved or not (the template editor's preview). */
 export async function templatePreview(
   container: Container,
   res: Response,
   mjml: string,
 ): Promise<void> {
-  try {
-    const preview = await container.services.templates.previewSource(mjml, {});
-    res
-      .set('Content-Security-Policy', PREVIEW_CSP)
-      .type('text/html; charset=utf-8')
-      .send(preview.html);
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    const details = error.details.errors?.map((e) => e.message).join('; ');
-    note(res, `No preview: ${error.message}${details ? ` (${details})` : ''}`);
-  }
+  await sendPreview(res, () => container.services.templates.previewSource(mjml, {}));
 }

@@ -2,7 +2,8 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type ErrorCode, type FieldError } from '../../domain/errors.js';
 
-const STATUS: Record<ErrorCode, number> = {
+/** The HTTP status of each error code: the API's problems and the console's error pages. */
+export const STATUS: Record<ErrorCode, number> = {
   malformed_request: 400,
   validation_failed: 400,
   unauthorized: 401,
