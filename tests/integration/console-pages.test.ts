@@ -1,6 +1,7 @@
 // The console's lists of campaigns read one page at a time (docs/console.md): the campaigns
 // page shows the newest 50 and links to older ones; the dashboard's last results are the five
-// campaigns that finished last, whatever their ids.
+// campaigns that finished last, whatever their ids. A refused campaign form shows each error
+// next to its field and saves nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context.js';
 import { personWith, type Person } from '../helpers/accounts.js';
@@ -8,11 +9,13 @@ import { createCampaign, createList, createTemplate } from '../helpers/campaigns
 
 let ctx: TestContext;
 let viewer: Person;
+let editor: Person;
 const ids: number[] = [];
 
 beforeAll(async () => {
   ctx = await createTestContext();
   viewer = await personWith(ctx, ['viewer']);
+  editor = await personWith(ctx, ['editor']);
   const listId = await createList(ctx, 'Members');
   const templateId = await createTemplate(ctx);
   for (let i = 1; i <= 57; i++)
@@ -64,5 +67,32 @@ describe('the dashboard', () => {
     const recent = /<section aria-labelledby="recent">([\s\S]*?)<\/section>/.exec(html)?.[1];
     expect(recent, 'the last results section').toBeDefined();
     expect(namesIn(recent!)).toEqual(['Issue 3', 'Issue 40', 'Issue 12', 'Issue 55', 'Issue 1']);
+  });
+});
+
+describe('the campaign editor', () => {
+  it('shows every error next to its field, keeps what was typed, and saves nothing', async () => {
+    const before = await ctx.db.query('SELECT count(*)::int AS n FROM campaigns');
+    const form = new URLSearchParams({
+      _csrf: editor.csrf,
+      name: '',
+      subject: 'Kept {{ subscriber.name }}',
+      content: 'Kept *content*',
+      fromEmail: 'not an address',
+    });
+    const res = await ctx.http
+      .post('/admin/campaigns/new')
+      .set('Cookie', editor.cookie)
+      .type('form')
+      .send(form.toString());
+    expect(res.status).toBe(400);
+    for (const id of ['name', 'templateId', 'fromEmail'])
+      expect(res.text, id).toMatch(new RegExp(`id="${id}"[^>]*aria-invalid="true"`));
+    expect(res.text).toContain('id="templateId-error">choose a template');
+    expect(res.text).toContain('choose at least one list');
+    expect(res.text).toContain('value="Kept {{ subscriber.name }}"');
+    expect(res.text).toContain('Kept *content*');
+    const after = await ctx.db.query('SELECT count(*)::int AS n FROM campaigns');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
   });
 });

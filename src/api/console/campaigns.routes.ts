@@ -3,6 +3,7 @@
 // audited under the same action names; a refused action shows its messages on the page.
 import express, { type Request, type Response, type Router } from 'express';
 import type { Container } from '../../container.js';
+import { checkAddresses } from '../../domain/campaign-input.js';
 import { AppError, validation, type FieldError } from '../../domain/errors.js';
 import type { CampaignRow } from '../../db/repositories/campaigns.repository.js';
 import { parse } from '../middleware/validate.js';
@@ -40,17 +41,21 @@ export function campaignBody(form: FormFields) {
     fromEmail: orNull('fromEmail'),
     replyTo: orNull('replyTo'),
   };
-  const checked = campaignCreate.safeParse(body);
-  if (!checked.success || errors.length) {
+  // Every mistake at once: the schema's and the sender addresses' (which the service checks
+  // only after the schema passes). The editor's own words for template and lists come first.
+  const checks: [() => unknown, string][] = [
+    [() => parse(campaignCreate, body), 'name'],
+    [() => checkAddresses(body), 'fromEmail'],
+  ];
+  for (const [check, fallback] of checks) {
     try {
-      parse(campaignCreate, body);
+      check();
     } catch (error) {
-      errors.push(
-        ...fieldErrors(error, 'name').filter((e) => !errors.some((x) => x.path === e.path)),
-      );
+      const seen = new Set(errors.map((e) => e.path));
+      errors.push(...fieldErrors(error, fallback).filter((e) => !seen.has(e.path)));
     }
-    throw validation(errors);
   }
+  if (errors.length) throw validation(errors);
   return body;
 }
 
