@@ -124,6 +124,11 @@ const rawSchema = z.object({
   REQUIRE_2FA: flag,
   SESSION_IDLE_MINUTES: int(1),
   SESSION_MAX_HOURS: int(1),
+  // Engagement (docs/engagement.md): the default tracking of new campaigns, and how long raw
+  // open and click events are kept.
+  TRACK_OPENS: flag,
+  TRACK_CLICKS: flag,
+  TRACKING_RETENTION_DAYS: int(1),
 });
 
 export type RawConfig = z.infer<typeof rawSchema>;
@@ -188,6 +193,7 @@ export interface Config {
   requireApproval: boolean;
   require2fa: boolean;
   sessions: { idleMinutes: number; maxHours: number };
+  tracking: { opens: boolean; clicks: boolean; retentionDays: number };
 }
 
 export interface LoadConfigOptions {
@@ -304,6 +310,11 @@ function toConfig(raw: RawConfig): Config {
     requireApproval: raw.REQUIRE_APPROVAL,
     require2fa: raw.REQUIRE_2FA,
     sessions: { idleMinutes: raw.SESSION_IDLE_MINUTES, maxHours: raw.SESSION_MAX_HOURS },
+    tracking: {
+      opens: raw.TRACK_OPENS,
+      clicks: raw.TRACK_CLICKS,
+      retentionDays: raw.TRACKING_RETENTION_DAYS,
+    },
   });
 }
 

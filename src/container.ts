@@ -128,6 +128,7 @@ function createServices(parts: ServiceParts): Container['services'] {
     inFlight,
     metrics,
     accounts.approvals,
+    { tracking: { opens: config.tracking.opens, clicks: config.tracking.clicks } },
   );
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {

@@ -8,7 +8,7 @@ import {
   type CampaignAction,
   type DeliveryStatus,
 } from '../domain/campaign.js';
-import { checkAddresses } from '../domain/campaign-input.js';
+import { checkAddresses, definedOf, slugify } from '../domain/campaign-input.js';
 import type { Actor } from '../domain/audit.js';
 import { AppError, notFound, validation } from '../domain/errors.js';
 import { resolveSendAt } from '../domain/schedule.js';
@@ -32,7 +32,22 @@ import { ListsService } from './lists.service.js';
 import { buildSnapshot } from './campaign-snapshot.js';
 import type { ApprovalGate } from './approvals.service.js';
 
-export type CampaignInput = Partial<CampaignFields>;
+/** A new campaign: tracking defaults to TRACK_OPENS/TRACK_CLICKS, the archive to off. */
+export type NewCampaign = Omit<CampaignFields, 'tracking' | 'archive' | 'archiveSlug'> & {
+  tracking?: Partial<CampaignFields['tracking']> | undefined;
+  archive?: boolean | undefined;
+  archiveSlug?: string | null | undefined;
+};
+/** An edit: only the fields given change (tracking's two flags each on its own). */
+export type CampaignInput = Partial<Omit<CampaignFields, 'tracking'>> & {
+  tracking?: Partial<CampaignFields['tracking']> | undefined;
+};
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+const slugTaken = () =>
+  new AppError('conflict', 'Another campaign is archived under this slug', {
+    errors: [{ path: 'archiveSlug', message: 'is taken by another campaign' }],
+  });
 
 export class CampaignsService {
   constructor(
@@ -43,18 +58,30 @@ export class CampaignsService {
     private readonly inFlight: InFlight,
     private readonly metrics?: Metrics,
     private readonly approvals?: ApprovalGate,
+    private readonly defaults: { tracking: CampaignFields['tracking'] } = {
+      tracking: { opens: false, clicks: false },
+    },
   ) {}
 
   private repo() {
     return new CampaignsRepository(this.pool);
   }
 
-  async create(input: CampaignFields, actor?: Actor): Promise<CampaignRow> {
+  async create(input: NewCampaign, actor?: Actor): Promise<CampaignRow> {
     const checked = checkAddresses(input);
+    const archive = checked.archive ?? false;
+    const fields: CampaignFields = {
+      ...checked,
+      tracking: { ...this.defaults.tracking, ...definedOf(checked.tracking) },
+      archive,
+      archiveSlug: checked.archiveSlug ?? (archive ? slugify(checked.name) : null),
+    };
     const id = await inTransaction(this.pool, async (tx) => {
-      await new ListsService(new ListsRepository(tx)).requireExisting(checked.listIds, 'listIds');
-      await this.requireTemplate(tx, checked.templateId);
-      return new CampaignsRepository(tx).create(checked);
+      await new ListsService(new ListsRepository(tx)).requireExisting(fields.listIds, 'listIds');
+      await this.requireTemplate(tx, fields.templateId);
+      return new CampaignsRepository(tx).create(fields);
+    }).catch((error: unknown) => {
+      throw isUniqueViolation(error) ? slugTaken() : error;
     });
     await this.approvals?.edited(id, actor);
     return this.get(id);
@@ -85,12 +112,15 @@ export class CampaignsService {
       const current = await repo.findById(id, true);
       if (!current) throw notFound('Campaign', id);
       const touchesContent =
+        checked.tracking !== undefined ||
         checked.content !== undefined ||
         checked.contentType !== undefined ||
         checked.templateId !== undefined ||
         checked.subject !== undefined ||
         checked.listIds !== undefined;
-      if (!canEdit(current.status, touchesContent ? 'content' : 'other')) {
+      // The archive is about the web copy, not the mail: it may change in any status.
+      const archiveOnly = Object.keys(checked).every((k) => k === 'archive' || k === 'archiveSlug');
+      if (!archiveOnly && !canEdit(current.status, touchesContent ? 'content' : 'other')) {
         throw new AppError(
           'illegal_transition',
           touchesContent
@@ -101,7 +131,19 @@ export class CampaignsService {
       if (checked.listIds)
         await new ListsService(new ListsRepository(tx)).requireExisting(checked.listIds, 'listIds');
       if (checked.templateId) await this.requireTemplate(tx, checked.templateId);
-      await repo.update(id, checked);
+      const archive = checked.archive ?? current.archive;
+      const slug = checked.archiveSlug === undefined ? current.archive_slug : checked.archiveSlug;
+      await repo.update(id, {
+        ...checked,
+        tracking: checked.tracking && {
+          opens: checked.tracking.opens ?? current.track_opens,
+          clicks: checked.tracking.clicks ?? current.track_clicks,
+        },
+        // Archived without a slug of its own: one made from the name.
+        ...(archive && !slug ? { archiveSlug: slugify(checked.name ?? current.name) } : {}),
+      });
+    }).catch((error: unknown) => {
+      throw isUniqueViolation(error) ? slugTaken() : error;
     });
     // The approval covers exactly what was approved: an edit may void it (docs/approval.md).
     await this.approvals?.edited(id, actor);

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const listId = await createList(ctx, 'Members');
   const templateId = await createTemplate(ctx);
   for (let i = 1; i <= 57; i++)
-    ids.push((await createCampaign(ctx, { name: `Issue ${i}`, listIds: [listId], templateId })).id);
+    ids.push((await createCampaign(ctx, { name: `Edition ${i}`, listIds: [listId], templateId })).id);
 });
 afterAll(async () => {
   await ctx?.close();
@@ -30,25 +30,25 @@ const page = async (url: string) => {
   expect(res.status).toBe(200);
   return res.text;
 };
-const namesIn = (html: string) => [...html.matchAll(/>(Issue \d+)<\/a>/g)].map((m) => m[1]);
+const namesIn = (html: string) => [...html.matchAll(/>(Edition \d+)<\/a>/g)].map((m) => m[1]);
 
 describe('the campaigns page', () => {
   it('shows the newest 50 first, then the older ones behind "Older campaigns"', async () => {
     const first = await page('/admin/campaigns');
-    const expected = Array.from({ length: 50 }, (_, i) => `Issue ${57 - i}`);
+    const expected = Array.from({ length: 50 }, (_, i) => `Edition ${57 - i}`);
     expect(namesIn(first)).toEqual(expected);
     const older = /href="(\/admin\/campaigns\?before=\d+)">Older campaigns</.exec(first)?.[1];
     expect(older).toBe(`/admin/campaigns?before=${ids[7]}`);
 
     const second = await page(older!);
     expect(namesIn(second)).toEqual([
-      'Issue 7',
-      'Issue 6',
-      'Issue 5',
-      'Issue 4',
-      'Issue 3',
-      'Issue 2',
-      'Issue 1',
+      'Edition 7',
+      'Edition 6',
+      'Edition 5',
+      'Edition 4',
+      'Edition 3',
+      'Edition 2',
+      'Edition 1',
     ]);
     expect(second).not.toContain('Older campaigns');
   });
@@ -56,7 +56,7 @@ describe('the campaigns page', () => {
 
 describe('the dashboard', () => {
   it('lists as last results the five campaigns that finished last', async () => {
-    // Finished in an order unlike their ids: issue 3 last, then 40, 12, 55, 1, 20 (too old).
+    // Finished in an order unlike their ids: edition 3 last, then 40, 12, 55, 1, 20 (too old).
     const finishedOrder = [20, 1, 55, 12, 40, 3];
     for (const [i, n] of finishedOrder.entries())
       await ctx.db.query(
@@ -66,7 +66,7 @@ describe('the dashboard', () => {
     const html = await page('/admin');
     const recent = /<section aria-labelledby="recent">([\s\S]*?)<\/section>/.exec(html)?.[1];
     expect(recent, 'the last results section').toBeDefined();
-    expect(namesIn(recent!)).toEqual(['Issue 3', 'Issue 40', 'Issue 12', 'Issue 55', 'Issue 1']);
+    expect(namesIn(recent!)).toEqual(['Edition 3', 'Edition 40', 'Edition 12', 'Edition 55', 'Edition 1']);
   });
 });
 

@@ -23,10 +23,16 @@ import {
 
 const id = (req: Request) => parse(idParam, req.params).id;
 
+/** A campaign's page in the public archive. */
+export const archivePageUrl = (publicUrl: string, slug: string) =>
+  `${publicUrl}/archive/${encodeURIComponent(slug)}`;
+
 /** A campaign as the API answers it: the row, its counts and its approval. */
-export function campaignView({ services }: Container) {
+export function campaignView({ services, config }: Container) {
   return async (c: CampaignRow) => ({
     ...presentCampaign(c, await services.campaignReport.report(c)),
+    archiveUrl:
+      c.archive && c.archive_slug ? archivePageUrl(config.publicUrl, c.archive_slug) : null,
     approval: services.approvals.present(c),
   });
 }

@@ -1,5 +1,6 @@
 import { approvalSchema } from './accounts.schemas.js';
 import { CAMPAIGN_COUNTS, CAMPAIGN_STATUSES, DELIVERY_STATUSES } from '../../domain/campaign.js';
+import { ARCHIVE_SLUG } from '../../domain/campaign-input.js';
 import {
   counts,
   identity,
@@ -31,6 +32,23 @@ const fields = {
   fromEmail: z.string().max(254).nullable(),
   replyTo: z.string().max(254).nullable(),
   data,
+  tracking: z
+    .strictObject({ opens: z.boolean(), clicks: z.boolean() })
+    .partial()
+    .meta({
+      description:
+        'open and click tracking (docs/engagement.md); defaults TRACK_OPENS, TRACK_CLICKS',
+    }),
+  archive: z.boolean().meta({ description: 'shown in the public archive at /archive' }),
+  archiveSlug: z
+    .string()
+    .max(80)
+    .regex(ARCHIVE_SLUG, { error: 'use lower-case letters, digits and single hyphens' })
+    .nullable()
+    .meta({
+      example: 'spring-2027',
+      description: 'the archive page is /archive/<slug>; made from the name when empty',
+    }),
 };
 
 export const campaignCreate = z
@@ -42,6 +60,9 @@ export const campaignCreate = z
     fromEmail: fields.fromEmail.optional(),
     replyTo: fields.replyTo.optional(),
     data: fields.data.optional(),
+    tracking: fields.tracking.optional(),
+    archive: fields.archive.optional(),
+    archiveSlug: fields.archiveSlug.optional(),
   })
   .meta({ id: 'CampaignCreate' });
 
@@ -82,6 +103,13 @@ export const campaignSchema = z
     fromEmail: z.string().nullable(),
     replyTo: z.string().nullable(),
     data: z.record(z.string(), z.unknown()),
+    tracking: z.object({ opens: z.boolean(), clicks: z.boolean() }),
+    archive: z.boolean(),
+    archiveSlug: z.string().nullable(),
+    archiveUrl: z
+      .string()
+      .nullable()
+      .meta({ description: 'the public archive page, when archived' }),
     status: z.enum(CAMPAIGN_STATUSES),
     statusReason: z.string().nullable(),
     sendAt: z.string().nullable().meta({ description: 'in the campaign’s time zone' }),

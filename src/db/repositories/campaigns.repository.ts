@@ -37,6 +37,11 @@ export interface CampaignRow {
   approval_note: string | null;
   approval_fingerprint: string | null;
   last_edited_by: Actor | null;
+  track_opens: boolean;
+  track_clicks: boolean;
+  archive: boolean;
+  archive_slug: string | null;
+  retained_counts: Record<string, number>;
 }
 
 /**
@@ -61,6 +66,10 @@ export interface CampaignFields {
   fromEmail: string | null;
   replyTo: string | null;
   data: Record<string, unknown>;
+  /** Frozen into the snapshot at the start (docs/engagement.md). */
+  tracking: { opens: boolean; clicks: boolean };
+  archive: boolean;
+  archiveSlug: string | null;
 }
 
 const SELECT = `SELECT c.*, COALESCE((SELECT array_agg(cl.list_id ORDER BY cl.position)
@@ -73,8 +82,8 @@ export class CampaignsRepository {
   async create(f: CampaignFields): Promise<number> {
     const { rows } = await this.db.query<{ id: number }>(
       `INSERT INTO campaigns (name, subject, template_id, content, content_type, from_name,
-         from_email, reply_to, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+         from_email, reply_to, data, track_opens, track_clicks, archive, archive_slug)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
       [
         f.name,
         f.subject,
@@ -85,6 +94,10 @@ export class CampaignsRepository {
         f.fromEmail,
         f.replyTo,
         JSON.stringify(f.data),
+        f.tracking.opens,
+        f.tracking.clicks,
+        f.archive,
+        f.archiveSlug,
       ],
     );
     const id = rows[0]!.id;
@@ -149,6 +162,10 @@ export class CampaignsRepository {
       .set('from_email', f.fromEmail)
       .set('reply_to', f.replyTo)
       .set('data', f.data === undefined ? undefined : JSON.stringify(f.data), '::jsonb')
+      .set('track_opens', f.tracking?.opens)
+      .set('track_clicks', f.tracking?.clicks)
+      .set('archive', f.archive)
+      .set('archive_slug', f.archiveSlug)
       .expr('updated_at = now()');
     await this.db.query(`UPDATE campaigns SET ${set.sql} WHERE id = $1`, set.params);
     if (f.listIds) await this.setLists(id, f.listIds);
