@@ -2,13 +2,21 @@
 // a conditional UPDATE (CampaignsRepository.transition), so two requests racing to start or
 // pause the same campaign cannot both win; the loser gets a 409.
 import {
-  canEdit,
   canTransition,
   transition,
   type CampaignAction,
   type DeliveryStatus,
 } from '../domain/campaign.js';
 import { checkAddresses, definedOf, slugify } from '../domain/campaign-input.js';
+import {
+  editedFields,
+  requireEditable,
+  slugConflict,
+  type CampaignInput,
+  type NewCampaign,
+} from './campaign-edit.js';
+
+export type { CampaignInput, NewCampaign } from './campaign-edit.js';
 import type { Actor } from '../domain/audit.js';
 import { AppError, notFound, validation } from '../domain/errors.js';
 import { resolveSendAt } from '../domain/schedule.js';
@@ -31,23 +39,6 @@ import { resolveAbandoned } from './abandoned-claims.js';
 import { ListsService } from './lists.service.js';
 import { buildSnapshot } from './campaign-snapshot.js';
 import type { ApprovalGate } from './approvals.service.js';
-
-/** A new campaign: tracking defaults to TRACK_OPENS/TRACK_CLICKS, the archive to off. */
-export type NewCampaign = Omit<CampaignFields, 'tracking' | 'archive' | 'archiveSlug'> & {
-  tracking?: Partial<CampaignFields['tracking']> | undefined;
-  archive?: boolean | undefined;
-  archiveSlug?: string | null | undefined;
-};
-/** An edit: only the fields given change (tracking's two flags each on its own). */
-export type CampaignInput = Partial<Omit<CampaignFields, 'tracking'>> & {
-  tracking?: Partial<CampaignFields['tracking']> | undefined;
-};
-
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
-const slugTaken = () =>
-  new AppError('conflict', 'Another campaign is archived under this slug', {
-    errors: [{ path: 'archiveSlug', message: 'is taken by another campaign' }],
-  });
 
 export class CampaignsService {
   constructor(
@@ -80,9 +71,7 @@ export class CampaignsService {
       await new ListsService(new ListsRepository(tx)).requireExisting(fields.listIds, 'listIds');
       await this.requireTemplate(tx, fields.templateId);
       return new CampaignsRepository(tx).create(fields);
-    }).catch((error: unknown) => {
-      throw isUniqueViolation(error) ? slugTaken() : error;
-    });
+    }).catch(slugConflict);
     await this.approvals?.edited(id, actor);
     return this.get(id);
   }
@@ -111,40 +100,12 @@ export class CampaignsService {
       const repo = new CampaignsRepository(tx);
       const current = await repo.findById(id, true);
       if (!current) throw notFound('Campaign', id);
-      const touchesContent =
-        checked.tracking !== undefined ||
-        checked.content !== undefined ||
-        checked.contentType !== undefined ||
-        checked.templateId !== undefined ||
-        checked.subject !== undefined ||
-        checked.listIds !== undefined;
-      // The archive is about the web copy, not the mail: it may change in any status.
-      const archiveOnly = Object.keys(checked).every((k) => k === 'archive' || k === 'archiveSlug');
-      if (!archiveOnly && !canEdit(current.status, touchesContent ? 'content' : 'other')) {
-        throw new AppError(
-          'illegal_transition',
-          touchesContent
-            ? `A ${current.status} campaign's content, subject, template and lists can no longer change`
-            : `A ${current.status} campaign can no longer be edited`,
-        );
-      }
+      requireEditable(current, checked);
       if (checked.listIds)
         await new ListsService(new ListsRepository(tx)).requireExisting(checked.listIds, 'listIds');
       if (checked.templateId) await this.requireTemplate(tx, checked.templateId);
-      const archive = checked.archive ?? current.archive;
-      const slug = checked.archiveSlug === undefined ? current.archive_slug : checked.archiveSlug;
-      await repo.update(id, {
-        ...checked,
-        tracking: checked.tracking && {
-          opens: checked.tracking.opens ?? current.track_opens,
-          clicks: checked.tracking.clicks ?? current.track_clicks,
-        },
-        // Archived without a slug of its own: one made from the name.
-        ...(archive && !slug ? { archiveSlug: slugify(checked.name ?? current.name) } : {}),
-      });
-    }).catch((error: unknown) => {
-      throw isUniqueViolation(error) ? slugTaken() : error;
-    });
+      await repo.update(id, editedFields(current, checked));
+    }).catch(slugConflict);
     // The approval covers exactly what was approved: an edit may void it (docs/approval.md).
     await this.approvals?.edited(id, actor);
     return this.get(id);
