@@ -28,9 +28,7 @@ export function checkAddresses<T extends SenderAddresses>(input: T): T {
 /** The keys whose value is not undefined (a partial update's fields). */
 export function definedOf<T extends object>(value: T | undefined): Partial<T> {
   if (!value) return {};
-  return Object.fromEntries(
-    Object.entries(value).filter(([, v]) => v !== undefined),
-  ) as Partial<T>;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** An archive slug from a campaign's name: lower-case ASCII words joined by hyphens. */

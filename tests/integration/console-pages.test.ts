@@ -19,7 +19,9 @@ beforeAll(async () => {
   const listId = await createList(ctx, 'Members');
   const templateId = await createTemplate(ctx);
   for (let i = 1; i <= 57; i++)
-    ids.push((await createCampaign(ctx, { name: `Edition ${i}`, listIds: [listId], templateId })).id);
+    ids.push(
+      (await createCampaign(ctx, { name: `Edition ${i}`, listIds: [listId], templateId })).id,
+    );
 });
 afterAll(async () => {
   await ctx?.close();
@@ -66,7 +68,13 @@ describe('the dashboard', () => {
     const html = await page('/admin');
     const recent = /<section aria-labelledby="recent">([\s\S]*?)<\/section>/.exec(html)?.[1];
     expect(recent, 'the last results section').toBeDefined();
-    expect(namesIn(recent!)).toEqual(['Edition 3', 'Edition 40', 'Edition 12', 'Edition 55', 'Edition 1']);
+    expect(namesIn(recent!)).toEqual([
+      'Edition 3',
+      'Edition 40',
+      'Edition 12',
+      'Edition 55',
+      'Edition 1',
+    ]);
   });
 });
 

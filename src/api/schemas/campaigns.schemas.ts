@@ -32,13 +32,9 @@ const fields = {
   fromEmail: z.string().max(254).nullable(),
   replyTo: z.string().max(254).nullable(),
   data,
-  tracking: z
-    .strictObject({ opens: z.boolean(), clicks: z.boolean() })
-    .partial()
-    .meta({
-      description:
-        'open and click tracking (docs/engagement.md); defaults TRACK_OPENS, TRACK_CLICKS',
-    }),
+  tracking: z.strictObject({ opens: z.boolean(), clicks: z.boolean() }).partial().meta({
+    description: 'open and click tracking (docs/engagement.md); defaults TRACK_OPENS, TRACK_CLICKS',
+  }),
   archive: z.boolean().meta({ description: 'shown in the public archive at /archive' }),
   archiveSlug: z
     .string()
