@@ -28,6 +28,9 @@ import { CampaignReportService } from './services/campaign-report.service.js';
 import { CampaignsService } from './services/campaigns.service.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { FeedbackService } from './services/feedback.service.js';
+import { EngagementService } from './services/engagement.service.js';
+import { EngagementReportService } from './services/engagement-report.service.js';
+import { CampaignMessageBuilder } from './services/campaign-message.builder.js';
 import { TestSendService } from './services/test-send.service.js';
 import { WebhookEventsService } from './services/webhook-events.service.js';
 import { SnsVerifier } from './api/webhooks/ses.js';
@@ -76,6 +79,8 @@ export interface Container {
     campaigns: CampaignsService;
     campaignReport: CampaignReportService;
     testSend: TestSendService;
+    engagement: EngagementService;
+    engagementReport: EngagementReportService;
     delivery: DeliveryService;
     links: PublicLinks;
     publicSubscriptions: PublicSubscriptionsService;
@@ -128,7 +133,10 @@ function createServices(parts: ServiceParts): Container['services'] {
     inFlight,
     metrics,
     accounts.approvals,
-    { tracking: { opens: config.tracking.opens, clicks: config.tracking.clicks } },
+    {
+      tracking: { opens: config.tracking.opens, clicks: config.tracking.clicks },
+      publicUrl: config.publicUrl,
+    },
   );
   const links = new PublicLinks(pool, config.publicUrl, () => signingKeys);
   const services = {
@@ -150,6 +158,13 @@ function createServices(parts: ServiceParts): Container['services'] {
     campaigns,
     campaignReport: new CampaignReportService(pool, campaigns, config.publicUrl, config.org),
     testSend: new TestSendService(pool, config, transport, campaigns, links),
+    engagement: new EngagementService(
+      pool,
+      links,
+      new CampaignMessageBuilder(config, links),
+      parts.clock,
+    ),
+    engagementReport: new EngagementReportService(pool),
     delivery: new DeliveryService({
       pool,
       redis,

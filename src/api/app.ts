@@ -27,6 +27,7 @@ import { documentTemplates, templatesRouter } from './routes/templates.routes.js
 import { outboxRouter } from './routes/outbox.routes.js';
 import { webhooksRouter } from './routes/webhooks.routes.js';
 import { campaignsRouter, documentCampaigns } from './routes/campaigns.routes.js';
+import { documentReports, reportsRouter } from './routes/reports.routes.js';
 import { publicRouter } from './public/public.routes.js';
 import { documentQueues, queuesRouter } from './routes/queues.routes.js';
 import { queueBoardRouter } from './admin/queue-board.js';
@@ -155,6 +156,7 @@ function adminApi(container: Container): express.Router {
   api.use(tokensRouter(container));
   api.use(templatesRouter(container));
   api.use(campaignsRouter(container));
+  api.use(reportsRouter(container));
   api.use(approvalsRouter(container));
   api.use(queuesRouter(container));
   return api;
@@ -203,6 +205,7 @@ export function createApp(container: Container): express.Express {
         documentTokens,
         documentTemplates,
         documentCampaigns,
+        documentReports,
         documentApprovals,
         documentQueues,
         documentAccounts,

@@ -23,7 +23,7 @@ const PURPOSE_BYTE: Record<LinkPurpose, number> = {
  */
 export const TIMED_PURPOSES: ReadonlySet<LinkPurpose> = new Set(['my-data', 'erase']);
 const BYTE_PURPOSE = new Map(Object.entries(PURPOSE_BYTE).map(([k, v]) => [v, k as LinkPurpose]));
-const MAC_BYTES = 16;
+export const MAC_BYTES = 16;
 
 export interface LinkPayload {
   purpose: LinkPurpose;
@@ -54,7 +54,8 @@ const bytesUuid = (b: Buffer) => {
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function mac(key: SigningKey, data: Buffer): Buffer {
+/** The truncated HMAC-SHA256 of a token's bytes, under the key and its id. */
+export function mac(key: SigningKey, data: Buffer): Buffer {
   return createHmac('sha256', key.secret)
     .update(key.id)
     .update(data)
@@ -79,20 +80,23 @@ export function signLink(key: SigningKey, payload: LinkPayload): string {
   return `${key.id}.${Buffer.concat([data, mac(key, data)]).toString('base64url')}`;
 }
 
-/** Verifies with whichever known key the token names; undefined for anything not genuine. */
-export function verifyLink(
+/**
+ * The signed bytes of a genuine token: its key is one we know, its MAC matches (compared in
+ * constant time, and computed even for an unknown key id so that timing tells key ids apart
+ * no better), and it is spelled canonically. Undefined for anything else, alike.
+ */
+export function verifiedBytes(
   keys: readonly SigningKey[],
   token: string,
-  purpose: LinkPurpose,
-): LinkPayload | undefined {
-  const match = /^([A-Za-z0-9_-]{6})\.([A-Za-z0-9_-]{20,120})$/.exec(token);
-  if (!match) return undefined;
+  maxChars = 120,
+): Buffer | undefined {
+  const match = /^([A-Za-z0-9_-]{6})\.([A-Za-z0-9_-]+)$/.exec(token);
+  if (!match || match[2]!.length < 20 || match[2]!.length > maxChars) return undefined;
   const key = keys.find((k) => k.id === match[1]);
   const raw = Buffer.from(match[2]!, 'base64url');
   // base64url decoding ignores stray characters and slack bits: only the canonical spelling of
   // the bytes is the genuine token, so "token + 'x'" is as unknown as any other forgery.
   const canonical = raw.toString('base64url') === match[2];
-  // Compute a MAC even for an unknown key id, so timing does not tell key ids apart.
   const data = raw.subarray(0, Math.max(0, raw.length - MAC_BYTES));
   const given = raw.subarray(raw.length - MAC_BYTES);
   const expected = mac(key ?? { id: '', secret: 'unknown-key' }, data);
@@ -101,7 +105,17 @@ export function verifyLink(
     timingSafeEqual(given, expected) &&
     key !== undefined &&
     canonical;
-  if (!genuine || BYTE_PURPOSE.get(data[0]!) !== purpose) return undefined;
+  return genuine ? data : undefined;
+}
+
+/** Verifies with whichever known key the token names; undefined for anything not genuine. */
+export function verifyLink(
+  keys: readonly SigningKey[],
+  token: string,
+  purpose: LinkPurpose,
+): LinkPayload | undefined {
+  const data = verifiedBytes(keys, token);
+  if (!data || BYTE_PURPOSE.get(data[0]!) !== purpose) return undefined;
   if (TIMED_PURPOSES.has(purpose)) {
     if (data.length !== 21) return undefined;
     return {

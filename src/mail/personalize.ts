@@ -159,5 +159,7 @@ function toScope(vars: MergeVars): Record<string, unknown> {
     preferences_url: vars.preferences_url,
     archive_url: vars.archive_url,
     confirm_url: vars.confirm_url,
+    tracked_links: vars.tracked_links ?? [],
+    open_pixel_url: vars.open_pixel_url ?? '',
   };
 }

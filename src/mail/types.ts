@@ -22,6 +22,9 @@ export interface MergeVars {
   unsubscribe_url: string;
   preferences_url: string;
   archive_url?: string;
+  /** Tracked campaigns only (docs/engagement.md): the signed link of each tracked link. */
+  tracked_links?: string[];
+  open_pixel_url?: string;
   /** Double opt-in confirmation mail only. */
   confirm_url?: string;
 }

@@ -49,8 +49,9 @@ export class CampaignsService {
     private readonly inFlight: InFlight,
     private readonly metrics?: Metrics,
     private readonly approvals?: ApprovalGate,
-    private readonly defaults: { tracking: CampaignFields['tracking'] } = {
+    private readonly defaults: { tracking: CampaignFields['tracking']; publicUrl: string } = {
       tracking: { opens: false, clicks: false },
+      publicUrl: 'http://localhost:3000',
     },
   ) {}
 
@@ -132,8 +133,9 @@ export class CampaignsService {
   }
 
   /** Compiles the template with this quarter's content once; the result is frozen at start. */
-  buildSnapshot(campaign: CampaignRow): Promise<CampaignSnapshot> {
-    return buildSnapshot(this.pool, campaign);
+  /** The message as it will be sent; `untracked` for test sends (no delivery to name). */
+  buildSnapshot(campaign: CampaignRow, untracked = false): Promise<CampaignSnapshot> {
+    return buildSnapshot(this.pool, campaign, untracked ? null : this.defaults.publicUrl);
   }
 
   async schedule(

@@ -2,6 +2,12 @@
 // new links. A forged token, a token for another page and a token whose subscriber is gone all
 // come back as `undefined`, so the pages cannot tell them apart either.
 import { signLink, TIMED_PURPOSES, verifyLink, type SigningKey } from '../domain/links.js';
+import {
+  signTracking,
+  verifyTracking,
+  type TrackingPayload,
+  type TrackingPurpose,
+} from '../domain/tracking-tokens.js';
 import type { Pool } from '../db/pool.js';
 import { CampaignsRepository } from '../db/repositories/campaigns.repository.js';
 import {
@@ -78,6 +84,19 @@ export class PublicLinks {
     const key = this.keys()[0];
     if (!key) throw new Error('no signing key');
     return signLink(key, { purpose: 'bounce', subscriberUuid, campaignUuid });
+  }
+
+  /** The URL of an engagement link: a click, the open pixel, a web view (tracking-tokens.ts). */
+  trackingUrl(payload: TrackingPayload): string {
+    const key = this.keys()[0];
+    if (!key) throw new Error('no signing key');
+    const path = { click: 'l', open: 'o', view: 'view', sample: 'view' }[payload.purpose];
+    return `${this.publicUrl}/${path}/${signTracking(key, payload)}`;
+  }
+
+  /** The payload of a genuine engagement token of this purpose (undefined otherwise). */
+  verifyTracking(token: string, purpose: TrackingPurpose): TrackingPayload | undefined {
+    return verifyTracking(this.keys(), token, purpose);
   }
 
   /** The path of a page on this site (what the pages link to). */

@@ -37,7 +37,7 @@ export class TestSendService {
       if (!r.ok) throw validation([{ path: `emails.${i}`, message: r.reason }]);
       return r.email;
     });
-    const snapshot = await this.campaigns.buildSnapshot(campaign);
+    const snapshot = await this.campaigns.buildSnapshot(campaign, true);
     const personalizer = new Personalizer(snapshot);
     const from = senderOf(campaign, this.config.mailFrom);
     const subscribers = new SubscribersRepository(this.pool);

@@ -41,6 +41,8 @@ export const NEEDS: Record<string, Scope[]> = {
   'POST /campaigns/:id/cancel': ['campaigns:send'],
   'POST /campaigns/:id/retry': ['campaigns:send'],
   'GET /campaigns/:id/deliveries': ['read'],
+  'GET /campaigns/:id/report': ['read'],
+  'GET /campaigns/:id/report.csv': ['read'],
   'GET /queues': ['read', 'ops'],
   'GET /queues/:name/failed': ['read', 'ops'],
   'POST /queues/:name/jobs/:id/retry': ['ops'],

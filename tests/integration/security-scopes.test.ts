@@ -53,6 +53,10 @@ const OUTSIDE_API: Record<string, string> = {
   'GET /subscribe': 'open: public page',
   'POST /subscribe': 'open: rate limited (public-subscribe.test.ts)',
   'GET /confirm/:token': 'signed token (security-rate-limits.test.ts)',
+  'GET /l/:token':
+    'signed click token; redirects only to its snapshot URL (engagement-tracking.test.ts)',
+  'GET /o/:token': 'signed open token; always the pixel, records only genuine ones',
+  'GET /view/:token': 'signed web-view token (engagement-tracking.test.ts)',
   'GET /unsubscribe/:token': 'signed token',
   'POST /unsubscribe/:token': 'signed token',
   'GET /preferences/:token': 'signed token',
@@ -60,7 +64,7 @@ const OUTSIDE_API: Record<string, string> = {
   'GET /my-data/:token': 'signed token, one hour (public-preferences.test.ts)',
   'GET /erase/:token': 'signed token, one hour: a confirmation page',
   'POST /erase/:token': 'signed token, one hour',
-  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest},/my-data{/*rest},/erase{/*rest}':
+  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest},/my-data{/*rest},/erase{/*rest},/l{/*rest},/o{/*rest},/view{/*rest}':
     'open: the 404 page',
 };
 

@@ -6,15 +6,9 @@ import type { Response } from 'express';
 import type { Container } from '../../container.js';
 import { AppError } from '../../domain/errors.js';
 import { html } from '../public/html.js';
+import { MESSAGE_CSP } from '../public/layout.js';
 
-export const PREVIEW_CSP = [
-  "default-src 'none'",
-  "style-src 'unsafe-inline'",
-  "img-src 'self' data: https:",
-  "frame-ancestors 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+export const PREVIEW_CSP = MESSAGE_CSP;
 
 export interface PreviewRequest {
   templateId: number | null;

@@ -15,6 +15,16 @@ export const PUBLIC_CSP = [
 ].join('; ');
 
 /** Who sends the newsletters (ORG_NAME, ORG_ADDRESS): named on every public page. */
+/** A message in a browser: its own inline styles and images, nothing that runs or submits. */
+export const MESSAGE_CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  "img-src 'self' data: https:",
+  "frame-ancestors 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
 export interface Organisation {
   name: string;
   address: string | undefined;

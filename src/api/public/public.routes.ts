@@ -9,6 +9,7 @@ import { dataRoutes } from './data.routes.js';
 import { publicKit } from './kit.js';
 import { PUBLIC_CSP, sendError, sendNotFound } from './layout.js';
 import { linkRoutes } from './links.routes.js';
+import { engagementRoutes } from './engagement.routes.js';
 import { preferencesRoutes } from './preferences.routes.js';
 import { TOKEN_LIMIT, formRateLimit } from './rate-limit.js';
 import { ICON_PATH, STYLESHEET_PATH, serveIcon, serveStylesheet } from './styles.js';
@@ -22,6 +23,9 @@ const PATHS = [
   '/my-data',
   '/erase',
   '/assets',
+  '/l',
+  '/o',
+  '/view',
 ];
 
 export function publicRouter(container: Container): express.Router {
@@ -46,6 +50,7 @@ export function publicRouter(container: Container): express.Router {
   linkRoutes(kit);
   preferencesRoutes(kit);
   dataRoutes(kit);
+  engagementRoutes(kit);
 
   // Bare paths without a token, and tokens with a "/" in them (the standard base64 alphabet, a
   // traversal attempt): the same page as a bad token, not the API's JSON 404.
@@ -56,6 +61,9 @@ export function publicRouter(container: Container): express.Router {
       '/preferences{/*rest}',
       '/my-data{/*rest}',
       '/erase{/*rest}',
+      '/l{/*rest}',
+      '/o{/*rest}',
+      '/view{/*rest}',
     ],
     (_req, res) => sendNotFound(res),
   );

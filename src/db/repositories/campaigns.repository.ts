@@ -53,6 +53,10 @@ export interface CampaignSnapshot {
   html: string;
   text: string;
   warnings: string[];
+  /** Frozen with the message (older snapshots have neither: no tracking). */
+  tracking?: { opens: boolean; clicks: boolean };
+  /** The original URLs of the tracked links, by index: the only targets of /l/<token>. */
+  links?: string[];
 }
 
 export interface CampaignFields {

@@ -13,7 +13,8 @@ export interface NewEvent {
     | 'dsn'
     | 'one-click'
     | 'preferences'
-    | 'api';
+    | 'api'
+    | 'tracking';
   providerEventId: string;
   campaignId?: number | null;
   subscriberId?: number | null;
@@ -76,8 +77,9 @@ export class EventsRepository {
 
   async campaignCounts(campaignId: number): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ type: string; n: number }>(
+      // Opens and clicks count people: each recipient once, machines not at all.
       `SELECT type, count(DISTINCT COALESCE(subscriber_id::text, email::text, id::text))::int AS n
-       FROM events WHERE campaign_id = $1 GROUP BY type`,
+       FROM events WHERE campaign_id = $1 AND NOT machine GROUP BY type`,
       [campaignId],
     );
     return Object.fromEntries(rows.map((r) => [r.type, r.n]));

@@ -1,0 +1,185 @@
+import type { Queryable } from '../pool.js';
+import type { Recipient } from './deliveries.repository.js';
+
+/** What a tracking request needs to know about the delivery its token names. */
+export interface TrackedDelivery {
+  id: number;
+  campaign_id: number;
+  subscriber_id: number | null;
+  sent_at: Date | null;
+  links: string[] | null;
+}
+
+export interface TrackingEvent {
+  type: 'opened' | 'clicked';
+  delivery: TrackedDelivery;
+  link: number | null;
+  machine: boolean;
+  machineReason: string | null;
+  at: Date;
+}
+
+export interface EngagementCounts {
+  opened: { unique: number; machine: number; total: number };
+  clicked: { unique: number; machine: number; total: number };
+  bounced: { hard: number; soft: number };
+}
+
+export interface LinkCount {
+  link_index: number;
+  clicks: number;
+  unique: number;
+}
+
+export interface TimelineRow {
+  at: Date;
+  sent: number;
+  opened: number;
+  clicked: number;
+  unsubscribed: number;
+  bounced: number;
+}
+
+export class EngagementRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async delivery(id: number): Promise<TrackedDelivery | undefined> {
+    const { rows } = await this.db.query<TrackedDelivery>(
+      `SELECT d.id, d.campaign_id, d.subscriber_id, d.sent_at, c.snapshot -> 'links' AS links
+         FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** The recipient of a delivery as the send saw them (its first list still subscribed, by position). */
+  async recipient(deliveryId: number): Promise<Recipient | undefined> {
+    const { rows } = await this.db.query<Recipient>(
+      `SELECT d.id AS delivery_id, s.id AS subscriber_id, s.uuid, s.email, s.name, s.attributes,
+              fl.id AS list_id, COALESCE(fl.name, '') AS list_name
+         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+         LEFT JOIN LATERAL (
+           SELECT l.id, l.name FROM campaign_lists cl
+             JOIN subscriptions x ON x.list_id = cl.list_id AND x.subscriber_id = s.id
+             JOIN lists l ON l.id = cl.list_id
+            WHERE cl.campaign_id = d.campaign_id ORDER BY cl.position LIMIT 1) fl ON true
+        WHERE d.id = $1`,
+      [deliveryId],
+    );
+    return rows[0];
+  }
+
+  /** Stores an open or a click (applied already: there is nothing for the events worker). */
+  async record(e: TrackingEvent): Promise<void> {
+    await this.db.query(
+      `INSERT INTO events (type, source, campaign_id, subscriber_id, delivery_id, link_index,
+         machine, machine_reason, occurred_at, applied_at)
+       VALUES ($1, 'tracking', $2, $3, $4, $5, $6, $7, $8, $8)`,
+      [
+        e.type,
+        e.delivery.campaign_id,
+        e.delivery.subscriber_id,
+        e.delivery.id,
+        e.link,
+        e.machine,
+        e.machineReason,
+        e.at,
+      ],
+    );
+  }
+
+  /** The links of this delivery clicked since `since` (human or not). */
+  async linksClickedSince(deliveryId: number, since: Date): Promise<Set<number>> {
+    const { rows } = await this.db.query<{ link_index: number }>(
+      `SELECT DISTINCT link_index FROM events
+        WHERE delivery_id = $1 AND type = 'clicked' AND occurred_at >= $2`,
+      [deliveryId, since],
+    );
+    return new Set(rows.map((r) => r.link_index));
+  }
+
+  /** Marks this delivery's clicks since `since` as a machine's burst. */
+  async markBurst(deliveryId: number, since: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE events SET machine = true, machine_reason = 'burst'
+        WHERE delivery_id = $1 AND type = 'clicked' AND occurred_at >= $2 AND NOT machine`,
+      [deliveryId, since],
+    );
+  }
+
+  async counts(campaignId: number): Promise<EngagementCounts> {
+    const { rows } = await this.db.query<{
+      type: string;
+      unique: number;
+      machine: number;
+      total: number;
+      hard: number;
+      soft: number;
+    }>(
+      `SELECT type,
+              count(DISTINCT subscriber_id) FILTER (WHERE NOT machine)::int AS unique,
+              count(*) FILTER (WHERE machine)::int AS machine,
+              count(*) FILTER (WHERE NOT machine)::int AS total,
+              count(DISTINCT COALESCE(subscriber_id::text, email::text, id::text))
+                FILTER (WHERE bounce_type = 'hard')::int AS hard,
+              count(DISTINCT COALESCE(subscriber_id::text, email::text, id::text))
+                FILTER (WHERE bounce_type = 'soft')::int AS soft
+         FROM events WHERE campaign_id = $1 AND type IN ('opened', 'clicked', 'bounce')
+        GROUP BY type`,
+      [campaignId],
+    );
+    const of = (type: string) => rows.find((r) => r.type === type);
+    const pick = (type: string) => ({
+      unique: of(type)?.unique ?? 0,
+      machine: of(type)?.machine ?? 0,
+      total: of(type)?.total ?? 0,
+    });
+    return {
+      opened: pick('opened'),
+      clicked: pick('clicked'),
+      bounced: { hard: of('bounce')?.hard ?? 0, soft: of('bounce')?.soft ?? 0 },
+    };
+  }
+
+  async linkCounts(campaignId: number): Promise<LinkCount[]> {
+    const { rows } = await this.db.query<LinkCount>(
+      `SELECT link_index, count(*)::int AS clicks, count(DISTINCT subscriber_id)::int AS unique
+         FROM events WHERE campaign_id = $1 AND type = 'clicked' AND NOT machine
+        GROUP BY link_index ORDER BY link_index`,
+      [campaignId],
+    );
+    return rows;
+  }
+
+  /**
+   * Sends, human opens and clicks, unsubscribes and bounces by time bucket from the start: ten
+   * minutes during the first six hours, then hours.
+   */
+  async timeline(campaignId: number, start: Date): Promise<TimelineRow[]> {
+    const { rows } = await this.db.query<TimelineRow>(
+      `WITH moments AS (
+         SELECT sent_at AS at, 'sent' AS kind FROM deliveries
+          WHERE campaign_id = $1 AND sent_at IS NOT NULL
+         UNION ALL
+         SELECT occurred_at, type FROM events
+          WHERE campaign_id = $1 AND NOT machine
+            AND type IN ('opened', 'clicked', 'unsubscribe', 'bounce')
+       ), buckets AS (
+         SELECT CASE WHEN at < $2::timestamptz + interval '6 hours'
+                     THEN $2::timestamptz + floor(extract(epoch FROM at - $2::timestamptz) / 600)
+                          * interval '10 minutes'
+                     ELSE date_trunc('hour', at) END AS at, kind
+           FROM moments WHERE at >= $2::timestamptz - interval '10 minutes'
+       )
+       SELECT at,
+              count(*) FILTER (WHERE kind = 'sent')::int AS sent,
+              count(*) FILTER (WHERE kind = 'opened')::int AS opened,
+              count(*) FILTER (WHERE kind = 'clicked')::int AS clicked,
+              count(*) FILTER (WHERE kind = 'unsubscribe')::int AS unsubscribed,
+              count(*) FILTER (WHERE kind = 'bounce')::int AS bounced
+         FROM buckets GROUP BY at ORDER BY at`,
+      [campaignId, start],
+    );
+    return rows;
+  }
+}

@@ -1,0 +1,111 @@
+// Opens, clicks and web views (docs/engagement.md). A click redirects only to the original URL
+// its token's index names in that campaign's snapshot; every open and click is stored, and a
+// machine's (a proxy, a scanner, a prefetch, a burst) is marked so and kept out of the
+// unique counts. A delivery whose subscriber was erased still redirects, and records nothing.
+import { machineReason, isBurst, BURST_SECONDS } from '../domain/machine-traffic.js';
+import { OPEN_PIXEL } from '../domain/tracked-links.js';
+import type { Pool } from '../db/pool.js';
+import { CampaignsRepository, type CampaignRow } from '../db/repositories/campaigns.repository.js';
+import {
+  EngagementRepository,
+  type TrackedDelivery,
+} from '../db/repositories/engagement.repository.js';
+import { Personalizer } from '../mail/render.js';
+import type { CampaignMessageBuilder } from './campaign-message.builder.js';
+import type { PublicLinks } from './public-links.service.js';
+
+export interface TrackingHit {
+  method: string;
+  userAgent: string | undefined;
+}
+
+export class EngagementService {
+  private readonly repo: EngagementRepository;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly links: PublicLinks,
+    private readonly messages: CampaignMessageBuilder,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.repo = new EngagementRepository(pool);
+  }
+
+  /** The URL a click token leads to (recorded first), or undefined for a token that is not genuine. */
+  async click(token: string, hit: TrackingHit): Promise<string | undefined> {
+    const payload = this.links.verifyTracking(token, 'click');
+    const delivery = payload && (await this.repo.delivery(payload.id));
+    const url = delivery?.links?.[payload!.link!];
+    if (!delivery || !url) return undefined;
+    if (delivery.subscriber_id !== null) await this.recordClick(delivery, payload.link!, hit);
+    return url;
+  }
+
+  /** Records an open for a genuine token; answers whether it was one. */
+  async open(token: string, hit: TrackingHit): Promise<boolean> {
+    const payload = this.links.verifyTracking(token, 'open');
+    const delivery = payload && (await this.repo.delivery(payload.id));
+    if (!delivery) return false;
+    if (delivery.subscriber_id === null) return true;
+    const at = this.clock();
+    const reason = machineReason({ kind: 'open', ...hit, sentAt: delivery.sent_at, at });
+    await this.repo.record({
+      type: 'opened',
+      delivery,
+      link: null,
+      machine: reason !== undefined,
+      machineReason: reason ?? null,
+      at,
+    });
+    return true;
+  }
+
+  private async recordClick(delivery: TrackedDelivery, link: number, hit: TrackingHit) {
+    const at = this.clock();
+    const reason = machineReason({ kind: 'click', ...hit, sentAt: delivery.sent_at, at });
+    await this.repo.record({
+      type: 'clicked',
+      delivery,
+      link,
+      machine: reason !== undefined,
+      machineReason: reason ?? null,
+      at,
+    });
+    const linkCount = delivery.links?.length ?? 0;
+    if (reason === undefined && linkCount >= 2) {
+      const since = new Date(at.getTime() - BURST_SECONDS * 1000);
+      const clicked = await this.repo.linksClickedSince(delivery.id, since);
+      if (isBurst(linkCount, clicked)) await this.repo.markBurst(delivery.id, since);
+    }
+  }
+
+  /**
+   * "View in browser": the recipient's own message from a web-view token, with the original
+   * links and no pixel (nothing is tracked on that page). A sample token (test sends) shows the
+   * campaign with sample values. Undefined when the token or the delivery is not there.
+   */
+  async view(token: string): Promise<{ campaign: CampaignRow; html: string } | undefined> {
+    const own = this.links.verifyTracking(token, 'view');
+    const sample = own ? undefined : this.links.verifyTracking(token, 'sample');
+    const campaigns = new CampaignsRepository(this.pool);
+    if (own) {
+      const recipient = await this.repo.recipient(own.id);
+      const delivery = recipient && (await this.repo.delivery(own.id));
+      const campaign = delivery && (await campaigns.findById(delivery.campaign_id));
+      if (!recipient || !campaign?.snapshot) return undefined;
+      return { campaign, html: this.render(campaign, this.messages.vars(campaign, recipient)) };
+    }
+    const campaign = sample && (await campaigns.findById(sample.id));
+    return campaign ? { campaign, html: '' } : undefined;
+  }
+
+  private render(campaign: CampaignRow, vars: ReturnType<CampaignMessageBuilder['vars']>) {
+    const snapshot = campaign.snapshot!;
+    const personalizer = new Personalizer({
+      ...snapshot,
+      html: snapshot.html.replace(OPEN_PIXEL, ''),
+    });
+    return personalizer.render({ ...vars, tracked_links: snapshot.links ?? [], open_pixel_url: '' })
+      .html;
+  }
+}
