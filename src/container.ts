@@ -29,6 +29,7 @@ import { CampaignsService } from './services/campaigns.service.js';
 import { DeliveryService } from './services/delivery.service.js';
 import { FeedbackService } from './services/feedback.service.js';
 import { EngagementService } from './services/engagement.service.js';
+import { ArchiveService } from './services/archive.service.js';
 import { EngagementReportService } from './services/engagement-report.service.js';
 import { CampaignMessageBuilder } from './services/campaign-message.builder.js';
 import { TestSendService } from './services/test-send.service.js';
@@ -81,6 +82,7 @@ export interface Container {
     testSend: TestSendService;
     engagement: EngagementService;
     engagementReport: EngagementReportService;
+    archive: ArchiveService;
     delivery: DeliveryService;
     links: PublicLinks;
     publicSubscriptions: PublicSubscriptionsService;
@@ -165,6 +167,7 @@ function createServices(parts: ServiceParts): Container['services'] {
       parts.clock,
     ),
     engagementReport: new EngagementReportService(pool),
+    archive: new ArchiveService(pool, config.publicUrl, config.org),
     delivery: new DeliveryService({
       pool,
       redis,

@@ -57,6 +57,10 @@ const OUTSIDE_API: Record<string, string> = {
     'signed click token; redirects only to its snapshot URL (engagement-tracking.test.ts)',
   'GET /o/:token': 'signed open token; always the pixel, records only genuine ones',
   'GET /view/:token': 'signed web-view token (engagement-tracking.test.ts)',
+  'GET /archive': 'open: the public archive (engagement-archive.test.ts)',
+  'GET /archive/feed.xml': 'open: the archive as Atom',
+  'GET /archive/:slug': 'open: an archived newsletter, rendered for nobody in particular',
+  'GET /archive/:slug/message': 'open: the same message, in its frame',
   'GET /unsubscribe/:token': 'signed token',
   'POST /unsubscribe/:token': 'signed token',
   'GET /preferences/:token': 'signed token',
@@ -64,7 +68,7 @@ const OUTSIDE_API: Record<string, string> = {
   'GET /my-data/:token': 'signed token, one hour (public-preferences.test.ts)',
   'GET /erase/:token': 'signed token, one hour: a confirmation page',
   'POST /erase/:token': 'signed token, one hour',
-  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest},/my-data{/*rest},/erase{/*rest},/l{/*rest},/o{/*rest},/view{/*rest}':
+  'ALL /confirm{/*rest},/unsubscribe{/*rest},/preferences{/*rest},/my-data{/*rest},/erase{/*rest},/l{/*rest},/o{/*rest},/view{/*rest},/archive{/*rest}':
     'open: the 404 page',
 };
 

@@ -14,7 +14,6 @@ export const PUBLIC_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-/** Who sends the newsletters (ORG_NAME, ORG_ADDRESS): named on every public page. */
 /** A message in a browser: its own inline styles and images, nothing that runs or submits. */
 export const MESSAGE_CSP = [
   "default-src 'none'",
@@ -25,18 +24,25 @@ export const MESSAGE_CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** Who sends the newsletters (ORG_NAME, ORG_ADDRESS): named on every public page. */
 export interface Organisation {
   name: string;
   address: string | undefined;
 }
 
-export function layout(title: string, body: SafeHtml, org: Organisation): SafeHtml {
+export function layout(
+  title: string,
+  body: SafeHtml,
+  org: Organisation,
+  /** Public content (the archive): indexed, with extra head elements (its feed). */
+  open?: { head: SafeHtml },
+): SafeHtml {
   return html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="robots" content="noindex, nofollow" />
+        ${open ? open.head : html`<meta name="robots" content="noindex, nofollow" />`}
         <title>${title}</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
         <link rel="icon" type="image/svg+xml" href="${ICON_PATH}" />
@@ -54,6 +60,16 @@ export function layout(title: string, body: SafeHtml, org: Organisation): SafeHt
 /** The organisation the public router put on the response (see public.routes.ts). */
 function orgOf(res: Response): Organisation {
   return (res.locals.org as Organisation | undefined) ?? { name: 'Bulletin', address: undefined };
+}
+
+/** The archive's pages: the same frame and CSP (frames from this site allowed), cacheable. */
+export function sendOpenPage(res: Response, title: string, body: SafeHtml, head: SafeHtml): void {
+  res
+    .status(200)
+    .set('Content-Security-Policy', `${PUBLIC_CSP}; frame-src 'self'`)
+    .set('Cache-Control', 'public, max-age=300')
+    .type('text/html; charset=utf-8')
+    .send(layout(title, body, orgOf(res), { head }).value);
 }
 
 /** Sends a page. Pages behind tokens show personal data: never cached, never indexed. */

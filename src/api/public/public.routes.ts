@@ -10,6 +10,7 @@ import { publicKit } from './kit.js';
 import { PUBLIC_CSP, sendError, sendNotFound } from './layout.js';
 import { linkRoutes } from './links.routes.js';
 import { engagementRoutes } from './engagement.routes.js';
+import { archiveRoutes } from './archive.routes.js';
 import { preferencesRoutes } from './preferences.routes.js';
 import { TOKEN_LIMIT, formRateLimit } from './rate-limit.js';
 import { ICON_PATH, STYLESHEET_PATH, serveIcon, serveStylesheet } from './styles.js';
@@ -26,6 +27,7 @@ const PATHS = [
   '/l',
   '/o',
   '/view',
+  '/archive',
 ];
 
 export function publicRouter(container: Container): express.Router {
@@ -51,6 +53,7 @@ export function publicRouter(container: Container): express.Router {
   preferencesRoutes(kit);
   dataRoutes(kit);
   engagementRoutes(kit);
+  archiveRoutes(router, container);
 
   // Bare paths without a token, and tokens with a "/" in them (the standard base64 alphabet, a
   // traversal attempt): the same page as a bad token, not the API's JSON 404.
@@ -64,6 +67,7 @@ export function publicRouter(container: Container): express.Router {
       '/l{/*rest}',
       '/o{/*rest}',
       '/view{/*rest}',
+      '/archive{/*rest}',
     ],
     (_req, res) => sendNotFound(res),
   );

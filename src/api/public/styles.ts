@@ -57,6 +57,10 @@ button.danger:hover { background: #fbeceb; }
 .doc th, .doc td { border: 1px solid #c9d1d9; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 .doc pre { overflow-x: auto; background: #f4f6f8; padding: .75rem; border-radius: 4px; }
 .doc code { font-size: .9em; }
+.archive { padding-left: 1.2rem; }
+.archive li { margin: 0.4rem 0; }
+.archive time { color: #5a6570; margin-left: 0.5rem; font-size: 0.9em; }
+.archived-message { width: 100%; height: 80vh; border: 1px solid #c5ccd3; border-radius: 4px; background: #fff; }
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 @media (prefers-color-scheme: dark) {
   body { background: #111820; color: #e6eaee; }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool.js';
+import type { CampaignSnapshot } from './campaigns.repository.js';
 import type { Recipient } from './deliveries.repository.js';
 
 /** What a tracking request needs to know about the delivery its token names. */
@@ -181,5 +182,44 @@ export class EngagementRepository {
       [campaignId, start],
     );
     return rows;
+  }
+}
+
+/** A campaign in the public archive. */
+export interface ArchivedCampaign {
+  id: number;
+  uuid: string;
+  name: string;
+  archive_slug: string;
+  data: Record<string, unknown>;
+  started_at: Date;
+  finished_at: Date | null;
+  snapshot: CampaignSnapshot;
+}
+
+const ARCHIVED = `archive AND archive_slug IS NOT NULL AND started_at IS NOT NULL
+  AND snapshot IS NOT NULL AND status IN ('running', 'paused', 'finished')`;
+
+export class ArchiveRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Newest first: the campaigns that went out and are shown in the archive. */
+  async page(offset: number, limit: number): Promise<ArchivedCampaign[]> {
+    const { rows } = await this.db.query<ArchivedCampaign>(
+      `SELECT id, uuid, name, archive_slug, data, started_at, finished_at, snapshot
+         FROM campaigns WHERE ${ARCHIVED}
+        ORDER BY started_at DESC, id DESC OFFSET $1 LIMIT $2`,
+      [offset, limit],
+    );
+    return rows;
+  }
+
+  async bySlug(slug: string): Promise<ArchivedCampaign | undefined> {
+    const { rows } = await this.db.query<ArchivedCampaign>(
+      `SELECT id, uuid, name, archive_slug, data, started_at, finished_at, snapshot
+         FROM campaigns WHERE ${ARCHIVED} AND archive_slug = $1`,
+      [slug],
+    );
+    return rows[0];
   }
 }
