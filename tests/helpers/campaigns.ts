@@ -159,3 +159,18 @@ export async function overlappingAudience(ctx: TestContext) {
   }
   return { lists: [a, b], ids, excluded, eligible: 1960 };
 }
+
+/**
+ * Moves a campaign's send an hour into the past (its start and every delivery's sent_at):
+ * opens and clicks made now are readers', not the prefetches and scanners of delivery time.
+ */
+export async function ageSend(ctx: TestContext, campaignId: number): Promise<void> {
+  await ctx.db.query(
+    "UPDATE deliveries SET sent_at = sent_at - interval '1 hour' WHERE campaign_id = $1",
+    [campaignId],
+  );
+  await ctx.db.query(
+    "UPDATE campaigns SET started_at = started_at - interval '1 hour' WHERE id = $1",
+    [campaignId],
+  );
+}

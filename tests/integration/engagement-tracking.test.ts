@@ -4,6 +4,7 @@
 // and kept out of the unique counts; the report and its CSV agree with the events.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mailSuite } from '../helpers/suite.js';
+import { ageSend } from '../helpers/campaigns.js';
 import type { ReceivedMessage } from '../helpers/smtp-sink.js';
 
 const BROWSER =
@@ -48,17 +49,7 @@ const pixelOf = (m: ReceivedMessage) => /src="([^"]*\/o\/[^"]+)"/.exec(m.html)?.
 const get = (url: string, agent = BROWSER) =>
   suite.ctx.http.get(pathOf(url)).set('User-Agent', agent).redirects(0);
 
-/** Moves the campaign's send an hour back: opens now are not delivery-time prefetches. */
-async function ageDeliveries(campaignId: number) {
-  await suite.ctx.db.query(
-    "UPDATE deliveries SET sent_at = sent_at - interval '1 hour' WHERE campaign_id = $1",
-    [campaignId],
-  );
-  await suite.ctx.db.query(
-    "UPDATE campaigns SET started_at = started_at - interval '1 hour' WHERE id = $1",
-    [campaignId],
-  );
-}
+const ageDeliveries = (campaignId: number) => ageSend(suite.ctx, campaignId);
 
 /** Moves the campaign's recorded clicks a minute back: the next click is not part of a burst. */
 const ageClicks = (campaignId: number) =>

@@ -2,6 +2,8 @@
 // send (preflight, test, approval, schedule), each shown where the status and the person's
 // scopes allow it.
 import type { Response } from 'express';
+import type { EngagementReport } from '../../services/engagement-report.service.js';
+import { reportSection } from './report-view.js';
 import type { FieldError } from '../../domain/errors.js';
 import type { CampaignRow } from '../../db/repositories/campaigns.repository.js';
 import type { CampaignReport } from '../../services/campaign-report.service.js';
@@ -13,6 +15,8 @@ import { can, csrfField, describedBy, errorFor, fieldMessage, who } from './kit.
 export interface CampaignPageData {
   campaign: CampaignRow;
   report: CampaignReport;
+  /** Once it went out: the report with its charts. */
+  engagement: EngagementReport | undefined;
   approval: ApprovalView;
   preflight: { ok: boolean; audience: number; problems: string[]; warnings: string[] };
   listNames: string[];
@@ -198,6 +202,7 @@ export function campaignPage(res: Response, d: CampaignPageData): SafeHtml {
     ${summary(d)}
     ${editable ? html`<p><a class="button secondary" href="/admin/campaigns/${c.id}/edit">Edit</a></p>` : ''}
     ${livePanel(res, c, d.report, d.approval)}
+    ${d.engagement ? reportSection(c.id, d.engagement, { opens: c.track_opens, clicks: c.track_clicks }) : ''}
     ${['draft', 'scheduled'].includes(c.status) ? preflight(d) : ''} ${testForm(res, d)}
     ${approvalForms(res, d)} ${scheduleForm(res, d)}
     <section aria-labelledby="message-heading">

@@ -20,10 +20,22 @@ export interface CampaignFormValues {
   fromName: string;
   fromEmail: string;
   replyTo: string;
+  trackOpens: boolean;
+  trackClicks: boolean;
+  archive: boolean;
+  archiveSlug: string;
 }
 
-export function formValues(c?: CampaignRow): CampaignFormValues {
+/** The editor's values: the campaign's, or a new one's (tracking as TRACK_OPENS/TRACK_CLICKS). */
+export function formValues(
+  c?: CampaignRow,
+  tracking = { opens: false, clicks: false },
+): CampaignFormValues {
   return {
+    trackOpens: c ? c.track_opens : tracking.opens,
+    trackClicks: c ? c.track_clicks : tracking.clicks,
+    archive: c?.archive ?? false,
+    archiveSlug: c?.archive_slug ?? '',
     name: c?.name ?? '',
     subject: c?.subject ?? '',
     templateId: c?.template_id ?? null,
@@ -49,6 +61,30 @@ function textField(id: string, label: string, value: string, errors: FieldError[
       ${describedBy(id, error, Boolean(hint))}
     />
   </div>`;
+}
+
+const checkbox = (id: string, label: string, checked: boolean, hint: string) =>
+  html`<div class="choice">
+    <input
+      type="checkbox"
+      id="${id}"
+      name="${id}"
+      ${checked ? html`checked` : ''}
+      aria-describedby="${id}-hint"
+    />
+    <label for="${id}">${label}</label>
+    <span class="hint" id="${id}-hint">${hint}</span>
+  </div>`;
+
+/** Tracking (off unless chosen: docs/engagement.md) and the public archive. */
+function engagementFields(values: CampaignFormValues, errors: FieldError[]): SafeHtml {
+  return html`<fieldset>
+    <legend>Tracking and archive</legend>
+    ${checkbox('trackOpens', 'Track opens', values.trackOpens, 'an invisible image; mail proxies are counted apart')}
+    ${checkbox('trackClicks', 'Track clicks', values.trackClicks, 'links go through this site first')}
+    ${checkbox('archive', 'Show in the public archive', values.archive, 'at /archive once sent, with no reader’s data')}
+    ${textField('archiveSlug', 'Archive address', values.archiveSlug, errors, 'The page is /archive/<this>; empty: made from the name')}
+  </fieldset>`;
 }
 
 function senderFields(values: CampaignFormValues, errors: FieldError[]): SafeHtml {
@@ -156,7 +192,7 @@ ${values.content}</textarea>
         </div>
         ${previewFrame()}
       </div>
-      ${senderFields(values, errors)}
+      ${senderFields(values, errors)} ${engagementFields(values, errors)}
       <div class="actions">
         <button type="submit">Save</button>
         <button

@@ -40,6 +40,9 @@ export function campaignBody(form: FormFields) {
     fromName: orNull('fromName'),
     fromEmail: orNull('fromEmail'),
     replyTo: orNull('replyTo'),
+    tracking: { opens: form.get('trackOpens') === 'on', clicks: form.get('trackClicks') === 'on' },
+    archive: form.get('archive') === 'on',
+    archiveSlug: orNull('archiveSlug'),
   };
   // Every mistake at once: the schema's and the sender addresses' (which the service checks
   // only after the schema passes). The editor's own words for template and lists come first.
@@ -72,7 +75,7 @@ export function campaignViewer(container: Container): CampaignView {
   const { campaigns, campaignReport, approvals, lists, templates, users } = container.services;
   return async (req, res, extra = {}) => {
     const c = await campaigns.get(campaignId(req));
-    const [report, preflight, listRows, template, me] = await Promise.all([
+    const [report, preflight, listRows, template, me, engagement] = await Promise.all([
       campaignReport.report(c),
       ['draft', 'scheduled'].includes(c.status)
         ? campaignReport.preflight(c)
@@ -80,6 +83,7 @@ export function campaignViewer(container: Container): CampaignView {
       lists.page(undefined, 1000),
       c.template_id ? templates.get(c.template_id).catch(() => undefined) : undefined,
       users.get(who(res).user.id),
+      c.started_at ? container.services.engagementReport.report(c) : undefined,
     ]);
     consolePage(
       res,
@@ -89,6 +93,7 @@ export function campaignViewer(container: Container): CampaignView {
         body: campaignPage(res, {
           campaign: c,
           report,
+          engagement,
           approval: approvals.present(c),
           preflight,
           listNames: c.list_ids.map(
@@ -170,27 +175,31 @@ function listPage(res: Response, rows: CampaignRow[], next: number | undefined) 
     ${next ? html`<p><a href="/admin/campaigns?before=${next}">Older campaigns</a></p>` : ''}`;
 }
 
+async function campaignList(container: Container, req: Request, res: Response) {
+  const before = Number(req.query.before) || undefined;
+  // One row more than the page shows tells whether an older page exists.
+  const rows = await container.services.campaigns.newestFirst(before, PAGE + 1);
+  const shown = rows.slice(0, PAGE);
+  const next = rows.length > PAGE ? shown.at(-1)?.id : undefined;
+  consolePage(res, { title: 'Campaigns', section: 'Campaigns', body: listPage(res, shown, next) });
+}
+
 export function consoleCampaignsRouter(container: Container): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const { campaigns } = container.services;
 
-  router.get('/admin/campaigns', async (req, res) => {
-    const before = Number(req.query.before) || undefined;
-    // One row more than the page shows tells whether an older page exists.
-    const rows = await campaigns.newestFirst(before, PAGE + 1);
-    const shown = rows.slice(0, PAGE);
-    const next = rows.length > PAGE ? shown.at(-1)?.id : undefined;
-    consolePage(res, {
-      title: 'Campaigns',
-      section: 'Campaigns',
-      body: listPage(res, shown, next),
-    });
-  });
+  router.get('/admin/campaigns', (req, res) => campaignList(container, req, res));
 
   router.get('/admin/campaigns/new', async (_req, res) => {
     if (!can(res, 'campaigns:write'))
       throw new AppError('forbidden', 'Your roles do not let you write campaigns');
-    await editorPage(container, res, '/admin/campaigns/new', formValues());
+    const { opens, clicks } = container.config.tracking;
+    await editorPage(
+      container,
+      res,
+      '/admin/campaigns/new',
+      formValues(undefined, { opens, clicks }),
+    );
   });
 
   router.post('/admin/campaigns/new', readRawBody, async (req, res) => {
@@ -317,5 +326,9 @@ function valuesOf(form: FormFields): ReturnType<typeof formValues> {
     fromName: form.get('fromName') ?? '',
     fromEmail: form.get('fromEmail') ?? '',
     replyTo: form.get('replyTo') ?? '',
+    trackOpens: form.get('trackOpens') === 'on',
+    trackClicks: form.get('trackClicks') === 'on',
+    archive: form.get('archive') === 'on',
+    archiveSlug: form.get('archiveSlug')?.trim() ?? '',
   };
 }
