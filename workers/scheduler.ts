@@ -9,6 +9,8 @@ export const SCHEDULER_INTERVAL_MS = 5000;
 
 /** Expired sessions are refused at once; their rows are deleted about once a minute. */
 const SESSION_CLEANUP_EVERY_TICKS = 12;
+/** Raw tracking events past TRACKING_RETENTION_DAYS: folded away every ten minutes. */
+const RETENTION_EVERY_TICKS = 120;
 
 export function startScheduler(container: Container): { close(): void } {
   const { log } = container;
@@ -22,8 +24,16 @@ export function startScheduler(container: Container): { close(): void } {
       .startDue()
       .then(() => campaigns.sweep(STALE_SENDING_MS))
       .then(async () => {
-        if (ticks++ % SESSION_CLEANUP_EVERY_TICKS === 0) {
+        const tick = ticks++;
+        if (tick % SESSION_CLEANUP_EVERY_TICKS === 0) {
           await container.services.sessions.deleteExpired();
+        }
+        if (tick % RETENTION_EVERY_TICKS === 0) {
+          const removed = await container.services.engagement.applyRetention(
+            container.config.tracking.retentionDays,
+          );
+          if (removed > 0)
+            log.info({ event: 'tracking_retention', removed }, 'old tracking events removed');
         }
       })
       .catch((error: unknown) =>

@@ -53,8 +53,9 @@ export class CampaignReportService {
       ...counts,
       complained: events.complaint ?? 0,
       unsubscribed: events.unsubscribe ?? 0,
-      opened: events.opened ?? 0,
-      clicked: events.clicked ?? 0,
+      // With what the retention removed (docs/engagement.md) still counted.
+      opened: (events.opened ?? 0) + Number(campaign.retained_counts?.['opened.unique'] ?? 0),
+      clicked: (events.clicked ?? 0) + Number(campaign.retained_counts?.['clicked.unique'] ?? 0),
     };
     const remaining = counts.queued + counts.sending;
     const progress =

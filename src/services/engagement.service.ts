@@ -4,10 +4,11 @@
 // unique counts. A delivery whose subscriber was erased still redirects, and records nothing.
 import { machineReason, isBurst, BURST_SECONDS } from '../domain/machine-traffic.js';
 import { OPEN_PIXEL } from '../domain/tracked-links.js';
-import type { Pool } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import { CampaignsRepository, type CampaignRow } from '../db/repositories/campaigns.repository.js';
 import {
   EngagementRepository,
+  RetentionRepository,
   type TrackedDelivery,
 } from '../db/repositories/engagement.repository.js';
 import { Personalizer } from '../mail/render.js';
@@ -77,6 +78,24 @@ export class EngagementService {
       const clicked = await this.repo.linksClickedSince(delivery.id, since);
       if (isBurst(linkCount, clicked)) await this.repo.markBurst(delivery.id, since);
     }
+  }
+
+  /**
+   * Removes raw opens and clicks older than `days` days, campaign by campaign, keeping their
+   * counts in the campaign (docs/engagement.md, retention). Answers how many events went.
+   */
+  async applyRetention(days: number): Promise<number> {
+    const cutoff = new Date(this.clock().getTime() - days * 86_400_000);
+    let removed = 0;
+    for (const id of await new RetentionRepository(this.pool).campaignsWithEventsBefore(
+      cutoff,
+      100,
+    )) {
+      removed += await inTransaction(this.pool, (tx) =>
+        new RetentionRepository(tx).fold(id, cutoff),
+      );
+    }
+    return removed;
   }
 
   /**

@@ -223,3 +223,74 @@ export class ArchiveRepository {
     return rows[0];
   }
 }
+
+/**
+ * The retention of raw opens and clicks (TRACKING_RETENTION_DAYS): a campaign's events older
+ * than the cutoff are added into its `retained_counts` and deleted, in one transaction (run it
+ * on a transaction's client). A reader is counted there as unique only when no newer event of
+ * theirs remains to count them: the report's sum keeps each reader once.
+ */
+export class RetentionRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async campaignsWithEventsBefore(cutoff: Date, limit: number): Promise<number[]> {
+    const { rows } = await this.db.query<{ campaign_id: number }>(
+      `SELECT DISTINCT campaign_id FROM events
+        WHERE source = 'tracking' AND occurred_at < $1 AND campaign_id IS NOT NULL LIMIT $2`,
+      [cutoff, limit],
+    );
+    return rows.map((r) => r.campaign_id);
+  }
+
+  /** Folds and deletes one campaign's old events; answers how many were removed. */
+  async fold(campaignId: number, cutoff: Date): Promise<number> {
+    const locked = await this.db.query<{ retained_counts: Record<string, number> }>(
+      'SELECT retained_counts FROM campaigns WHERE id = $1 FOR UPDATE',
+      [campaignId],
+    );
+    const kept = { ...(locked.rows[0]?.retained_counts ?? {}) };
+    const newer = (match: string) =>
+      `NOT EXISTS (SELECT 1 FROM events n WHERE n.campaign_id = o.campaign_id
+         AND n.source = 'tracking' AND n.type = o.type AND n.subscriber_id = o.subscriber_id
+         AND NOT n.machine AND n.occurred_at >= $2 ${match})`;
+    const { rows: byType } = await this.db.query<{ type: string; machine: number; unique: number }>(
+      `SELECT type, count(*) FILTER (WHERE machine)::int AS machine,
+              count(DISTINCT subscriber_id) FILTER (WHERE NOT machine AND ${newer('')})::int AS unique
+         FROM events o WHERE campaign_id = $1 AND source = 'tracking' AND occurred_at < $2
+        GROUP BY type`,
+      [campaignId, cutoff],
+    );
+    const { rows: byLink } = await this.db.query<{
+      link_index: number;
+      clicks: number;
+      unique: number;
+    }>(
+      `SELECT link_index, count(*)::int AS clicks,
+              count(DISTINCT subscriber_id)
+                FILTER (WHERE ${newer('AND n.link_index = o.link_index')})::int AS unique
+         FROM events o WHERE campaign_id = $1 AND source = 'tracking' AND type = 'clicked'
+          AND NOT machine AND occurred_at < $2 GROUP BY link_index`,
+      [campaignId, cutoff],
+    );
+    const add = (key: string, n: number) => {
+      kept[key] = Number(kept[key] ?? 0) + n;
+    };
+    for (const t of byType) {
+      add(`${t.type}.unique`, t.unique);
+      add(`${t.type}.machine`, t.machine);
+    }
+    for (const l of byLink) {
+      add(`links.${l.link_index}.clicks`, l.clicks);
+      add(`links.${l.link_index}.unique`, l.unique);
+    }
+    await this.db.query('UPDATE campaigns SET retained_counts = $2 WHERE id = $1', [
+      campaignId,
+      JSON.stringify(kept),
+    ]);
+    const deleted = await this.db.query(
+      `DELETE FROM events WHERE campaign_id = $1 AND source = 'tracking' AND occurred_at < $2`,
+      [campaignId, cutoff],
+    );
+    return deleted.rowCount ?? 0;
+  }
+}
