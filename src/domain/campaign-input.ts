@@ -45,3 +45,7 @@ export function slugify(name: string): string {
 }
 
 export const ARCHIVE_SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** A campaign's page in the public archive: the one place its address is made. */
+export const archivePageUrl = (publicUrl: string, slug: string) =>
+  `${publicUrl}/archive/${encodeURIComponent(slug)}`;

@@ -3,6 +3,7 @@
 // address, no personal token; the unsubscribe and preferences links lead to /subscribe, the
 // tracked links are the originals and there is no pixel.
 import { atomFeed } from '../domain/atom.js';
+import { archivePageUrl } from '../domain/campaign-input.js';
 import { OPEN_PIXEL } from '../domain/tracked-links.js';
 import type { Pool } from '../db/pool.js';
 import {
@@ -33,7 +34,7 @@ export class ArchiveService {
   }
 
   pageUrl(slug: string): string {
-    return `${this.publicUrl}/archive/${encodeURIComponent(slug)}`;
+    return archivePageUrl(this.publicUrl, slug);
   }
 
   /** A page of the archive, newest first, and whether an older page exists. */
@@ -87,6 +88,8 @@ export class ArchiveService {
     const personalizer = new Personalizer({
       ...snapshot,
       html: withHtml ? snapshot.html.replace(OPEN_PIXEL, '') : '',
+      // A list entry needs only the subject: neither body part is parsed for it.
+      text: withHtml ? snapshot.text : '',
     });
     const subscribe = `${this.publicUrl}/subscribe`;
     const vars: MergeVars = {

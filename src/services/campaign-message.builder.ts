@@ -8,6 +8,7 @@ import type { Recipient } from '../db/repositories/deliveries.repository.js';
 import { formatListId, newMessageId, type OutgoingMessage } from '../mail/message.js';
 import { Personalizer } from '../mail/render.js';
 import type { MergeVars } from '../mail/types.js';
+import { archivePageUrl } from '../domain/campaign-input.js';
 
 export class CampaignMessageBuilder {
   private readonly personalizers = new Map<string, Personalizer>();
@@ -85,7 +86,7 @@ export class CampaignMessageBuilder {
     const snapshot = campaign.snapshot!;
     const archive_url =
       campaign.archive && campaign.archive_slug
-        ? `${this.config.publicUrl}/archive/${encodeURIComponent(campaign.archive_slug)}`
+        ? archivePageUrl(this.config.publicUrl, campaign.archive_slug)
         : this.links.trackingUrl(
             deliveryId > 0
               ? { purpose: 'view', id: deliveryId }

@@ -20,12 +20,9 @@ import {
   scheduleBody,
   testBody,
 } from '../schemas/campaigns.schemas.js';
+import { archivePageUrl } from '../../domain/campaign-input.js';
 
 const id = (req: Request) => parse(idParam, req.params).id;
-
-/** A campaign's page in the public archive. */
-export const archivePageUrl = (publicUrl: string, slug: string) =>
-  `${publicUrl}/archive/${encodeURIComponent(slug)}`;
 
 /** A campaign as the API answers it: the row, its counts and its approval. */
 export function campaignView({ services, config }: Container) {
