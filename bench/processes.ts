@@ -120,13 +120,21 @@ interface SinkStats {
 
 export interface Sink {
   port: number;
-  reset(): Promise<void>;
+  /** Forgets what arrived; `collect` keeps each message's click links from now on. */
+  reset(collect?: boolean): Promise<void>;
   stats(): Promise<SinkStats>;
+  /** The distinct click links of each message since a collecting reset. */
+  links(): Promise<string[][]>;
   peakRssMb(): number | undefined;
   close(): Promise<void>;
 }
 
-function ask<T>(child: ChildProcess, cmd: string, reply: string): Promise<T> {
+function ask<T>(
+  child: ChildProcess,
+  cmd: string,
+  reply: string,
+  extra: Record<string, unknown> = {},
+): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (message: { type: string } & Record<string, unknown>) => {
       if (message.type !== reply) return;
@@ -134,7 +142,7 @@ function ask<T>(child: ChildProcess, cmd: string, reply: string): Promise<T> {
       resolve(message as T);
     };
     child.on('message', onMessage);
-    child.send({ cmd });
+    child.send({ cmd, ...extra });
   });
 }
 
@@ -151,9 +159,10 @@ export async function startSink(): Promise<Sink> {
   });
   return {
     port,
-    reset: async () => {
-      await ask(child, 'reset', 'reset');
+    reset: async (collect = false) => {
+      await ask(child, 'reset', 'reset', { collect });
     },
+    links: async () => (await ask<{ links: string[][] }>(child, 'links', 'links')).links,
     stats: async () => (await ask<{ stats: SinkStats }>(child, 'stats', 'stats')).stats,
     peakRssMb: () => peakRssMb(child.pid),
     close: () =>

@@ -25,6 +25,15 @@ export interface RoundResult {
   mime: MimeCheck;
 }
 
+export function machineOf() {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
 /** The medians of the rounds (peak memory: the highest), with the machine and the parameters. */
 export function summarise(
   rounds: RoundResult[],
@@ -35,12 +44,7 @@ export function summarise(
   const processes = Object.keys(last.peakRssMb);
   const result = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? 'unknown',
-      memoryGb: round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machineOf(),
     params,
     raw: { msgsPerSec: med((r) => r.raw.msgsPerSec), messageBytes: last.raw.messageBytes },
     endToEnd: {

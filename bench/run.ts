@@ -1,4 +1,5 @@
 // `npm run bench -- [--recipients N] [--runs K] [--quick] [--json FILE] [--workers W]`
+// `npm run bench -- --clicks [--click-count N] [--clients C] [--recipients N] [--runs K]`
 //
 // One command, one machine, one run of each measurement per round, medians over the rounds:
 //   raw         a nodemailer pool sending a pre-built MIME message of the newsletter's size
@@ -6,7 +7,8 @@
 //   end to end  a real campaign: HTTP API → ledger → BullMQ → worker processes → SMTP → sink
 //   import      a CSV of IMPORT_ROWS rows posted to the API and imported by the workers
 //   draw        the audience draw of a campaign to those imported subscribers
-// It prints a table, writes JSON, and removes its databases and Redis keys.
+// It prints a table, writes JSON, and removes its databases and Redis keys. With --clicks it
+// measures the click storm instead (bench/clicks.ts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -17,11 +19,10 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { parseArgs } from 'node:util';
 import { checkMime } from './mime-check.js';
-import { printTable, summarise, type RoundResult } from './report.js';
+import { machineOf, printTable, summarise, type RoundResult } from './report.js';
 import {
   ADMIN_TOKEN,
   admin,
-  api,
   deletePrefix,
   memoryOf,
   percentile,
@@ -30,8 +31,9 @@ import {
   sleep,
   writeCsv,
 } from './support.js';
-import { CAMPAIGN_DATA, newsletterSource, SUBJECT } from './newsletter.js';
-import { runRaw, startService, startSink, type Service, type Sink } from './processes.js';
+import { clickBench } from './clicks.js';
+import { roundEnv, seedCampaign, startRound, type Call } from './world.js';
+import { runRaw, startSink, type Service, type Sink } from './processes.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +49,9 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
     'node-args': { type: 'string' },
+    clicks: { type: 'boolean', default: false },
+    'click-count': { type: 'string' },
+    clients: { type: 'string' },
   },
 });
 
@@ -79,71 +84,6 @@ const jsonFile = args.json ?? path.join('var', 'bench', `bench-${Date.now()}.jso
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-/** The settings of a round's API and worker processes, in production mode. */
-function roundEnv(databaseUrl: string, prefix: string, sinkPort: number) {
-  return {
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    SMTP_URL: `smtp://bench:bench@127.0.0.1:${sinkPort}`,
-    SMTP_POOL_SIZE: String(params.smtpPoolSize),
-    WORKER_CONCURRENCY: String(params.workerConcurrency),
-    PUBLIC_URL: 'https://news.example.org',
-    MAIL_FROM: 'The Secretariat <newsletter@example.org>',
-    ADMIN_TOKEN,
-    SECRET_KEY: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'info',
-    PORT: '0',
-    // Each process's /metrics on a free port: the heap figures behind the RSS.
-    METRICS_PORT: '0',
-  };
-}
-
-/**
- * The round's audience (seeded with SQL, not measured: the campaign is what is measured), the
- * newsletter template, and a draft campaign to them.
- */
-async function seedCampaign(call: Call, databaseUrl: string) {
-  const list = await call<{ id: number }>('POST', '/api/v1/lists', { name: 'Bench readers' });
-  await admin(async (db) => {
-    await db.query(
-      `INSERT INTO subscribers (email, name, attributes)
-       SELECT 'reader' || g || '@example.org', 'Reader ' || g, jsonb_build_object('city', 'City ' || (g % 50))
-         FROM generate_series(1, $1::int) AS g`,
-      [params.recipients],
-    );
-    await db.query(
-      `INSERT INTO subscriptions (list_id, subscriber_id, status)
-       SELECT $1, id, 'confirmed' FROM subscribers`,
-      [list.id],
-    );
-    await db.query('ANALYZE');
-  }, databaseUrl);
-  const { mjml, content } = await newsletterSource();
-  const template = await call<{ id: number }>('POST', '/api/v1/templates', {
-    name: 'Quarterly newsletter',
-    mjml,
-  });
-  const campaignBody = (name: string, listId: number) => ({
-    name,
-    subject: SUBJECT,
-    templateId: template.id,
-    listIds: [listId],
-    content,
-    contentType: 'markdown',
-    fromName: 'The Secretariat',
-    fromEmail: 'newsletter@example.org',
-    data: CAMPAIGN_DATA,
-  });
-  const campaign = await call<{ id: number }>(
-    'POST',
-    '/api/v1/campaigns',
-    campaignBody('Bench', list.id),
-  );
-  return { campaignBody, campaign };
-}
-
 async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResult> {
   log(`round ${n}: raw limit (${params.rawMessages} pre-built messages)`);
   // The same number of SMTP connections as the pipeline opens (SMTP_POOL_SIZE per worker
@@ -156,23 +96,13 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
   const dbName = `bulletin_bench_${tag}`;
   const prefix = `bench_${tag}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  const env = roundEnv(databaseUrl, prefix, sink.port);
+  const env = roundEnv(databaseUrl, prefix, sink.port, params);
   const services: Service[] = [];
   try {
     // The API starts first and migrates; then the workers.
-    const apiProcess = startService('api', 'api', env, nodeArgs);
-    services.push(apiProcess);
-    const listening = await apiProcess.waitFor((l) => l.event === 'listening');
-    const base = `http://127.0.0.1:${String(listening.port)}`;
-    const call = api(base);
-    for (let i = 1; i <= params.workers; i++) {
-      const worker = startService(`worker-${i}`, 'worker', env, nodeArgs);
-      services.push(worker);
-      await worker.waitFor((l) => l.event === 'workers_started');
-    }
-    const workers = services.slice(1);
+    const { base, call, workers } = await startRound(services, env, params.workers, nodeArgs);
 
-    const { campaignBody, campaign } = await seedCampaign(call, databaseUrl);
+    const { campaignBody, campaign } = await seedCampaign(call, databaseUrl, params.recipients);
 
     const drawnLine = (campaignId: number) =>
       Promise.any(
@@ -225,8 +155,6 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
     await deletePrefix(REDIS_URL, prefix);
   }
 }
-
-type Call = ReturnType<typeof api>;
 
 /** What the measurements of one round share: its API, database, processes and campaign body. */
 interface RoundWorld {
@@ -363,6 +291,7 @@ async function main(): Promise<void> {
     log('building (npm run build): the processes run the compiled code, as in production');
     execFileSync('npm', ['run', '--silent', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
+  if (args.clicks) return clickMain();
   const dir = mkdtempSync(path.join(tmpdir(), 'bulletin-bench-'));
   const csvFile = path.join(dir, 'import.csv');
   const sink = await startSink();
@@ -380,6 +309,34 @@ async function main(): Promise<void> {
   await writeFile(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
   printTable(result);
   process.stdout.write(`\nJSON: ${jsonFile}\n`);
+}
+
+async function clickMain(): Promise<void> {
+  const clickParams = {
+    recipients: num(args.recipients, quick ? 2000 : 10_000),
+    clicks: num(args['click-count'], quick ? 2000 : 20_000),
+    clients: num(args.clients, quick ? 50 : 200),
+    runs: num(args.runs, quick ? 1 : 2),
+    smtpPoolSize: params.smtpPoolSize,
+    workerConcurrency: params.workerConcurrency,
+  };
+  log(`click storm: ${JSON.stringify(clickParams)}`);
+  const sink = await startSink();
+  let clicks;
+  try {
+    clicks = await clickBench(clickParams, sink, nodeArgs);
+  } finally {
+    await sink.close();
+  }
+  const result = {
+    date: new Date().toISOString(),
+    machine: machineOf(),
+    params: clickParams,
+    clicks,
+  };
+  await mkdir(path.dirname(path.resolve(jsonFile)), { recursive: true });
+  await writeFile(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(clicks, null, 2)}\nJSON: ${jsonFile}\n`);
 }
 
 main().catch((error: unknown) => {

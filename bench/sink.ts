@@ -1,6 +1,8 @@
 // The benchmark's SMTP sink, in a process of its own: a real smtp-server that accepts
 // everything, discards the data, and counts messages and bytes. The orchestrator talks to it
-// over IPC: `reset`, `stats` (counts, first/last arrival, one sample message kept whole).
+// over IPC: `reset`, `stats` (counts, first/last arrival, one sample message kept whole), and
+// for the click storm `links` (each message's distinct click links, collected after a `reset`
+// with `collect: true`; off otherwise, so the send benchmark's sink does no extra work).
 import { SMTPServer } from 'smtp-server';
 
 interface Stats {
@@ -12,6 +14,14 @@ interface Stats {
 }
 
 let stats: Stats = { count: 0, bytes: 0, firstAt: null, lastAt: null, sample: null };
+let collect = false;
+let links: string[][] = [];
+
+/** The distinct `/l/` links of a raw message (its quoted-printable soft breaks undone). */
+function clickLinksOf(raw: string): string[] {
+  const text = raw.replace(/=\r\n/g, '');
+  return [...new Set(text.match(/https?:\/\/[^\s"'<>]+\/l\/[A-Za-z0-9._-]+/g) ?? [])];
+}
 
 const server = new SMTPServer({
   secure: false,
@@ -26,7 +36,7 @@ const server = new SMTPServer({
   },
   onData(stream, _session, callback) {
     let bytes = 0;
-    const keep = stats.sample === null;
+    const keep = stats.sample === null || collect;
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -38,7 +48,11 @@ const server = new SMTPServer({
       stats.bytes += bytes;
       stats.firstAt ??= now;
       stats.lastAt = now;
-      if (keep && stats.sample === null) stats.sample = Buffer.concat(chunks).toString('utf8');
+      if (keep) {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        stats.sample ??= raw;
+        if (collect) links.push(clickLinksOf(raw));
+      }
       callback();
     });
   },
@@ -51,10 +65,14 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'listening', port });
 });
 
-process.on('message', (message: { cmd: string }) => {
+process.on('message', (message: { cmd: string; collect?: boolean }) => {
   if (message.cmd === 'reset') {
     stats = { count: 0, bytes: 0, firstAt: null, lastAt: null, sample: null };
+    collect = message.collect === true;
+    links = [];
     process.send?.({ type: 'reset' });
+  } else if (message.cmd === 'links') {
+    process.send?.({ type: 'links', links });
   } else if (message.cmd === 'stats') {
     process.send?.({ type: 'stats', stats });
   } else if (message.cmd === 'close') {

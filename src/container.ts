@@ -233,6 +233,8 @@ export async function createContainer(
     async close() {
       // A confirmation mail accepted by a form post is sent before the transport closes.
       await services.publicSubscriptions.settled();
+      // Opens and clicks already answered are written before the pool closes.
+      await services.engagement.close();
       // With Redis unreachable, closing the queues would wait for a connection that never
       // comes: drop the connection first so shutdown stays bounded.
       if (redis.status !== 'ready') redis.disconnect();

@@ -23,6 +23,7 @@ import { documentTokens, tokensRouter } from './routes/tokens.routes.js';
 import { healthRouter } from './routes/health.routes.js';
 import { metricsRouter } from './routes/metrics.routes.js';
 import { httpMetrics } from './middleware/http-metrics.js';
+import { trackingFastPath } from './public/tracking.routes.js';
 import { documentTemplates, templatesRouter } from './routes/templates.routes.js';
 import { outboxRouter } from './routes/outbox.routes.js';
 import { webhooksRouter } from './routes/webhooks.routes.js';
@@ -175,6 +176,8 @@ export function createApp(container: Container): express.Express {
   app.set('case sensitive routing', true);
   app.set('strict routing', true);
 
+  // Opens and clicks first, on a lean path of their own (a storm is thousands a second).
+  app.use(trackingFastPath(container));
   app.use(requestLog(log));
   app.use(helmet());
   // A client that trickles its body is cut off (uploads get HTTP_UPLOAD_TIMEOUT_MS instead).

@@ -47,6 +47,18 @@ export function isTrackable(url: string, publicUrl: string): boolean {
   return true;
 }
 
+/**
+ * A link as a Location header may carry it: ASCII only (spaces and other characters
+ * percent-encoded, the host in punycode), as a browser would request it anyway.
+ */
+export function locationOf(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return encodeURI(url);
+  }
+}
+
 export function trackLinks(html: string, publicUrl: string): TrackedHtml {
   const links: string[] = [];
   const index = new Map<string, number>();

@@ -2,8 +2,8 @@
 // its token's index names in that campaign's snapshot; every open and click is stored, and a
 // machine's (a proxy, a scanner, a prefetch, a burst) is marked so and kept out of the
 // unique counts. A delivery whose subscriber was erased still redirects, and records nothing.
-import { machineReason, isBurst, BURST_SECONDS } from '../domain/machine-traffic.js';
-import { OPEN_PIXEL } from '../domain/tracked-links.js';
+import { machineReason } from '../domain/machine-traffic.js';
+import { locationOf, OPEN_PIXEL } from '../domain/tracked-links.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import { CampaignsRepository, type CampaignRow } from '../db/repositories/campaigns.repository.js';
 import {
@@ -14,14 +14,20 @@ import {
 import { Personalizer } from '../mail/render.js';
 import type { CampaignMessageBuilder } from './campaign-message.builder.js';
 import type { PublicLinks } from './public-links.service.js';
+import { TrackingWriter } from './tracking-writer.js';
 
 export interface TrackingHit {
   method: string;
   userAgent: string | undefined;
 }
 
+/** Campaigns whose links are kept in memory; a campaign's links never change once it starts. */
+const LINK_CACHE_SIZE = 50;
+
 export class EngagementService {
   private readonly repo: EngagementRepository;
+  private readonly writer: TrackingWriter;
+  private readonly linkCache = new Map<string, Promise<string[] | null>>();
 
   constructor(
     private readonly pool: Pool,
@@ -30,54 +36,68 @@ export class EngagementService {
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.repo = new EngagementRepository(pool);
+    this.writer = new TrackingWriter(pool);
   }
 
   /** The URL a click token leads to (recorded first), or undefined for a token that is not genuine. */
   async click(token: string, hit: TrackingHit): Promise<string | undefined> {
     const payload = this.links.verifyTracking(token, 'click');
-    const delivery = payload && (await this.repo.delivery(payload.id));
-    const url = delivery?.links?.[payload!.link!];
+    const delivery = payload && (await this.writer.delivery(payload.id));
+    const links = delivery && (await this.campaignLinks(delivery));
+    const url = links?.[payload!.link!];
     if (!delivery || !url) return undefined;
-    if (delivery.subscriber_id !== null) await this.recordClick(delivery, payload.link!, hit);
+    if (delivery.subscriber_id !== null) {
+      await this.record(delivery, 'clicked', payload.link!, hit, links.length);
+    }
     return url;
   }
 
   /** Records an open for a genuine token; answers whether it was one. */
   async open(token: string, hit: TrackingHit): Promise<boolean> {
     const payload = this.links.verifyTracking(token, 'open');
-    const delivery = payload && (await this.repo.delivery(payload.id));
+    const delivery = payload && (await this.writer.delivery(payload.id));
     if (!delivery) return false;
-    if (delivery.subscriber_id === null) return true;
-    const at = this.clock();
-    const reason = machineReason({ kind: 'open', ...hit, sentAt: delivery.sent_at, at });
-    await this.repo.record({
-      type: 'opened',
-      delivery,
-      link: null,
-      machine: reason !== undefined,
-      machineReason: reason ?? null,
-      at,
-    });
+    if (delivery.subscriber_id !== null) await this.record(delivery, 'opened', null, hit, 0);
     return true;
   }
 
-  private async recordClick(delivery: TrackedDelivery, link: number, hit: TrackingHit) {
+  /** Waits for the opens and clicks handed to the writer (before the pool closes). */
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+
+  private record(
+    delivery: TrackedDelivery,
+    type: 'opened' | 'clicked',
+    link: number | null,
+    hit: TrackingHit,
+    linkCount: number,
+  ): Promise<void> {
     const at = this.clock();
-    const reason = machineReason({ kind: 'click', ...hit, sentAt: delivery.sent_at, at });
-    await this.repo.record({
-      type: 'clicked',
-      delivery,
-      link,
-      machine: reason !== undefined,
-      machineReason: reason ?? null,
-      at,
-    });
-    const linkCount = delivery.links?.length ?? 0;
-    if (reason === undefined && linkCount >= 2) {
-      const since = new Date(at.getTime() - BURST_SECONDS * 1000);
-      const clicked = await this.repo.linksClickedSince(delivery.id, since);
-      if (isBurst(linkCount, clicked)) await this.repo.markBurst(delivery.id, since);
+    const kind = type === 'opened' ? 'open' : 'click';
+    const reason = machineReason({ kind, ...hit, sentAt: delivery.sent_at, at });
+    return this.writer.write(
+      { type, delivery, link, machine: reason !== undefined, machineReason: reason ?? null, at },
+      linkCount,
+    );
+  }
+
+  /**
+   * The campaign's tracked links as redirect targets, read once per campaign start (the
+   * snapshot is fixed then).
+   */
+  private campaignLinks(delivery: TrackedDelivery): Promise<string[] | null> {
+    const key = `${delivery.campaign_id}:${delivery.campaign_started_at?.getTime() ?? 0}`;
+    let links = this.linkCache.get(key);
+    if (!links) {
+      if (this.linkCache.size >= LINK_CACHE_SIZE) this.linkCache.clear();
+      links = this.repo
+        .snapshotLinks(delivery.campaign_id)
+        .then((found) => found && found.map(locationOf));
+      links.catch(() => this.linkCache.delete(key));
+      this.linkCache.set(key, links);
     }
+    return links;
   }
 
   /**
@@ -109,7 +129,7 @@ export class EngagementService {
     const campaigns = new CampaignsRepository(this.pool);
     if (own) {
       const recipient = await this.repo.recipient(own.id);
-      const delivery = recipient && (await this.repo.delivery(own.id));
+      const delivery = recipient && (await this.repo.deliveries([own.id])).get(own.id);
       const campaign = delivery && (await campaigns.findById(delivery.campaign_id));
       if (!recipient || !campaign?.snapshot) return undefined;
       return { campaign, html: this.render(campaign, this.messages.vars(campaign, recipient)) };

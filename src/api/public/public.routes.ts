@@ -3,13 +3,14 @@
 // names a subscriber who is gone always gets the same 404 page. One module per page:
 // subscribe.routes.ts, links.routes.ts (confirm, unsubscribe and one-click),
 // preferences.routes.ts, data.routes.ts (the mailed data and erasure links).
-import express, { type ErrorRequestHandler } from 'express';
+import express from 'express';
+import { publicPageErrors, publicPageHeaders } from './page-headers.js';
 import type { Container } from '../../container.js';
 import { dataRoutes } from './data.routes.js';
 import { publicKit } from './kit.js';
-import { PUBLIC_CSP, sendError, sendNotFound } from './layout.js';
+import { sendNotFound } from './layout.js';
 import { linkRoutes } from './links.routes.js';
-import { engagementRoutes } from './engagement.routes.js';
+import { refusedClickRoutes, viewRoutes } from './view.routes.js';
 import { archiveRoutes } from './archive.routes.js';
 import { preferencesRoutes } from './preferences.routes.js';
 import { TOKEN_LIMIT, formRateLimit } from './rate-limit.js';
@@ -36,12 +37,7 @@ export function publicRouter(container: Container): express.Router {
 
   // Marks the request as a public page's (see the error handler) and sets the page headers
   // also on answers that are not pages (the data download, errors from the body reader).
-  router.use(PATHS, (_req, res, next) => {
-    res.locals.publicPage = true;
-    res.locals.org = container.config.org;
-    res.set('Content-Security-Policy', PUBLIC_CSP);
-    next();
-  });
+  router.use(PATHS, publicPageHeaders(container));
   router.get(STYLESHEET_PATH, serveStylesheet);
   router.get(ICON_PATH, serveIcon);
 
@@ -52,7 +48,8 @@ export function publicRouter(container: Container): express.Router {
   linkRoutes(kit);
   preferencesRoutes(kit);
   dataRoutes(kit);
-  engagementRoutes(kit);
+  viewRoutes(kit);
+  refusedClickRoutes(kit);
   archiveRoutes(router, container);
 
   // Bare paths without a token, and tokens with a "/" in them (the standard base64 alphabet, a
@@ -72,14 +69,6 @@ export function publicRouter(container: Container): express.Router {
     (_req, res) => sendNotFound(res),
   );
 
-  // Errors of the public pages become pages; everyone else's go on to the JSON error handler.
-  const pageErrors: ErrorRequestHandler = (error: unknown, req, res, next) => {
-    if (!res.locals.publicPage || res.headersSent) return next(error);
-    const status = (error as { status?: number; statusCode?: number }).status ?? 500;
-    if (status >= 500) log.error({ err: error, event: 'public_page_failed' }, 'public page failed');
-    else req.log.info({ err: error }, 'public page request refused');
-    sendError(res, status >= 400 && status < 600 ? status : 500);
-  };
-  router.use(pageErrors);
+  router.use(publicPageErrors(log));
   return router;
 }

@@ -8,7 +8,7 @@ export interface TrackedDelivery {
   campaign_id: number;
   subscriber_id: number | null;
   sent_at: Date | null;
-  links: string[] | null;
+  campaign_started_at: Date | null;
 }
 
 export interface TrackingEvent {
@@ -44,13 +44,23 @@ export interface TimelineRow {
 export class EngagementRepository {
   constructor(private readonly db: Queryable) {}
 
-  async delivery(id: number): Promise<TrackedDelivery | undefined> {
+  /** The deliveries tokens name, and when each one's campaign started (the links' cache key). */
+  async deliveries(ids: readonly number[]): Promise<Map<number, TrackedDelivery>> {
     const { rows } = await this.db.query<TrackedDelivery>(
-      `SELECT d.id, d.campaign_id, d.subscriber_id, d.sent_at, c.snapshot -> 'links' AS links
-         FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.id = $1`,
-      [id],
+      `SELECT d.id, d.campaign_id, d.subscriber_id, d.sent_at, c.started_at AS campaign_started_at
+         FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id WHERE d.id = ANY($1::bigint[])`,
+      [ids],
     );
-    return rows[0];
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** The tracked links of a campaign's snapshot, by index (null when it tracks no clicks). */
+  async snapshotLinks(campaignId: number): Promise<string[] | null> {
+    const { rows } = await this.db.query<{ links: string[] | null }>(
+      `SELECT snapshot -> 'links' AS links FROM campaigns WHERE id = $1`,
+      [campaignId],
+    );
+    return rows[0]?.links ?? null;
   }
 
   /** The recipient of a delivery as the send saw them (its first list still subscribed, by position). */
@@ -70,41 +80,52 @@ export class EngagementRepository {
     return rows[0];
   }
 
-  /** Stores an open or a click (applied already: there is nothing for the events worker). */
-  async record(e: TrackingEvent): Promise<void> {
+  /** Stores opens and clicks in one statement (applied already: nothing for the events worker). */
+  async recordMany(events: readonly TrackingEvent[]): Promise<void> {
+    const column = <T>(pick: (e: TrackingEvent) => T) => events.map(pick);
     await this.db.query(
       `INSERT INTO events (type, source, campaign_id, subscriber_id, delivery_id, link_index,
          machine, machine_reason, occurred_at, applied_at)
-       VALUES ($1, 'tracking', $2, $3, $4, $5, $6, $7, $8, $8)`,
+       SELECT type, 'tracking', campaign_id, subscriber_id, delivery_id, link_index, machine,
+              machine_reason, occurred_at, occurred_at
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[],
+                     $6::boolean[], $7::text[], $8::timestamptz[])
+           AS e(type, campaign_id, subscriber_id, delivery_id, link_index, machine,
+                machine_reason, occurred_at)`,
       [
-        e.type,
-        e.delivery.campaign_id,
-        e.delivery.subscriber_id,
-        e.delivery.id,
-        e.link,
-        e.machine,
-        e.machineReason,
-        e.at,
+        column((e) => e.type),
+        column((e) => e.delivery.campaign_id),
+        column((e) => e.delivery.subscriber_id),
+        column((e) => e.delivery.id),
+        column((e) => e.link),
+        column((e) => e.machine),
+        column((e) => e.machineReason),
+        column((e) => e.at),
       ],
     );
   }
 
-  /** The links of this delivery clicked since `since` (human or not). */
-  async linksClickedSince(deliveryId: number, since: Date): Promise<Set<number>> {
-    const { rows } = await this.db.query<{ link_index: number }>(
-      `SELECT DISTINCT link_index FROM events
-        WHERE delivery_id = $1 AND type = 'clicked' AND occurred_at >= $2`,
-      [deliveryId, since],
+  /** The links of each of these deliveries clicked since `since` (human or not). */
+  async linksClickedSinceMany(
+    deliveryIds: readonly number[],
+    since: Date,
+  ): Promise<Map<number, Set<number>>> {
+    const { rows } = await this.db.query<{ delivery_id: number; links: number[] }>(
+      `SELECT delivery_id, array_agg(DISTINCT link_index) AS links FROM events
+        WHERE delivery_id = ANY($1::bigint[]) AND type = 'clicked' AND occurred_at >= $2
+        GROUP BY delivery_id`,
+      [deliveryIds, since],
     );
-    return new Set(rows.map((r) => r.link_index));
+    return new Map(rows.map((r) => [r.delivery_id, new Set(r.links)]));
   }
 
-  /** Marks this delivery's clicks since `since` as a machine's burst. */
-  async markBurst(deliveryId: number, since: Date): Promise<void> {
+  /** Marks these deliveries' clicks since `since` as a machine's burst. */
+  async markBursts(deliveryIds: readonly number[], since: Date): Promise<void> {
     await this.db.query(
       `UPDATE events SET machine = true, machine_reason = 'burst'
-        WHERE delivery_id = $1 AND type = 'clicked' AND occurred_at >= $2 AND NOT machine`,
-      [deliveryId, since],
+        WHERE delivery_id = ANY($1::bigint[]) AND type = 'clicked' AND occurred_at >= $2
+          AND NOT machine`,
+      [deliveryIds, since],
     );
   }
 

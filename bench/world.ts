@@ -1,0 +1,108 @@
+// What every benchmark round starts from: the settings of its API and worker processes, and
+// its audience, template and draft campaign (seeded with SQL, not measured).
+import { randomBytes } from 'node:crypto';
+import { ADMIN_TOKEN, admin, api, REDIS_URL } from './support.js';
+import { startService, type Service } from './processes.js';
+import { CAMPAIGN_DATA, newsletterSource, SUBJECT } from './newsletter.js';
+
+export type Call = ReturnType<typeof api>;
+
+export interface ProcessSettings {
+  smtpPoolSize: number;
+  workerConcurrency: number;
+}
+
+/** The settings of a round's API and worker processes, in production mode. */
+export function roundEnv(
+  databaseUrl: string,
+  prefix: string,
+  sinkPort: number,
+  settings: ProcessSettings,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    SMTP_URL: `smtp://bench:bench@127.0.0.1:${sinkPort}`,
+    SMTP_POOL_SIZE: String(settings.smtpPoolSize),
+    WORKER_CONCURRENCY: String(settings.workerConcurrency),
+    PUBLIC_URL: 'https://news.example.org',
+    MAIL_FROM: 'The Secretariat <newsletter@example.org>',
+    ADMIN_TOKEN,
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'info',
+    PORT: '0',
+    // Each process's /metrics on a free port: the heap figures behind the RSS.
+    METRICS_PORT: '0',
+  };
+}
+
+/**
+ * The round's audience of `recipients` confirmed subscribers, the newsletter template, and a
+ * draft campaign to them; `campaignBody` makes more campaigns from the same template.
+ */
+export async function seedCampaign(call: Call, databaseUrl: string, recipients: number) {
+  const list = await call<{ id: number }>('POST', '/api/v1/lists', { name: 'Bench readers' });
+  await admin(async (db) => {
+    await db.query(
+      `INSERT INTO subscribers (email, name, attributes)
+       SELECT 'reader' || g || '@example.org', 'Reader ' || g, jsonb_build_object('city', 'City ' || (g % 50))
+         FROM generate_series(1, $1::int) AS g`,
+      [recipients],
+    );
+    await db.query(
+      `INSERT INTO subscriptions (list_id, subscriber_id, status)
+       SELECT $1, id, 'confirmed' FROM subscribers`,
+      [list.id],
+    );
+    await db.query('ANALYZE');
+  }, databaseUrl);
+  const { mjml, content } = await newsletterSource();
+  const template = await call<{ id: number }>('POST', '/api/v1/templates', {
+    name: 'Quarterly newsletter',
+    mjml,
+  });
+  const campaignBody = (name: string, listId: number, extra: Record<string, unknown> = {}) => ({
+    name,
+    subject: SUBJECT,
+    templateId: template.id,
+    listIds: [listId],
+    content,
+    contentType: 'markdown',
+    fromName: 'The Secretariat',
+    fromEmail: 'newsletter@example.org',
+    data: CAMPAIGN_DATA,
+    ...extra,
+  });
+  const campaign = await call<{ id: number }>(
+    'POST',
+    '/api/v1/campaigns',
+    campaignBody('Bench', list.id),
+  );
+  return { campaignBody, campaign, list };
+}
+
+/**
+ * Starts a round's API process (which migrates) and then `workers` worker processes, each
+ * pushed onto `services` as it starts, so the caller's cleanup stops whatever did start.
+ */
+export async function startRound(
+  services: Service[],
+  env: Record<string, string>,
+  workers: number,
+  nodeArgs: string[],
+): Promise<{ base: string; call: Call; apiProcess: Service; workers: Service[] }> {
+  const apiProcess = startService('api', 'api', env, nodeArgs);
+  services.push(apiProcess);
+  const listening = await apiProcess.waitFor((l) => l.event === 'listening');
+  const base = `http://127.0.0.1:${String(listening.port)}`;
+  const started: Service[] = [];
+  for (let i = 1; i <= workers; i++) {
+    const worker = startService(`worker-${i}`, 'worker', env, nodeArgs);
+    services.push(worker);
+    started.push(worker);
+    await worker.waitFor((l) => l.event === 'workers_started');
+  }
+  return { base, call: api(base), apiProcess, workers: started };
+}
