@@ -84,4 +84,29 @@ describe('npm run bench -- --quick', () => {
     for (const r of report.results)
       expect(r.p50 > 0 && r.p95 >= r.p50 && r.max >= r.p95, JSON.stringify(r)).toBe(true);
   }, 150_000);
+
+  it('the click storm records every answered click once and loses none on SIGTERM', async () => {
+    const file = path.join(dir, 'clicks.json');
+    await run(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--clicks', '--quick', '--skip-build', '--json', file],
+      { cwd: packageRoot(), maxBuffer: 10 * 1024 * 1024, timeout: 170_000 },
+    );
+    const { clicks } = JSON.parse(readFileSync(file, 'utf8')) as {
+      clicks: {
+        clicks: number;
+        recordedOnce: boolean;
+        redirectMs: { p50: number; p99: number };
+        sendMsgsPerSec: { untracked: number; tracked: number };
+        sigterm: { answered: number; recorded: number; lost: number };
+      };
+    };
+    expect(clicks.clicks).toBe(2000);
+    expect(clicks.recordedOnce).toBe(true);
+    expect(clicks.redirectMs.p99).toBeGreaterThanOrEqual(clicks.redirectMs.p50);
+    expect(clicks.sendMsgsPerSec.tracked).toBeGreaterThan(0);
+    expect(clicks.sigterm.answered).toBeGreaterThan(0);
+    expect(clicks.sigterm.lost).toBe(0);
+    expect(clicks.sigterm.recorded).toBeGreaterThanOrEqual(clicks.sigterm.answered);
+  }, 180_000);
 });
