@@ -8,11 +8,10 @@
 //   sigterm    another storm, and SIGTERM to the API while it runs: every click that was
 //              answered with a redirect is in the events (none lost in the shutdown)
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { storm, type StormResult } from './click-storm.js';
 import type { Sink } from './processes.js';
-import { admin, deletePrefix, median, percentile, REDIS_URL, round, sleep } from './support.js';
-import { roundEnv, seedCampaign, startRound, type Call } from './world.js';
+import { admin, median, percentile, round, sleep } from './support.js';
+import { endRound, roundEnv, seedCampaign, startRound, type Call } from './world.js';
 import type { Service } from './processes.js';
 
 export interface ClickParams {
@@ -232,10 +231,6 @@ export async function clickBench(p: ClickParams, sink: Sink, nodeArgs: string[])
       sigterm,
     };
   } finally {
-    await Promise.all(services.map((s) => s.stop()));
-    await admin((db) =>
-      db.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`),
-    );
-    await deletePrefix(REDIS_URL, prefix);
+    await endRound(services, dbName, prefix);
   }
 }

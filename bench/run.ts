@@ -16,23 +16,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import { parseArgs } from 'node:util';
 import { checkMime } from './mime-check.js';
 import { machineOf, printTable, summarise, type RoundResult } from './report.js';
-import {
-  ADMIN_TOKEN,
-  admin,
-  deletePrefix,
-  memoryOf,
-  percentile,
-  REDIS_URL,
-  round,
-  sleep,
-  writeCsv,
-} from './support.js';
+import { ADMIN_TOKEN, admin, memoryOf, percentile, round, sleep, writeCsv } from './support.js';
 import { clickBench } from './clicks.js';
-import { roundEnv, seedCampaign, startRound, type Call } from './world.js';
+import { endRound, roundEnv, seedCampaign, startRound, type Call } from './world.js';
 import { runRaw, startSink, type Service, type Sink } from './processes.js';
 
 const { values: args } = parseArgs({
@@ -148,11 +137,7 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
       mime,
     };
   } finally {
-    await Promise.all(services.map((s) => s.stop()));
-    await admin((db) =>
-      db.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`),
-    );
-    await deletePrefix(REDIS_URL, prefix);
+    await endRound(services, dbName, prefix);
   }
 }
 

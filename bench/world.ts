@@ -1,7 +1,8 @@
 // What every benchmark round starts from: the settings of its API and worker processes, and
 // its audience, template and draft campaign (seeded with SQL, not measured).
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, admin, api, REDIS_URL } from './support.js';
+import pg from 'pg';
+import { ADMIN_TOKEN, admin, api, deletePrefix, REDIS_URL } from './support.js';
 import { startService, type Service } from './processes.js';
 import { CAMPAIGN_DATA, newsletterSource, SUBJECT } from './newsletter.js';
 
@@ -105,4 +106,13 @@ export async function startRound(
     await worker.waitFor((l) => l.event === 'workers_started');
   }
   return { base, call: api(base), apiProcess, workers: started };
+}
+
+/** Stops a round's processes and removes its database and Redis keys. */
+export async function endRound(services: Service[], dbName: string, prefix: string) {
+  await Promise.all(services.map((s) => s.stop()));
+  await admin((db) =>
+    db.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`),
+  );
+  await deletePrefix(REDIS_URL, prefix);
 }
