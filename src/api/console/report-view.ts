@@ -5,7 +5,7 @@ import type { EngagementReport } from '../../services/engagement-report.service.
 import { html, type SafeHtml } from '../public/html.js';
 
 const W = 640;
-const H = 180;
+const H = 200;
 const SERIES = [
   ['sent', 'Sent', 'series-sent'],
   ['opened', 'Opened', 'series-opened'],
@@ -15,32 +15,60 @@ const SERIES = [
 
 const percent = (n: number, of: number) => (of > 0 ? `${Math.round((n / of) * 1000) / 10}%` : '—');
 const time = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+/** A link's address without the scheme, cut to what fits beside a bar. */
+const shortUrl = (url: string) => {
+  const bare = url.replace(/^https?:\/\//, '');
+  return bare.length > 80 ? `${bare.slice(0, 79)}…` : bare;
+};
+
+/** Each series as running totals: the lines only rise, and sparse buckets still read well. */
+function runningTotals(r: EngagementReport): Record<(typeof SERIES)[number][0], number[]> {
+  const totals = { sent: [], opened: [], clicked: [], unsubscribed: [] } as Record<
+    (typeof SERIES)[number][0],
+    number[]
+  >;
+  for (const [key] of SERIES) {
+    let sum = 0;
+    for (const b of r.timeline) totals[key].push((sum += b[key]));
+  }
+  return totals;
+}
 
 function timelineChart(r: EngagementReport): SafeHtml {
   const t = r.timeline;
   if (t.length === 0) return html`<p>Nothing has happened yet.</p>`;
-  const max = Math.max(1, ...t.flatMap((b) => SERIES.map(([k]) => b[k])));
-  const x = (i: number) => (t.length === 1 ? W / 2 : 30 + (i * (W - 40)) / (t.length - 1));
-  const y = (v: number) => H - 20 - (v / max) * (H - 40);
+  const totals = runningTotals(r);
+  const max = Math.max(1, ...SERIES.map(([k]) => totals[k].at(-1)!));
+  const base = H - 30;
+  const x = (i: number) => (t.length === 1 ? W / 2 : 40 + (i * (W - 60)) / (t.length - 1));
+  const y = (v: number) => base - (v / max) * (base - 12);
   return html`<figure class="chart">
     <svg viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="timeline-caption">
-      <line class="axis" x1="30" y1="${H - 20}" x2="${W - 10}" y2="${H - 20}" />
+      <line class="axis" x1="36" y1="${base}" x2="${W - 10}" y2="${base}" />
       <text class="tick" x="2" y="${y(max) + 4}">${max}</text>
-      <text class="tick" x="2" y="${H - 16}">0</text>
+      <text class="tick" x="2" y="${base + 4}">0</text>
+      <text class="tick" x="${x(0)}" y="${H - 8}" text-anchor="start">${time(t[0]!.at)}</text>
+      ${
+        t.length > 1
+          ? html`<text class="tick" x="${x(t.length - 1)}" y="${H - 8}" text-anchor="end">
+              ${time(t.at(-1)!.at)} UTC
+            </text>`
+          : ''
+      }
       ${SERIES.map(
         ([key, , cls]) =>
           html`<g class="${cls}">
             <polyline
-              points="${t.map((b, i) => `${x(i).toFixed(1)},${y(b[key]).toFixed(1)}`).join(' ')}"
+              points="${totals[key].map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"
             />
-            ${t.map((b, i) => html`<circle cx="${x(i).toFixed(1)}" cy="${y(b[key]).toFixed(1)}" r="3" />`)}
+            ${totals[key].map((v, i) => html`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" />`)}
           </g>`,
       )}
     </svg>
     <figcaption id="timeline-caption">
-      Over time, from the start:
+      Running totals from the start:
       ${SERIES.map(([, label, cls]) => html`<span class="key ${cls}">${label}</span> `)} (each point
-      is ten minutes in the first six hours, then an hour)
+      is ten minutes in the first six hours, then an hour; the table has each period's own numbers)
     </figcaption>
   </figure>`;
 }
@@ -76,26 +104,26 @@ function timelineTable(r: EngagementReport): SafeHtml {
 function linkBars(r: EngagementReport): SafeHtml {
   if (r.links.length === 0) return html`<p>No tracked links.</p>`;
   const max = Math.max(1, ...r.links.map((l) => l.clicks));
-  const rows = r.links.length;
+  const ROW = 40;
+  const width = (clicks: number) => (clicks / max) * (W - 60);
+  // Each bar under its link's address (cut to fit), the count at its end.
   return html`<svg
       class="bars"
-      viewBox="0 0 ${W} ${rows * 26}"
+      viewBox="0 0 ${W} ${r.links.length * ROW}"
       role="img"
       aria-labelledby="links-h"
     >
       ${r.links.map(
         (l, i) =>
-          html`<rect
+          html`<text class="tick" x="0" y="${i * ROW + 12}">${shortUrl(l.url)}</text>
+            <rect
               class="bar"
               x="0"
-              y="${i * 26 + 4}"
+              y="${i * ROW + 18}"
               height="16"
-              width="${Math.max(1, (l.clicks / max) * (W - 60)).toFixed(1)}"
+              width="${Math.max(1, width(l.clicks)).toFixed(1)}"
             />
-            <text
-              class="tick"
-              x="${((l.clicks / max) * (W - 60) + 6).toFixed(1)}"
-              y="${i * 26 + 17}"
+            <text class="tick" x="${(width(l.clicks) + 6).toFixed(1)}" y="${i * ROW + 31}"
               >${l.clicks}</text
             >`,
       )}
