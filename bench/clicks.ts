@@ -10,8 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { storm, type StormResult } from './click-storm.js';
 import type { Sink } from './processes.js';
-import { admin, median, percentile, round, sleep } from './support.js';
-import { endRound, roundEnv, seedCampaign, startRound, type Call } from './world.js';
+import { admin, median, percentile, round } from './support.js';
+import { endRound, roundEnv, seedCampaign, startRound, timedSend, type Call } from './world.js';
 import type { Service } from './processes.js';
 
 export interface ClickParams {
@@ -52,32 +52,6 @@ function answeredByKey(result: StormResult): Map<string, number> {
     byKey.set(key, (byKey.get(key) ?? 0) + n);
   }
   return byKey;
-}
-
-/** Sends a new campaign to the list and waits for the sink to have every message: msg/s. */
-async function timedSend(
-  call: Call,
-  sink: Sink,
-  body: Record<string, unknown>,
-  recipients: number,
-  collect: boolean,
-) {
-  await sink.reset(collect);
-  const campaign = await call<{ id: number }>('POST', '/api/v1/campaigns', body);
-  const sentAt = Date.now();
-  await call('POST', `/api/v1/campaigns/${campaign.id}/send`);
-  for (;;) {
-    const shown = await call<{ status: string }>('GET', `/api/v1/campaigns/${campaign.id}`);
-    if (shown.status === 'finished') break;
-    if (shown.status === 'cancelled') throw new Error('the campaign was cancelled');
-    await sleep(100);
-  }
-  const stats = await sink.stats();
-  if (stats.count !== recipients) {
-    throw new Error(`the sink received ${stats.count} of ${recipients} messages`);
-  }
-  const seconds = ((stats.lastAt ?? Date.now()) - sentAt) / 1000;
-  return { id: campaign.id, msgsPerSec: round(recipients / seconds) };
 }
 
 /** `count` clicks drawn (with repeats, as real readers click) from the messages' links. */
@@ -178,9 +152,11 @@ async function measureSends(
   for (let i = 1; i <= p.runs; i++) {
     const off = { tracking: { opens: false, clicks: false } };
     const on = { tracking: { opens: true, clicks: true } };
-    const a = await timedSend(call, sink, body(`Untracked ${i}`, off), p.recipients, false);
+    const a = await timedSend(call, sink, body(`Untracked ${i}`, off), p.recipients);
     untracked.push(a.msgsPerSec);
-    const b = await timedSend(call, sink, body(`Tracked ${i}`, on), p.recipients, i === p.runs);
+    const b = await timedSend(call, sink, body(`Tracked ${i}`, on), p.recipients, {
+      collect: i === p.runs,
+    });
     tracked.push(b.msgsPerSec);
     log(`send ${i}: ${a.msgsPerSec} msg/s untracked, ${b.msgsPerSec} msg/s tracked`);
     if (i === p.runs) last = { id: b.id, links: await sink.links() };

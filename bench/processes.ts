@@ -120,8 +120,11 @@ interface SinkStats {
 
 export interface Sink {
   port: number;
-  /** Forgets what arrived; `collect` keeps each message's click links from now on. */
-  reset(collect?: boolean): Promise<void>;
+  /**
+   * Forgets what arrived; `collect` keeps each message's click links from now on, and
+   * `latencyMs` delays the answer to each message's final dot (a relay's queue write).
+   */
+  reset(options?: { collect?: boolean; latencyMs?: number }): Promise<void>;
   stats(): Promise<SinkStats>;
   /** The distinct click links of each message since a collecting reset. */
   links(): Promise<string[][]>;
@@ -159,8 +162,8 @@ export async function startSink(): Promise<Sink> {
   });
   return {
     port,
-    reset: async (collect = false) => {
-      await ask(child, 'reset', 'reset', { collect });
+    reset: async ({ collect = false, latencyMs = 0 } = {}) => {
+      await ask(child, 'reset', 'reset', { collect, latencyMs });
     },
     links: async () => (await ask<{ links: string[][] }>(child, 'links', 'links')).links,
     stats: async () => (await ask<{ stats: SinkStats }>(child, 'stats', 'stats')).stats,

@@ -1,6 +1,7 @@
 // The benchmark's result: the figures of each round, their medians, and the table it prints.
 import { cpus, totalmem } from 'node:os';
 import type { MimeCheck } from './mime-check.js';
+import type { RelayResult } from './relay.js';
 import { median, round } from './support.js';
 
 export interface RoundResult {
@@ -14,6 +15,8 @@ export interface RoundResult {
     ledgerSent: number;
   };
   ratio: number;
+  /** The same sends against a sink that answers each message after a relay's latency. */
+  relay?: RelayResult;
   audienceDrawSeconds: { recipients: number; seconds: number }[];
   import: { rows: number; seconds: number; rowsPerSec: number; uploadSeconds: number };
   apiLatencyMs: { samples: number; p50: number; p99: number; max: number };
@@ -54,6 +57,7 @@ export function summarise(
       sendToFirstMessageSeconds: med((r) => r.endToEnd.sendToFirstMessageSeconds),
     },
     ratio: med((r) => r.ratio),
+    ...(last.relay ? { relay: relayOf(rounds) } : {}),
     audienceDrawSeconds: med((r) => r.audienceDrawSeconds[1]!.seconds),
     audienceDrawRecipients: last.audienceDrawSeconds[1]!.recipients,
     campaignDrawSeconds: med((r) => r.audienceDrawSeconds[0]!.seconds),
@@ -81,8 +85,23 @@ export function summarise(
   return result;
 }
 
+/** The relay figures' medians over the rounds. */
+function relayOf(rounds: RoundResult[]) {
+  const med = (pick: (r: RelayResult) => number) =>
+    round(median(rounds.map((r) => pick(r.relay!))), 3);
+  const { latencyMs, connections } = rounds.at(-1)!.relay!;
+  return {
+    latencyMs,
+    connections,
+    raw: { msgsPerSec: med((r) => r.raw.msgsPerSec) },
+    endToEnd: { msgsPerSec: med((r) => r.endToEnd.msgsPerSec) },
+    ratio: med((r) => r.ratio),
+  };
+}
+
 export function printTable(r: {
   raw: { msgsPerSec: number };
+  relay?: ReturnType<typeof relayOf>;
   endToEnd: { msgsPerSec: number; seconds: number; recipients: number };
   ratio: number;
   audienceDrawSeconds: number;
@@ -99,6 +118,17 @@ export function printTable(r: {
       `${r.endToEnd.recipients} in ${r.endToEnd.seconds} s`,
     ],
     ['ratio end to end / raw', String(r.ratio), 'target ≥ 0.8'],
+    ...(r.relay
+      ? ([
+          [
+            `relay ${r.relay.latencyMs} ms: raw`,
+            `${r.relay.raw.msgsPerSec} msg/s`,
+            `${r.relay.connections} connections`,
+          ],
+          [`relay ${r.relay.latencyMs} ms: end to end`, `${r.relay.endToEnd.msgsPerSec} msg/s`, ''],
+          ['relay ratio', String(r.relay.ratio), 'target ≥ 0.8'],
+        ] as [string, string, string][])
+      : []),
     [
       'audience draw',
       `${r.audienceDrawSeconds} s`,

@@ -1,17 +1,20 @@
-// `npm run bench -- [--recipients N] [--runs K] [--quick] [--json FILE] [--workers W]`
+// `npm run bench -- [--recipients N] [--runs K] [--quick] [--json FILE] [--workers W]
+//                   [--relay-latency-ms MS]`
 // `npm run bench -- --clicks [--click-count N] [--clients C] [--recipients N] [--runs K]`
 //
 // One command, one machine, one run of each measurement per round, medians over the rounds:
 //   raw         a nodemailer pool sending a pre-built MIME message of the newsletter's size
 //               straight to the sink: the machine's SMTP limit, the yardstick
 //   end to end  a real campaign: HTTP API → ledger → BullMQ → worker processes → SMTP → sink
+//   relay       raw and end to end again, the sink answering each message after
+//               --relay-latency-ms (default 50; 0 skips it) as a real relay does (relay.ts)
 //   import      a CSV of IMPORT_ROWS rows posted to the API and imported by the workers
 //   draw        the audience draw of a campaign to those imported subscribers
 // It prints a table, writes JSON, and removes its databases and Redis keys. With --clicks it
 // measures the click storm instead (bench/clicks.ts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -23,6 +26,8 @@ import { ADMIN_TOKEN, admin, memoryOf, percentile, round, sleep, writeCsv } from
 import { clickBench } from './clicks.js';
 import { endRound, roundEnv, seedCampaign, startRound, type Call } from './world.js';
 import { runRaw, startSink, type Service, type Sink } from './processes.js';
+import { measureRelay } from './relay.js';
+import { packageRoot } from '../src/lib/paths.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,25 +46,31 @@ const { values: args } = parseArgs({
     clicks: { type: 'boolean', default: false },
     'click-count': { type: 'string' },
     clients: { type: 'string' },
+    'relay-latency-ms': { type: 'string' },
   },
 });
 
 const quick = args.quick ?? false;
-const num = (value: string | undefined, fallback: number) => {
+const num = (value: string | undefined, fallback: number, min = 1) => {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`expected a positive whole number, got ${value}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`expected a whole number of at least ${min}, got ${value}`);
   return n;
 };
+/** The process settings an operator gets without setting anything (config/default.json). */
+const defaults = JSON.parse(
+  readFileSync(path.join(packageRoot(), 'config', 'default.json'), 'utf8'),
+) as { SMTP_POOL_SIZE: number; WORKER_CONCURRENCY: number };
 const params = {
   recipients: num(args.recipients, quick ? 2000 : 100_000),
   runs: num(args.runs, quick ? 1 : 3),
   workers: num(args.workers, 1),
   importRows: num(args['import-rows'], quick ? 20_000 : 1_000_000),
   rawMessages: num(args['raw-messages'], quick ? 5000 : 30_000),
-  workerConcurrency: num(args.concurrency, 10),
-  smtpPoolSize: num(args.pool, 5),
+  workerConcurrency: num(args.concurrency, defaults.WORKER_CONCURRENCY),
+  smtpPoolSize: num(args.pool, defaults.SMTP_POOL_SIZE),
+  relayLatencyMs: num(args['relay-latency-ms'], 50, 0),
 };
 // --profile: V8 CPU profiles of the api and worker processes (open in Chrome DevTools, or
 // summarise with `node --import tsx bench/profile-summary.ts <file>`).
@@ -91,7 +102,11 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
     // The API starts first and migrates; then the workers.
     const { base, call, workers } = await startRound(services, env, params.workers, nodeArgs);
 
-    const { campaignBody, campaign } = await seedCampaign(call, databaseUrl, params.recipients);
+    const { campaignBody, campaign, list } = await seedCampaign(
+      call,
+      databaseUrl,
+      params.recipients,
+    );
 
     const drawnLine = (campaignId: number) =>
       Promise.any(
@@ -106,6 +121,21 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
       sink,
       campaign.id,
     );
+    const relay =
+      params.relayLatencyMs > 0
+        ? await measureRelay(
+            {
+              call,
+              sink,
+              databaseUrl,
+              body: campaignBody('Bench relay', list.id),
+              recipients: params.recipients,
+            },
+            params.relayLatencyMs,
+            connections,
+            (line) => log(`round ${n}: ${line}`),
+          )
+        : undefined;
     const { importList, importResult } = await measureImport(n, base, call, csvFile);
     draws.push(await measureDraw(n, world, importList.id));
 
@@ -123,6 +153,7 @@ async function round1(n: number, sink: Sink, csvFile: string): Promise<RoundResu
       },
       endToEnd,
       ratio: round(endToEnd.msgsPerSec / raw.msgsPerSec, 3),
+      ...(relay ? { relay } : {}),
       audienceDrawSeconds: draws,
       import: importResult,
       apiLatencyMs: {

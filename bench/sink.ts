@@ -3,6 +3,8 @@
 // over IPC: `reset`, `stats` (counts, first/last arrival, one sample message kept whole), and
 // for the click storm `links` (each message's distinct click links, collected after a `reset`
 // with `collect: true`; off otherwise, so the send benchmark's sink does no extra work).
+// `reset` with `latencyMs` makes it a realistic relay: each message's final dot is answered
+// only after that delay (a real MTA writes the message to its queue first).
 import { SMTPServer } from 'smtp-server';
 
 interface Stats {
@@ -15,6 +17,7 @@ interface Stats {
 
 let stats: Stats = { count: 0, bytes: 0, firstAt: null, lastAt: null, sample: null };
 let collect = false;
+let latencyMs = 0;
 let links: string[][] = [];
 
 /** The distinct `/l/` links of a raw message (its quoted-printable soft breaks undone). */
@@ -53,7 +56,8 @@ const server = new SMTPServer({
         stats.sample ??= raw;
         if (collect) links.push(clickLinksOf(raw));
       }
-      callback();
+      if (latencyMs > 0) setTimeout(callback, latencyMs);
+      else callback();
     });
   },
 });
@@ -65,10 +69,11 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'listening', port });
 });
 
-process.on('message', (message: { cmd: string; collect?: boolean }) => {
+process.on('message', (message: { cmd: string; collect?: boolean; latencyMs?: number }) => {
   if (message.cmd === 'reset') {
     stats = { count: 0, bytes: 0, firstAt: null, lastAt: null, sample: null };
     collect = message.collect === true;
+    latencyMs = message.latencyMs ?? 0;
     links = [];
     process.send?.({ type: 'reset' });
   } else if (message.cmd === 'links') {

@@ -2,8 +2,8 @@
 // its audience, template and draft campaign (seeded with SQL, not measured).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ADMIN_TOKEN, admin, api, deletePrefix, REDIS_URL } from './support.js';
-import { startService, type Service } from './processes.js';
+import { ADMIN_TOKEN, admin, api, deletePrefix, REDIS_URL, round, sleep } from './support.js';
+import { startService, type Service, type Sink } from './processes.js';
 import { CAMPAIGN_DATA, newsletterSource, SUBJECT } from './newsletter.js';
 
 export type Call = ReturnType<typeof api>;
@@ -115,4 +115,33 @@ export async function endRound(services: Service[], dbName: string, prefix: stri
     db.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(dbName)} WITH (FORCE)`),
   );
   await deletePrefix(REDIS_URL, prefix);
+}
+
+/**
+ * Sends a new campaign and waits for it to finish and for the sink to hold every message;
+ * the sink is reset first with `sinkOptions`. msg/s from the send to the last arrival.
+ */
+export async function timedSend(
+  call: Call,
+  sink: Sink,
+  body: Record<string, unknown>,
+  recipients: number,
+  sinkOptions: Parameters<Sink['reset']>[0] = {},
+) {
+  await sink.reset(sinkOptions);
+  const campaign = await call<{ id: number }>('POST', '/api/v1/campaigns', body);
+  const sentAt = Date.now();
+  await call('POST', `/api/v1/campaigns/${campaign.id}/send`);
+  for (;;) {
+    const shown = await call<{ status: string }>('GET', `/api/v1/campaigns/${campaign.id}`);
+    if (shown.status === 'finished') break;
+    if (shown.status === 'cancelled') throw new Error('the campaign was cancelled');
+    await sleep(100);
+  }
+  const stats = await sink.stats();
+  if (stats.count !== recipients) {
+    throw new Error(`the sink received ${stats.count} of ${recipients} messages`);
+  }
+  const seconds = ((stats.lastAt ?? Date.now()) - sentAt) / 1000;
+  return { id: campaign.id, seconds: round(seconds, 2), msgsPerSec: round(recipients / seconds) };
 }

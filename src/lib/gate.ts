@@ -1,10 +1,20 @@
 // A counting semaphore: at most `size` holders at once, the others wait in arrival order.
+// `resize` changes the size while in use: a larger gate lets waiting holders in at once, a
+// smaller one takes effect as holders leave.
 
 export class Gate {
   private holders = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly size: number) {}
+  constructor(private size: number) {}
+
+  resize(size: number): void {
+    this.size = Math.max(1, size);
+    while (this.holders < this.size && this.waiting.length > 0) {
+      this.holders++;
+      this.waiting.shift()!();
+    }
+  }
 
   async enter(): Promise<void> {
     if (this.holders < this.size) {
@@ -15,8 +25,8 @@ export class Gate {
   }
 
   leave(): void {
-    const next = this.waiting.shift();
-    // The slot passes straight to the next in line; otherwise it is freed.
+    // The slot passes straight to the next in line, unless the gate has shrunk below it.
+    const next = this.holders <= this.size ? this.waiting.shift() : undefined;
     if (next) next();
     else this.holders--;
   }

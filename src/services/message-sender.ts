@@ -2,6 +2,7 @@
 // process's SMTP connections, with its in-flight marker written just before MAIL FROM and the
 // server's verdict after (src/queue/in-flight.ts).
 import { Gate } from '../lib/gate.js';
+import { isConnectionRefusal, PoolSizer } from '../domain/pool-sizing.js';
 import type { Logger } from '../lib/logger.js';
 import type { CampaignRow } from '../db/repositories/campaigns.repository.js';
 import type { Recipient } from '../db/repositories/deliveries.repository.js';
@@ -21,6 +22,8 @@ export class MessageSender {
    * really on a connection can be `unknown` after a crash.
    */
   private readonly connections: Gate;
+  /** How many of SMTP_POOL_SIZE the relay takes now (fewer after its 421s). */
+  private readonly sizer: PoolSizer;
 
   constructor(
     private readonly messages: CampaignMessageBuilder,
@@ -29,7 +32,13 @@ export class MessageSender {
     private readonly inFlight: InFlight,
     poolSize: number,
   ) {
-    this.connections = new Gate(Math.max(1, poolSize));
+    this.sizer = new PoolSizer(Math.max(1, poolSize));
+    this.connections = new Gate(this.sizer.size);
+  }
+
+  /** Connections in use at most now: SMTP_POOL_SIZE, or fewer after the relay's 421s. */
+  get poolSize(): number {
+    return this.sizer.size;
   }
 
   async send(
@@ -59,6 +68,8 @@ export class MessageSender {
       try {
         await this.transport.send(message);
         accepted = message.messageId;
+        this.sizer.accepted(Date.now());
+        this.connections.resize(this.sizer.size);
         return { ok: true, messageId: message.messageId };
       } finally {
         this.inFlight.ended(campaign.id, r.delivery_id, claim, accepted).catch((error: unknown) => {
@@ -68,6 +79,13 @@ export class MessageSender {
     } catch (error) {
       // The transport refuses unsafe header data before any SMTP exchange (no reply code).
       const e = error as SendFailure;
+      if (isConnectionRefusal(e) && this.sizer.refused(Date.now())) {
+        this.connections.resize(this.sizer.size);
+        log.warn(
+          { event: 'smtp_pool_shrunk', poolSize: this.sizer.size, reason: e.message },
+          'the relay refused a connection: fewer SMTP connections for now',
+        );
+      }
       return {
         ok: false,
         error: error instanceof InvalidMessageError ? { message: e.message, unsendable: true } : e,

@@ -29,6 +29,7 @@ describe('npm run bench -- --quick', () => {
       raw: { msgsPerSec: positive },
       endToEnd: { msgsPerSec: positive, recipients: 2000 },
       ratio: positive,
+      relay: { latencyMs: 50, connections: report.params.smtpPoolSize, ratio: positive },
       audienceDrawSeconds: positive,
       import: { rowsPerSec: positive },
       apiLatencyMs: { p99: positive },
@@ -39,6 +40,9 @@ describe('npm run bench -- --quick', () => {
       ['raw.msgsPerSec', report.raw.msgsPerSec],
       ['endToEnd.msgsPerSec', report.endToEnd.msgsPerSec],
       ['ratio', report.ratio],
+      ['relay.raw.msgsPerSec', report.relay.raw.msgsPerSec],
+      ['relay.endToEnd.msgsPerSec', report.relay.endToEnd.msgsPerSec],
+      ['relay.ratio', report.relay.ratio],
       ['audienceDrawSeconds', report.audienceDrawSeconds],
       ['import.rowsPerSec', report.import.rowsPerSec],
       ['apiLatencyMs.p99', report.apiLatencyMs.p99],
@@ -54,6 +58,7 @@ describe('npm run bench -- --quick', () => {
       ).toBe(true);
     }
     expect(report.ratio).toBeLessThanOrEqual(1.5);
+    expect(report.relay.ratio).toBeLessThanOrEqual(1.5);
   }, 180_000);
 
   // After the test above, which built dist/ (two builds at once would write over each other).

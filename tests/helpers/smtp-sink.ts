@@ -41,6 +41,11 @@ export interface SinkBehaviour {
    * answer to the end of DATA is ever given (not even later), and nothing is recorded.
    */
   silent?: boolean;
+  /**
+   * A relay's per-client connection limit (Postfix's smtpd_client_connection_count_limit):
+   * a connection beyond it is greeted with 421 and closed.
+   */
+  maxConnections?: number;
 }
 
 export interface SmtpSink {
@@ -51,6 +56,10 @@ export interface SmtpSink {
   behaviour: SinkBehaviour;
   /** Connection errors other than resets by a client that went away. */
   connectionErrors: Error[];
+  /** Connections greeted with 421 because of `maxConnections`. */
+  refusedConnections: number;
+  /** The most connections open at once. */
+  peakConnections: number;
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** Cuts every open connection: the next message needs a new one (and a new AUTH). */
   dropConnections(): void;
@@ -67,7 +76,14 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
   const messages: ReceivedMessage[] = [];
   const attempts = new Map<string, number>();
   const connectionErrors: Error[] = [];
-  const sink: Partial<SmtpSink> = { messages, attempts, behaviour, connectionErrors };
+  const sink: Partial<SmtpSink> = {
+    messages,
+    attempts,
+    behaviour,
+    connectionErrors,
+    refusedConnections: 0,
+    peakConnections: 0,
+  };
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
@@ -77,6 +93,12 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
     size: 10 * 1024 * 1024,
     onConnect(_session, callback) {
       if (sink.behaviour!.silent) return; // never greets
+      const max = sink.behaviour!.maxConnections;
+      if (max !== undefined && sockets.size > max) {
+        sink.refusedConnections!++;
+        return callback(smtpError(421, 'Too many connections from your host'));
+      }
+      sink.peakConnections = Math.max(sink.peakConnections!, sockets.size);
       callback();
     },
     onMailFrom(_address, _session, callback) {
@@ -182,6 +204,8 @@ export async function startSmtpSink(behaviour: SinkBehaviour = {}): Promise<Smtp
     reset() {
       messages.length = 0;
       attempts.clear();
+      sink.refusedConnections = 0;
+      sink.peakConnections = 0;
       for (const key of Object.keys(behaviour)) delete behaviour[key as keyof SinkBehaviour];
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

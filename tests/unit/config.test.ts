@@ -49,7 +49,7 @@ describe('configuration defaults', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       queuePrefix: 'bulletin',
       smtpUrl: undefined,
-      smtpPoolSize: 5,
+      smtpPoolSize: 40,
       sendRate: 0,
       workerConcurrency: 10,
       maxAttempts: 5,

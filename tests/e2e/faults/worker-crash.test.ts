@@ -60,7 +60,7 @@ describe('a worker process killed mid-campaign', () => {
   it('SIGKILL: another process finishes it; cut-short messages are unknown, nothing lost or sent twice', async () => {
     const audience = 1000;
     const campaign = await campaignFor(audience);
-    // The default concurrency: ten jobs, four windows of five claimed at once (twenty rows
+    // Ten jobs (the default concurrency), four windows of five claimed at once (twenty rows
     // `sending`), five SMTP connections.
     const first = await startWorkerProcess(ctx, {
       ...workerSettings('first'),
