@@ -277,9 +277,14 @@ export class DeliveriesRepository {
     await this.db.query(RECORD_OUTCOMES, [...recordParams(outcomes), claimedBy]);
   }
 
+  /**
+   * The campaign's rows per status, from the counters the ledger's triggers keep
+   * (migration delivery_counts): a few rows per database connection, whatever the audience.
+   */
   async statusCounts(campaignId: number): Promise<Record<DeliveryStatus, number>> {
     const { rows } = await this.db.query<{ status: DeliveryStatus; n: number }>(
-      'SELECT status, count(*)::int AS n FROM deliveries WHERE campaign_id = $1 GROUP BY status',
+      `SELECT status, sum(n)::int AS n FROM delivery_counts WHERE campaign_id = $1
+        GROUP BY status`,
       [campaignId],
     );
     const counts = zeroDeliveryCounts();
@@ -287,9 +292,16 @@ export class DeliveriesRepository {
     return counts;
   }
 
+  /**
+   * Rows sent since `since`, from the per-minute counters: whole minutes after its own, and
+   * of its own minute the part after it (evenly spread: a rate, not an audit).
+   */
   async sentSince(campaignId: number, since: Date): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM deliveries WHERE campaign_id = $1 AND status = 'sent' AND sent_at >= $2`,
+      `SELECT COALESCE(sum(CASE WHEN minute > date_trunc('minute', $2::timestamptz) THEN n
+                ELSE n * (1 - extract(epoch FROM $2::timestamptz - minute) / 60) END), 0)::float8 AS n
+         FROM delivery_sent_minutes
+        WHERE campaign_id = $1 AND minute >= date_trunc('minute', $2::timestamptz)`,
       [campaignId, since],
     );
     return rows[0]!.n;
