@@ -21,16 +21,19 @@ export interface Service {
 }
 
 /** VmHWM of a running process, in MB; undefined once it has exited. */
-export function peakRssMb(pid: number | undefined): number | undefined {
+export function peakRssMb(pid: number | undefined, field = 'VmHWM'): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
     return kb ? Math.round(Number(kb) / 102.4) / 10 : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** Resident memory now (VmRSS), in MB. */
+export const rssMb = (pid: number | undefined) => peakRssMb(pid, 'VmRSS');
 
 export function startService(
   name: string,

@@ -15,6 +15,9 @@ import type { InFlight } from '../queue/in-flight.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { CampaignMessageBuilder } from './campaign-message.builder.js';
 
+/** liquidjs's message when a render passes its time limit (RENDER_LIMIT_MS). */
+const RENDER_TIMEOUT = /render limit exceeded/;
+
 export class MessageSender {
   /**
    * SMTP transactions under way in this process: one per pooled connection. A message waits
@@ -36,6 +39,25 @@ export class MessageSender {
     this.connections = new Gate(this.sizer.size);
   }
 
+  /**
+   * Builds the message; a render that ran out of time is tried once more. The render limit is
+   * wall-clock time, and under load a garbage collection or a busy core can take an ordinary
+   * message past it (a few in a million, measured): a runaway template fails twice.
+   */
+  private buildOnce(
+    campaign: CampaignRow,
+    personalizer: Personalizer,
+    r: Recipient,
+    from: Sender,
+  ): OutgoingMessage {
+    try {
+      return this.messages.build(campaign, personalizer, r, from);
+    } catch (error) {
+      if (!RENDER_TIMEOUT.test((error as Error).message)) throw error;
+      return this.messages.build(campaign, personalizer, r, from);
+    }
+  }
+
   /** Connections in use at most now: SMTP_POOL_SIZE, or fewer after the relay's 421s. */
   get poolSize(): number {
     return this.sizer.size;
@@ -51,7 +73,7 @@ export class MessageSender {
   ): Promise<SendResult> {
     let message: OutgoingMessage;
     try {
-      message = this.messages.build(campaign, personalizer, r, from);
+      message = this.buildOnce(campaign, personalizer, r, from);
     } catch (error) {
       // A template that exceeds its render limits, or data that cannot make a safe header,
       // fails the same way on every attempt: permanent.
