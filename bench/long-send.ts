@@ -6,13 +6,10 @@
 // recipient would grow with the count. Its own database and Redis prefix, removed afterwards.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { packageRoot } from '../src/lib/paths.js';
 import { rssMb, startSink, type Service } from './processes.js';
 import { round, sleep } from './support.js';
-import { endRound, roundEnv, seedCampaign, startRound } from './world.js';
+import { endRound, processDefaults, roundEnv, seedCampaign, startRound } from './world.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,18 +25,12 @@ async function main(): Promise<void> {
     (m, i, all) => m <= recipients && all.indexOf(m) === i,
   );
   if (!args['skip-build']) execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  const defaults = JSON.parse(
-    readFileSync(path.join(packageRoot(), 'config', 'default.json'), 'utf8'),
-  ) as { SMTP_POOL_SIZE: number; WORKER_CONCURRENCY: number };
   const sink = await startSink();
   const tag = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const dbName = `bulletin_long_${tag}`;
   const prefix = `long_${tag}`;
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  const env = roundEnv(databaseUrl, prefix, sink.port, {
-    smtpPoolSize: defaults.SMTP_POOL_SIZE,
-    workerConcurrency: defaults.WORKER_CONCURRENCY,
-  });
+  const env = roundEnv(databaseUrl, prefix, sink.port, processDefaults());
   const services: Service[] = [];
   try {
     const { call, workers } = await startRound(services, env, 1, []);

@@ -14,7 +14,7 @@
 // measures the click storm instead (bench/clicks.ts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,10 +24,16 @@ import { checkMime } from './mime-check.js';
 import { machineOf, printTable, summarise, type RoundResult } from './report.js';
 import { ADMIN_TOKEN, admin, memoryOf, percentile, round, sleep, writeCsv } from './support.js';
 import { clickBench } from './clicks.js';
-import { endRound, roundEnv, seedCampaign, startRound, type Call } from './world.js';
+import {
+  endRound,
+  processDefaults,
+  roundEnv,
+  seedCampaign,
+  startRound,
+  type Call,
+} from './world.js';
 import { runRaw, startSink, type Service, type Sink } from './processes.js';
 import { measureRelay } from './relay.js';
-import { packageRoot } from '../src/lib/paths.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,18 +64,15 @@ const num = (value: string | undefined, fallback: number, min = 1) => {
     throw new Error(`expected a whole number of at least ${min}, got ${value}`);
   return n;
 };
-/** The process settings an operator gets without setting anything (config/default.json). */
-const defaults = JSON.parse(
-  readFileSync(path.join(packageRoot(), 'config', 'default.json'), 'utf8'),
-) as { SMTP_POOL_SIZE: number; WORKER_CONCURRENCY: number };
+const defaults = processDefaults();
 const params = {
   recipients: num(args.recipients, quick ? 2000 : 100_000),
   runs: num(args.runs, quick ? 1 : 3),
   workers: num(args.workers, 1),
   importRows: num(args['import-rows'], quick ? 20_000 : 1_000_000),
   rawMessages: num(args['raw-messages'], quick ? 5000 : 30_000),
-  workerConcurrency: num(args.concurrency, defaults.WORKER_CONCURRENCY),
-  smtpPoolSize: num(args.pool, defaults.SMTP_POOL_SIZE),
+  workerConcurrency: num(args.concurrency, defaults.workerConcurrency),
+  smtpPoolSize: num(args.pool, defaults.smtpPoolSize),
   relayLatencyMs: num(args['relay-latency-ms'], 50, 0),
 };
 // --profile: V8 CPU profiles of the api and worker processes (open in Chrome DevTools, or

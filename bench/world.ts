@@ -1,6 +1,9 @@
 // What every benchmark round starts from: the settings of its API and worker processes, and
 // its audience, template and draft campaign (seeded with SQL, not measured).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../src/lib/paths.js';
 import pg from 'pg';
 import { ADMIN_TOKEN, admin, api, deletePrefix, REDIS_URL, round, sleep } from './support.js';
 import { startService, type Service, type Sink } from './processes.js';
@@ -11,6 +14,14 @@ export type Call = ReturnType<typeof api>;
 export interface ProcessSettings {
   smtpPoolSize: number;
   workerConcurrency: number;
+}
+
+/** The process settings an operator gets without setting anything (config/default.json). */
+export function processDefaults(): ProcessSettings {
+  const d = JSON.parse(
+    readFileSync(path.join(packageRoot(), 'config', 'default.json'), 'utf8'),
+  ) as { SMTP_POOL_SIZE: number; WORKER_CONCURRENCY: number };
+  return { smtpPoolSize: d.SMTP_POOL_SIZE, workerConcurrency: d.WORKER_CONCURRENCY };
 }
 
 /** The settings of a round's API and worker processes, in production mode. */

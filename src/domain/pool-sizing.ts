@@ -26,13 +26,14 @@ export class PoolSizer {
 
   /**
    * A message was accepted: once the last refusal is GROW_AFTER_MS old, one connection more
-   * per pool's worth of accepted messages.
+   * per pool's worth of accepted messages. Answers whether the size changed.
    */
-  accepted(now: number): void {
-    if (this.current >= this.ceiling || now - this.lastShrinkAt < GROW_AFTER_MS) return;
-    if (++this.acceptedSinceChange < this.current) return;
+  accepted(now: number): boolean {
+    if (this.current >= this.ceiling || now - this.lastShrinkAt < GROW_AFTER_MS) return false;
+    if (++this.acceptedSinceChange < this.current) return false;
     this.current++;
     this.acceptedSinceChange = 0;
+    return true;
   }
 
   /** The relay refused a connection (421): a quarter fewer, at most once a second. */

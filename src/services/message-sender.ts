@@ -90,8 +90,7 @@ export class MessageSender {
       try {
         await this.transport.send(message);
         accepted = message.messageId;
-        this.sizer.accepted(Date.now());
-        this.connections.resize(this.sizer.size);
+        if (this.sizer.accepted(Date.now())) this.connections.resize(this.sizer.size);
         return { ok: true, messageId: message.messageId };
       } finally {
         this.inFlight.ended(campaign.id, r.delivery_id, claim, accepted).catch((error: unknown) => {
