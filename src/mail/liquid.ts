@@ -70,6 +70,14 @@ export interface LiquidProblem {
 }
 
 /** liquidjs errors end in ", line:3, col:7"; this splits that off. */
+/**
+ * Whether liquidjs stopped a render at its wall-clock limit (RENDER_LIMIT_MS). liquidjs says so
+ * only in its message; this is the one place that reads it.
+ */
+export function isRenderTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('template render limit exceeded');
+}
+
 export function describeLiquidError(error: unknown): LiquidProblem {
   const text = error instanceof Error ? error.message : String(error);
   const match = /,? ?line:(\d+), col:\d+\s*$/.exec(text);

@@ -3,7 +3,7 @@
 import { Context, Output, Tag, type Template } from 'liquidjs';
 import { AppError } from '../domain/errors.js';
 import { headerText } from '../domain/text.js';
-import { describeLiquidError, htmlLiquid, textLiquid } from './liquid.js';
+import { describeLiquidError, htmlLiquid, isRenderTimeout, textLiquid } from './liquid.js';
 import { encodeQuotedPrintableSegment } from './qp.js';
 import type { CompiledMessage, MergeVars, RenderedMessage } from './types.js';
 
@@ -116,12 +116,19 @@ function renderContexts(scope: Record<string, unknown>) {
 }
 
 /** A render that fails (a limit hit, a filter's error) is the template's fault: 422 wherever it is. */
+/**
+ * A render stopped at its wall-clock limit. Unlike the template's other errors it may be the
+ * machine's doing (a garbage collection, a busy core), so a sender may try once more.
+ */
+export class RenderTimeout extends AppError {}
+
 function guarded<T>(render: () => T): T {
   try {
     return render();
   } catch (error) {
     const { message } = describeLiquidError(error);
-    throw new AppError('unprocessable', `The template cannot be rendered: ${message}`, {
+    const Problem = isRenderTimeout(error) ? RenderTimeout : AppError;
+    throw new Problem('unprocessable', `The template cannot be rendered: ${message}`, {
       errors: [{ path: 'template', message }],
     });
   }

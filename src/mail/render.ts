@@ -4,5 +4,5 @@
 //   validateTemplateSource, unknownVariables, hasUnsubscribeLink   for saving and preflight
 export type { CompiledMessage, MergeVars, RenderedMessage } from './types.js';
 export { compileMessage, CONTENT_CLASS, type CompileInput } from './compile.js';
-export { Personalizer, cleanSubject } from './personalize.js';
+export { Personalizer, RenderTimeout, cleanSubject } from './personalize.js';
 export { validateTemplateSource, unknownVariables, hasUnsubscribeLink } from './validate.js';

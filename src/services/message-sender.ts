@@ -9,14 +9,11 @@ import type { Recipient } from '../db/repositories/deliveries.repository.js';
 import type { Sender } from '../domain/sender.js';
 import type { SendFailure, SendResult } from '../domain/window-outcomes.js';
 import { InvalidMessageError, type OutgoingMessage } from '../mail/message.js';
-import type { Personalizer } from '../mail/render.js';
+import { RenderTimeout, type Personalizer } from '../mail/render.js';
 import type { MailTransport } from '../mail/transport.js';
 import type { InFlight } from '../queue/in-flight.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
 import type { CampaignMessageBuilder } from './campaign-message.builder.js';
-
-/** liquidjs's message when a render passes its time limit (RENDER_LIMIT_MS). */
-const RENDER_TIMEOUT = /render limit exceeded/;
 
 export class MessageSender {
   /**
@@ -53,7 +50,7 @@ export class MessageSender {
     try {
       return this.messages.build(campaign, personalizer, r, from);
     } catch (error) {
-      if (!RENDER_TIMEOUT.test((error as Error).message)) throw error;
+      if (!(error instanceof RenderTimeout)) throw error;
       return this.messages.build(campaign, personalizer, r, from);
     }
   }

@@ -113,7 +113,7 @@ describe('without JavaScript', () => {
     await page.getByRole('heading', { name: 'Thank you' }).waitFor();
     const { rows } = await ctx.db.query(
       `SELECT x.status FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-       WHERE s.email = 'form@browser.test' AND x.list_id = $1`,
+       WHERE s.email_key = 'form@browser.test' AND x.list_id = $1`,
       [a.id],
     );
     expect(rows).toEqual([{ status: 'confirmed' }]);

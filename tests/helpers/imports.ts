@@ -60,14 +60,17 @@ export function importTools(ctx: TestContext) {
         name: string;
         attributes: Record<string, string>;
         status: string;
-      }>('SELECT id, email, name, attributes, status FROM subscribers WHERE email = $1', [email]);
+      }>(
+        'SELECT id, email, name, attributes, status FROM subscribers WHERE email_key = lower($1)',
+        [email],
+      );
       return rows[0];
     },
 
     subscriptionStatus: async (listId: number, email: string) => {
       const { rows } = await ctx.db.query<{ status: string }>(
         `SELECT x.status FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-         WHERE x.list_id = $1 AND s.email = $2`,
+         WHERE x.list_id = $1 AND s.email_key = lower($2)`,
         [listId, email],
       );
       return rows[0]?.status;

@@ -152,7 +152,7 @@ describe('attribute keys that would pollute objects', () => {
     );
     expect(result).toMatchObject({ status: 'done', inserted: 1 });
     const { rows } = await ctx.db.query<{ attributes: Record<string, unknown> }>(
-      "SELECT attributes FROM subscribers WHERE email = 'ctor@csv.test'",
+      "SELECT attributes FROM subscribers WHERE email_key = lower('ctor@csv.test')",
     );
     expect(rows[0]!.attributes).toEqual({
       constructor: 'x',
@@ -294,7 +294,7 @@ describe('formula cells from a CSV', () => {
     const { result } = await importFile(id, file);
     expect(result).toMatchObject({ status: 'done', inserted: 1, errors: [] });
     const { rows } = await ctx.db.query<{ name: string; attributes: Record<string, string> }>(
-      "SELECT name, attributes FROM subscribers WHERE email = 'formula@csv.test'",
+      "SELECT name, attributes FROM subscribers WHERE email_key = lower('formula@csv.test')",
     );
     // Stored as written; the importer trims cells, so the tab and CR before "=" go.
     expect(rows[0]).toEqual({
@@ -312,7 +312,7 @@ describe('formula cells from a CSV', () => {
     const { result: reimport } = await importFile(again, Buffer.from(exported.text));
     expect(reimport).toMatchObject({ status: 'done', updated: 1, errors: [] });
     const after = await ctx.db.query(
-      "SELECT name, attributes FROM subscribers WHERE email = 'formula@csv.test'",
+      "SELECT name, attributes FROM subscribers WHERE email_key = lower('formula@csv.test')",
     );
     expect(after.rows[0]).toEqual(rows[0]);
   });

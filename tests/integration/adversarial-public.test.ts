@@ -146,7 +146,7 @@ describe('lists smuggled into the subscribe form', () => {
     expect(res.status).toBe(200);
     const { rows } = await ctx.db.query(
       `SELECT x.list_id FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-       WHERE s.email = $1`,
+       WHERE s.email_key = lower($1)`,
       [email],
     );
     expect(rows).toEqual([{ list_id: publicList.id }]);

@@ -153,7 +153,7 @@ async function subscriber(email: string) {
   const { rows } = await ctx.db.query<{ id: number; status: string; subscriptions: string[] }>(
     `SELECT s.id, s.status, array_agg(sub.status ORDER BY sub.list_id) AS subscriptions
      FROM subscribers s JOIN subscriptions sub ON sub.subscriber_id = s.id
-     WHERE s.email = $1 GROUP BY s.id`,
+     WHERE s.email_key = lower($1) GROUP BY s.id`,
     [email],
   );
   return rows[0]!;
@@ -166,7 +166,10 @@ async function events(email: string) {
     source: string;
     campaign_id: number | null;
     reason: string | null;
-  }>('SELECT type, bounce_type, source, campaign_id, reason FROM events WHERE email = $1', [email]);
+  }>(
+    'SELECT type, bounce_type, source, campaign_id, reason FROM events WHERE lower(email) = lower($1)',
+    [email],
+  );
   return rows;
 }
 

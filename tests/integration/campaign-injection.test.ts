@@ -67,7 +67,7 @@ describe('header injection', () => {
       async () => (await ctx.api().get(`/api/v1/imports/${posted.body.id}`)).body.status === 'done',
     );
     const { rows: imported } = await ctx.db.query(
-      "SELECT attributes->>'city' AS city FROM subscribers WHERE email = 'imported@example.test'",
+      "SELECT attributes->>'city' AS city FROM subscribers WHERE email_key = lower('imported@example.test')",
     );
     expect(imported[0].city).toContain('\r\nBcc:');
 
@@ -175,7 +175,7 @@ describe('Liquid', () => {
       },
     ]);
     const { rows: stored } = await ctx.db.query(
-      'SELECT attributes::text AS a FROM subscribers WHERE email = $1',
+      'SELECT attributes::text AS a FROM subscribers WHERE email_key = lower($1)',
       [emails[1]],
     );
     expect(stored[0].a).toContain('"__proto__"');

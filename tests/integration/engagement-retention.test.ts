@@ -22,7 +22,7 @@ const report = async () =>
 const subscriberOf = async (email: string) =>
   (
     await suite.ctx.db.query<{ id: number; uuid: string }>(
-      'SELECT id, uuid FROM subscribers WHERE email = $1',
+      'SELECT id, uuid FROM subscribers WHERE email_key = lower($1)',
       [email],
     )
   ).rows[0]!;

@@ -165,7 +165,7 @@ describe('a tracked campaign', () => {
       machine_reason: string | null;
     }>(
       `SELECT e.type, e.machine, e.machine_reason FROM events e JOIN deliveries d ON d.id = e.delivery_id
-        WHERE d.campaign_id = $1 AND d.subscriber_id = (SELECT id FROM subscribers WHERE email = $2)
+        WHERE d.campaign_id = $1 AND d.subscriber_id = (SELECT id FROM subscribers WHERE email_key = lower($2))
         ORDER BY e.id`,
       [sent.campaign.id, m.to],
     );

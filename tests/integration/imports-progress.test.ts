@@ -20,7 +20,7 @@ describe('progress', () => {
     try {
       await blocker.query('BEGIN');
       await blocker.query(
-        `SELECT 1 FROM subscribers WHERE email = 'p3000@progress.test' FOR UPDATE`,
+        `SELECT 1 FROM subscribers WHERE email_key = lower('p3000@progress.test') FOR UPDATE`,
       );
       const res = await tools.upload(listId, ['email,name', ...rows].join('\r\n'), 'upsert');
       expect(res.status).toBe(202);

@@ -139,6 +139,42 @@ describe('migrations', () => {
     expect(await schemaOf(url)).toEqual(full);
   });
 
+  it('keep addresses unique in any letter case when the lower-cased key replaces citext', async () => {
+    const url = testDatabaseUrl(newDatabase());
+    await ensureDatabase(url);
+    const before = ALL_MIGRATIONS.indexOf('1700000000013_email_key');
+    await step(url, 'up', before);
+    await query(
+      url,
+      `INSERT INTO subscribers (email) VALUES ('Ada@Example.ORG'), ('bob@example.org')`,
+    );
+    await query(
+      url,
+      `INSERT INTO events (type, source, email) VALUES ('bounce', 'api', 'BOB@example.org')`,
+    );
+
+    await step(url, 'up', 1);
+
+    expect(await query(url, 'SELECT email, email_key FROM subscribers ORDER BY email_key')).toEqual(
+      [
+        { email: 'Ada@Example.ORG', email_key: 'ada@example.org' },
+        { email: 'bob@example.org', email_key: 'bob@example.org' },
+      ],
+    );
+    await expect(
+      query(url, `INSERT INTO subscribers (email) VALUES ('ADA@example.org')`),
+    ).rejects.toMatchObject({ code: '23505', constraint: 'subscribers_email_key' });
+    expect(
+      await query(url, `SELECT email FROM events WHERE lower(email) = 'bob@example.org'`),
+    ).toEqual([{ email: 'BOB@example.org' }]);
+
+    // Rolled back, citext holds the same rule and the same rows.
+    await step(url, 'down', 1);
+    expect(
+      await query(url, `SELECT email FROM subscribers WHERE email = 'ADA@EXAMPLE.ORG'`),
+    ).toEqual([{ email: 'Ada@Example.ORG' }]);
+  });
+
   it('create a database that does not exist yet, with every table of the schema', async () => {
     const name = newDatabase();
     expect(await databaseExists(name)).toBe(false);

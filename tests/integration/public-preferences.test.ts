@@ -261,9 +261,10 @@ describe('erasure', () => {
       ['action', 'save'],
       ['lists', target.uuid],
     ]);
+    // An event that names the address in another case is the same person's.
     await ctx.db.query(
       "INSERT INTO events (type, source, provider_event_id, email) VALUES ('bounce', 'generic', 'x1', $1)",
-      [email],
+      [email.toUpperCase()],
     );
     const path = prefsPath(s.uuid);
 
@@ -302,7 +303,9 @@ describe('erasure', () => {
     ]) {
       expect((await ctx.db.query(`SELECT 1 FROM ${table}`, [s.id])).rowCount).toBe(0);
     }
-    expect((await ctx.db.query('SELECT 1 FROM events WHERE email = $1', [email])).rowCount).toBe(0);
+    expect(
+      (await ctx.db.query('SELECT 1 FROM events WHERE lower(email) = lower($1)', [email])).rowCount,
+    ).toBe(0);
     const { rows } = await ctx.db.query('SELECT email_hash, reason FROM suppressions');
     expect(rows).toEqual([{ email_hash: suppressionHash(email), reason: 'erased' }]);
     expect(rows[0].email_hash.equals(suppressionHash('erase.me@erase.test'))).toBe(true);
@@ -330,7 +333,8 @@ describe('erasure', () => {
     ]);
     expect(imp[0].suppressed).toBe(1);
     expect(
-      (await ctx.db.query('SELECT 1 FROM subscribers WHERE email = $1', [email])).rowCount,
+      (await ctx.db.query('SELECT 1 FROM subscribers WHERE email_key = lower($1)', [email]))
+        .rowCount,
     ).toBe(0);
 
     // The form does not add them back silently: only their own confirmation does.
@@ -346,7 +350,7 @@ describe('erasure', () => {
       );
     expect(form.status).toBe(200);
     const { rows: back } = await ctx.db.query<{ id: number }>(
-      'SELECT id FROM subscribers WHERE email = $1',
+      'SELECT id FROM subscribers WHERE email_key = lower($1)',
       [email],
     );
     expect(await statuses(back[0]!.id)).toEqual({ [target.id]: 'unconfirmed' });

@@ -44,7 +44,7 @@ function post(ip: string, fields: Record<string, string | string[]>) {
 async function subscriptionsOf(email: string) {
   const { rows } = await ctx.db.query<{ list_id: number; status: string }>(
     `SELECT x.list_id, x.status FROM subscriptions x JOIN subscribers s ON s.id = x.subscriber_id
-     WHERE s.email = $1 ORDER BY x.list_id`,
+     WHERE s.email_key = lower($1) ORDER BY x.list_id`,
     [email],
   );
   return Object.fromEntries(rows.map((r) => [r.list_id, r.status]));
@@ -89,7 +89,7 @@ describe('the subscribe form', () => {
     expect(await subscriptionsOf('Grace@example.org')).toEqual({ [single.id]: 'confirmed' });
     const { rows } = await ctx.db.query(
       `SELECT c.action, c.status, c.source, host(c.ip) AS ip, c.user_agent, s.name
-       FROM consent_records c JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = $1`,
+       FROM consent_records c JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email_key = lower($1)`,
       ['grace@example.org'],
     );
     expect(rows).toEqual([
@@ -131,7 +131,7 @@ describe('the subscribe form', () => {
     expect(await subscriptionsOf(email)).toEqual({ [double.id]: 'confirmed' });
     const consent = await ctx.db.query(
       `SELECT c.action, c.status, c.source FROM consent_records c
-       JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email = $1 ORDER BY c.id`,
+       JOIN subscribers s ON s.id = c.subscriber_id WHERE s.email_key = lower($1) ORDER BY c.id`,
       [email],
     );
     expect(consent.rows).toEqual([
@@ -140,7 +140,7 @@ describe('the subscribe form', () => {
     ]);
     const events = await ctx.db.query(
       `SELECT e.type, e.source FROM events e JOIN subscribers s ON s.id = e.subscriber_id
-       WHERE s.email = $1`,
+       WHERE s.email_key = lower($1)`,
       [email],
     );
     expect(events.rows).toEqual([{ type: 'confirmed', source: 'preferences' }]);
@@ -193,7 +193,7 @@ describe('the subscribe form', () => {
     const fresh = await post(ip, { email, name: 'First', lists });
     const known = await post(ip, { email, name: 'Someone else', lists });
     await ctx.db.query(
-      "UPDATE subscriptions x SET status = 'confirmed' FROM subscribers s WHERE s.id = x.subscriber_id AND s.email = $1",
+      "UPDATE subscriptions x SET status = 'confirmed' FROM subscribers s WHERE s.id = x.subscriber_id AND s.email_key = lower($1)",
       [email],
     );
     const confirmed = await post(ip, { email, name: 'First', lists });
@@ -204,7 +204,10 @@ describe('the subscribe form', () => {
       expect(res.text).toBe(fresh.text);
     }
     // The form never renames an existing subscriber.
-    const { rows } = await ctx.db.query('SELECT name FROM subscribers WHERE email = $1', [email]);
+    const { rows } = await ctx.db.query(
+      'SELECT name FROM subscribers WHERE email_key = lower($1)',
+      [email],
+    );
     expect(rows[0].name).toBe('First');
   });
 
@@ -214,7 +217,7 @@ describe('the subscribe form', () => {
     const ip = nextIp();
     await post(ip, { email, lists: single.uuid });
     await ctx.db.query(
-      "UPDATE subscriptions x SET status = 'unsubscribed' FROM subscribers s WHERE s.id = x.subscriber_id AND s.email = $1",
+      "UPDATE subscriptions x SET status = 'unsubscribed' FROM subscribers s WHERE s.id = x.subscriber_id AND s.email_key = lower($1)",
       [email],
     );
     await post(ip, { email, lists: single.uuid });
@@ -235,7 +238,7 @@ describe('the subscribe form', () => {
     const human = await post(ip, { email: 'human@spam.test', lists: single.uuid });
     expect(bot.status).toBe(200);
     expect(bot.text).toBe(human.text.replace('human@spam.test', 'bot@spam.test'));
-    const { rowCount } = await ctx.db.query('SELECT 1 FROM subscribers WHERE email = $1', [
+    const { rowCount } = await ctx.db.query('SELECT 1 FROM subscribers WHERE email_key = $1', [
       'bot@spam.test',
     ]);
     expect(rowCount).toBe(0);

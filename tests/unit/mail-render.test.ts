@@ -8,6 +8,7 @@ import {
   compileMessage,
   hasUnsubscribeLink,
   Personalizer,
+  RenderTimeout,
   unknownVariables,
   type CompiledMessage,
   type MergeVars,
@@ -190,6 +191,24 @@ describe('personalisation safety', () => {
       subject: 's',
     });
     expect(() => new Personalizer(compiled).render(vars())).toThrow(/limit/);
+  });
+
+  it('tells a render stopped by its time limit from the template’s other errors', async () => {
+    // Loops that allocate little but take long: the time limit, not the memory one, stops them.
+    const slow = await compileMessage({
+      mjml: wrap(
+        '<mj-text>{% for i in (1..300) %}{% for j in (1..300) %}{% for k in (1..300) %}{% endfor %}{% endfor %}{% endfor %}</mj-text>',
+      ),
+      subject: 's',
+    });
+    // The sender tries a timed-out render once more; it knows one by its class.
+    expect(() => new Personalizer(slow).render(vars())).toThrow(RenderTimeout);
+    const hungry = await compileMessage({
+      mjml: wrap('<mj-text>{% for i in (1..100000000) %}{{ i }}{% endfor %}</mj-text>'),
+      subject: 's',
+    });
+    expect(() => new Personalizer(hungry).render(vars())).toThrow(AppError);
+    expect(() => new Personalizer(hungry).render(vars())).not.toThrow(RenderTimeout);
   });
 });
 

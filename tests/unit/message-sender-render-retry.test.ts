@@ -3,6 +3,7 @@
 // wall-clock render limit, a runaway template fails both times, other errors are not retried.
 import { describe, expect, it } from 'vitest';
 import { MessageSender } from '../../src/services/message-sender.js';
+import { RenderTimeout } from '../../src/mail/render.js';
 
 const TIMEOUT = 'The template cannot be rendered: template render limit exceeded';
 
@@ -43,7 +44,7 @@ describe('a render that runs out of time', () => {
     const s = senderWith(() => {
       if (first) {
         first = false;
-        throw new Error(TIMEOUT);
+        throw new RenderTimeout('unprocessable', TIMEOUT);
       }
       return { messageId: '<m@example.org>' };
     });
@@ -53,7 +54,7 @@ describe('a render that runs out of time', () => {
 
   it('fails as unsendable when it runs out of time twice', async () => {
     const s = senderWith(() => {
-      throw new Error(TIMEOUT);
+      throw new RenderTimeout('unprocessable', TIMEOUT);
     });
     expect(await s.send()).toEqual({ ok: false, error: { message: TIMEOUT, unsendable: true } });
     expect(s.builds()).toBe(2);

@@ -142,9 +142,9 @@ export class EngagementRepository {
               count(DISTINCT subscriber_id) FILTER (WHERE NOT machine)::int AS unique,
               count(*) FILTER (WHERE machine)::int AS machine,
               count(*) FILTER (WHERE NOT machine)::int AS total,
-              count(DISTINCT COALESCE(subscriber_id::text, email::text, id::text))
+              count(DISTINCT COALESCE(subscriber_id::text, lower(email), id::text))
                 FILTER (WHERE bounce_type = 'hard')::int AS hard,
-              count(DISTINCT COALESCE(subscriber_id::text, email::text, id::text))
+              count(DISTINCT COALESCE(subscriber_id::text, lower(email), id::text))
                 FILTER (WHERE bounce_type = 'soft')::int AS soft
          FROM events WHERE campaign_id = $1 AND type IN ('opened', 'clicked', 'bounce')
         GROUP BY type`,

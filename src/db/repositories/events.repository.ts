@@ -78,7 +78,7 @@ export class EventsRepository {
   async campaignCounts(campaignId: number): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ type: string; n: number }>(
       // Opens and clicks count people: each recipient once, machines not at all.
-      `SELECT type, count(DISTINCT COALESCE(subscriber_id::text, email::text, id::text))::int AS n
+      `SELECT type, count(DISTINCT COALESCE(subscriber_id::text, lower(email), id::text))::int AS n
        FROM events WHERE campaign_id = $1 AND NOT machine GROUP BY type`,
       [campaignId],
     );
@@ -112,9 +112,9 @@ export class EventsRepository {
          ORDER BY d.id LIMIT 1
        )
        SELECT (SELECT campaign_id FROM d) AS delivery_campaign,
-              (SELECT subscriber_id FROM d WHERE $2::citext IS NULL OR email = $2::citext)
+              (SELECT subscriber_id FROM d WHERE $2::text IS NULL OR lower(email) = lower($2::text))
                 AS delivery_subscriber,
-              (SELECT id FROM subscribers WHERE email = $2::citext) AS email_subscriber,
+              (SELECT id FROM subscribers WHERE email_key = lower($2::text)) AS email_subscriber,
               (SELECT id FROM campaigns WHERE uuid = $3::uuid OR id = $4::bigint LIMIT 1)
                 AS named_campaign`,
       [t.messageId, t.email, t.campaignUuid, t.campaignId],

@@ -136,12 +136,12 @@ export class ImportsRepository {
         : 'DO NOTHING';
     // One statement, one round trip: all CTEs see the same snapshot, so `existing` finds only
     // the addresses that were there before this batch, and `written` the rest. With `upsert`,
-    // RETURNING already names every row, and the lookup by address (the costly part: a citext
-    // index probe per row) is skipped.
+    // RETURNING already names every row, and the lookup by address (an index probe per row) is
+    // skipped.
     const lookup =
       imp.mode === 'upsert'
         ? 'SELECT NULL::bigint AS id WHERE false'
-        : `SELECT s.id FROM subscribers s WHERE s.email = ANY(ARRAY(SELECT email FROM allowed)::citext[])`;
+        : `SELECT s.id FROM subscribers s WHERE s.email_key = ANY(ARRAY(SELECT lower(email) FROM allowed))`;
     const { rows: counts } = await this.db.query<{
       suppressed: number;
       inserted: number;
@@ -157,7 +157,7 @@ export class ImportsRepository {
        ), written AS (
          INSERT INTO subscribers (email, name, attributes)
          SELECT email, name, attributes FROM allowed
-         ON CONFLICT (email) ${conflict}
+         ON CONFLICT (email_key) ${conflict}
          RETURNING id, (xmax = 0) AS inserted
        ), existing AS (
          ${lookup}

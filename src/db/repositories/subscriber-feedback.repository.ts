@@ -11,7 +11,7 @@ export class SubscriberFeedbackRepository {
     campaignUuid: string | null,
   ): Promise<{ id: number; email: string; campaign_id: number | null } | undefined> {
     const { rows } = await this.db.query<{ id: number; email: string; campaign_id: number | null }>(
-      `SELECT s.id, s.email::text AS email,
+      `SELECT s.id, s.email,
               (SELECT c.id FROM campaigns c WHERE c.uuid = $2::uuid) AS campaign_id
        FROM subscribers s WHERE s.uuid = $1::uuid`,
       [subscriberUuid, campaignUuid],

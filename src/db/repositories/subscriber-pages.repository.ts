@@ -116,7 +116,7 @@ export class SubscriberPagesRepository {
         `SELECT e.occurred_at AS "occurredAt", e.type, e.bounce_type AS "bounceType", e.source,
                 c.uuid AS "campaignUuid", c.name AS campaign, e.reason, e.payload
          FROM events e LEFT JOIN campaigns c ON c.id = e.campaign_id
-         WHERE e.subscriber_id = $1 OR e.email = $2 ORDER BY e.id`,
+         WHERE e.subscriber_id = $1 OR lower(e.email) = lower($2) ORDER BY e.id`,
         [subscriberId, email],
       ),
       this.db.query(

@@ -56,7 +56,7 @@ export class SubscribersRepository {
   }): Promise<SubscriberRow | undefined> {
     const { rows } = await this.db.query<SubscriberRow>(
       `INSERT INTO subscribers (email, name, attributes, status) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (email) DO NOTHING RETURNING *`,
+       ON CONFLICT (email_key) DO NOTHING RETURNING *`,
       [fields.email, fields.name, JSON.stringify(fields.attributes), fields.status],
     );
     return rows[0];
@@ -71,7 +71,7 @@ export class SubscribersRepository {
 
   async findByEmail(email: string): Promise<SubscriberRow | undefined> {
     const { rows } = await this.db.query<SubscriberRow>(
-      'SELECT * FROM subscribers WHERE email = $1',
+      'SELECT * FROM subscribers WHERE email_key = lower($1)',
       [email],
     );
     return rows[0];
@@ -86,7 +86,7 @@ export class SubscribersRepository {
                SELECT 1 FROM subscriptions x
                WHERE x.subscriber_id = s.id AND ($3::bigint IS NULL OR x.list_id = $3)
                  AND ($4::text IS NULL OR x.status = $4)))
-         AND ($5::text IS NULL OR s.email::text ILIKE $5 OR s.name ILIKE $5)
+         AND ($5::text IS NULL OR s.email ILIKE $5 OR s.name ILIKE $5)
        ORDER BY s.id LIMIT $6`,
       [
         filter.after ?? null,
@@ -253,7 +253,7 @@ export class SubscribersRepository {
     const inserted = await this.insert({ email, name, attributes: {}, status: 'active' });
     if (inserted) return { row: inserted, inserted: true };
     const { rows } = await this.db.query<SubscriberRow>(
-      'SELECT * FROM subscribers WHERE email = $1 FOR UPDATE',
+      'SELECT * FROM subscribers WHERE email_key = lower($1) FOR UPDATE',
       [email],
     );
     return { row: rows[0]!, inserted: false };
@@ -340,7 +340,7 @@ export class SubscribersRepository {
    * ledger rows lose the link) and keeps only the hash of the address as a suppression.
    */
   async erase(row: Pick<SubscriberRow, 'id' | 'email'>): Promise<void> {
-    await this.db.query('DELETE FROM events WHERE email = $1', [row.email]);
+    await this.db.query('DELETE FROM events WHERE lower(email) = lower($1)', [row.email]);
     await this.db.query('DELETE FROM subscribers WHERE id = $1', [row.id]);
     await this.db.query(
       `INSERT INTO suppressions (email_hash, reason) VALUES ($1, 'erased')
