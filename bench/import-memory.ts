@@ -11,6 +11,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { ImportsRepository } from '../src/db/repositories/imports.repository.js';
 import { ImportRunner } from '../src/services/import-runner.service.js';
+import { lanesFor } from '../src/domain/import-lanes.js';
 import { createLogger } from '../src/lib/logger.js';
 import { admin, round } from './support.js';
 
@@ -35,7 +36,7 @@ async function store(imports: ImportsRepository, listId: number): Promise<number
     }
   }
   await imports.appendChunk(imp.id, seq, Buffer.from(lines.join('')));
-  await imports.markQueued(imp.id, 0, rows);
+  await imports.markQueued(imp.id, 0, rows, lanesFor(rows));
   return imp.id;
 }
 

@@ -1,6 +1,7 @@
 // Reads an uploaded CSV back out of PostgreSQL chunk by chunk, parses it as a stream and writes
-// it in batches. Each batch and the progress counters commit in one transaction, so a run that
-// crashes resumes exactly where the last batch ended: nothing is imported twice or skipped.
+// it in batches, through one lane or, for a large file, two at once (import-lane.ts). Each
+// batch and its lane's progress commit in one transaction, so a run that crashes resumes every
+// lane exactly where its last batch ended: nothing is imported twice or skipped.
 import { randomBytes } from 'node:crypto';
 import {
   MAX_RECORD_BYTES,
@@ -20,13 +21,11 @@ import {
   type ImportRow,
 } from '../domain/csv.js';
 import { RecordGuard } from '../domain/csv-record-guard.js';
-import { inTransaction, type Pool } from '../db/pool.js';
+import type { Pool } from '../db/pool.js';
 import { ListsRepository } from '../db/repositories/lists.repository.js';
-import {
-  ImportsRepository,
-  type BatchOutcome,
-  type ImportRecord,
-} from '../db/repositories/imports.repository.js';
+import { ImportsRepository, type ImportRecord } from '../db/repositories/imports.repository.js';
+import { laneOf } from '../domain/import-lanes.js';
+import { ImportLane, Superseded } from './import-lane.js';
 import type { Logger } from '../lib/logger.js';
 
 export const IMPORT_BATCH_SIZE = 2000;
@@ -50,7 +49,8 @@ export class ImportRunner {
     try {
       const processed = await this.process(claimed, log);
       await this.analyze(imports, log);
-      if (!(await imports.finish(importId, processed))) throw new Superseded();
+      const run = { token: claimed.run_token!, processed };
+      if (!(await imports.finish(importId, run))) throw new Superseded();
       log.info({ event: 'import_done' }, 'import finished');
       return 'done';
     } catch (error) {
@@ -61,7 +61,11 @@ export class ImportRunner {
       }
       if (!(error instanceof ImportFailure)) throw error; // retried by the queue
       if (error.processed > claimed.processed) await this.analyze(imports, log);
-      await imports.finish(importId, error.processed, error.message);
+      await imports.finish(
+        importId,
+        { token: claimed.run_token!, processed: error.processed },
+        error.message,
+      );
       log.warn({ event: 'import_failed', reason: error.message }, 'import failed');
       return 'failed';
     }
@@ -129,7 +133,6 @@ export class ImportRunner {
       }
       if (!records.hasHeader) throw records.fail('the file has no header row');
       await records.flush();
-      await records.settle();
     } catch (error) {
       // No write of this run may still be going on when the queue runs the import again.
       await records.settle().catch(() => undefined);
@@ -144,33 +147,35 @@ export class ImportRunner {
 
 /**
  * The records of one run, in file order: the header first, then each record counted, checked
- * and batched; a batch and the progress counters commit in one transaction. Records that an
- * earlier, interrupted run already committed are skipped by count.
+ * and given to its lane (src/domain/import-lanes.ts); each lane writes its batches in its own
+ * transactions. Records that an earlier, interrupted run already committed are passed over by
+ * each lane's count.
  */
 class ImportRecords {
-  /** What this run has committed; every batch checks it is still what the row says. */
-  committed: number;
   /** A reason the file cannot be read past here (the parser's own size limit). */
   fatal: string | undefined;
-  private toSkip: number;
   private header: HeaderMap | undefined;
-  private batch = emptyBatch();
-  private rows = new Map<string, ImportRow>();
   private readonly lines = new LineTracker();
-  /** The batch being written while the next one is parsed. */
-  private writing: Promise<void> | undefined;
+  private readonly lanes: ImportLane[];
 
   constructor(
-    private readonly pool: Pool,
-    private readonly imp: ImportRecord,
-    private readonly status: 'confirmed' | 'unconfirmed',
+    pool: Pool,
+    imp: ImportRecord,
+    status: 'confirmed' | 'unconfirmed',
     /** The one-cell record RecordGuard puts where an over-long record was. */
     private readonly tooLongMarker: string,
     private readonly batchSize: number,
-    private readonly log: Logger,
+    log: Logger,
   ) {
-    this.committed = imp.processed;
-    this.toSkip = imp.processed;
+    this.lanes = Array.from(
+      { length: Math.max(1, imp.lanes) },
+      (_, i) => new ImportLane(pool, imp, i, status, log),
+    );
+  }
+
+  /** What the lanes have committed, all runs together. */
+  get committed(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.committed, 0);
   }
 
   get hasHeader(): boolean {
@@ -196,73 +201,43 @@ class ImportRecords {
       this.fatal = `line ${line} is longer than ${PARSER_MAX_RECORD} bytes; the file was read up to there`;
       return;
     }
-    if (this.toSkip > 0) {
-      this.toSkip--;
+    const taken = this.take(item, this.header);
+    // Lines that name no valid address go to lane 0: their errors keep the file's order.
+    const lane = this.lanes['row' in taken ? laneOf(taken.key, this.lanes.length) : 0]!;
+    if (lane.toSkip > 0) {
+      lane.toSkip--;
       return;
     }
-    this.batch.processed++;
-    const error = this.take(item, this.header);
-    if (error) this.batch.errors.push({ line, reason: error });
-    if (this.batch.processed >= this.batchSize) await this.flush();
+    if ('row' in taken) lane.add(taken.key, taken.row);
+    else lane.refuse(line, taken.reason);
+    if (lane.pending >= this.batchSize) await lane.flush();
   }
 
-  /** Adds a record's row to the batch; returns why it cannot be imported, if it cannot. */
-  private take(item: Parsed, header: HeaderMap): string | undefined {
+  /** A record's row and its address key, or why it cannot be imported. */
+  private take(
+    item: Parsed,
+    header: HeaderMap,
+  ): { key: string; row: ImportRow } | { reason: string } {
     if (item.kind === 'record' && item.cells.length === 1 && item.cells[0] === this.tooLongMarker) {
-      return `it is longer than ${MAX_RECORD_BYTES} bytes (skipped)`;
+      return { reason: `it is longer than ${MAX_RECORD_BYTES} bytes (skipped)` };
     }
-    if (item.kind === 'unreadable') return describeCsvError(item.error);
+    if (item.kind === 'unreadable') return { reason: describeCsvError(item.error) };
     const result = mapRow(item.cells, header);
-    if (!result.ok) return result.reason;
-    // Within a batch the last row for an address wins; the earlier one counts as skipped.
-    const key = result.row.email.toLowerCase();
-    if (this.rows.has(key)) {
-      this.rows.delete(key);
-      this.batch.skipped++;
-    }
-    this.rows.set(key, result.row);
-    return undefined;
+    if (!result.ok) return { reason: result.reason };
+    return { key: result.row.email.toLowerCase(), row: result.row };
   }
 
-  /**
-   * Starts writing the batch gathered so far. The worker parses the next batch while
-   * PostgreSQL writes this one (the two take about the same time); batches still commit one
-   * at a time and in file order, because each write waits for the one before.
-   */
+  /** Writes what every lane has gathered and waits until all of it has committed. */
   async flush(): Promise<void> {
-    if (this.batch.processed === 0) return;
-    const current = this.batch;
-    const currentRows = [...this.rows.values()];
-    this.batch = emptyBatch();
-    this.rows = new Map();
+    for (const lane of this.lanes) await lane.flush();
     await this.settle();
-    const write = this.write(current, currentRows);
-    // A failed write is raised by the next settle(), not as an unhandled rejection meanwhile.
-    write.catch(() => undefined);
-    this.writing = write;
   }
 
-  /** Waits for the batch being written, raising its failure. */
+  /** Waits for every lane's write, raising the first failure. */
   async settle(): Promise<void> {
-    const writing = this.writing;
-    this.writing = undefined;
-    await writing;
-  }
-
-  private async write(current: BatchOutcome, currentRows: ImportRow[]): Promise<void> {
-    await inTransaction(this.pool, async (tx) => {
-      const repo = new ImportsRepository(tx);
-      // Locks the import row first: a second run of the same import waits here, then sees
-      // the progress moved and stops, instead of writing the same batch a second time.
-      if (!(await repo.lockProgress(this.imp.id, this.committed))) throw new Superseded();
-      const result = await repo.applyBatch(this.imp, currentRows, this.status);
-      current.inserted += result.inserted;
-      current.updated += result.updated;
-      current.skipped += result.skipped;
-      await repo.recordProgress(this.imp.id, current);
-    });
-    this.committed += current.processed;
-    this.log.debug({ processed: this.committed }, 'import batch written');
+    const outcomes = await Promise.allSettled(this.lanes.map((lane) => lane.settle()));
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 
@@ -273,10 +248,4 @@ class ImportFailure extends Error {
   ) {
     super(message);
   }
-}
-/** This run lost the import to another run and must stop without writing anything more. */
-class Superseded extends Error {}
-
-function emptyBatch(): BatchOutcome {
-  return { processed: 0, inserted: 0, updated: 0, skipped: 0, errors: [] };
 }

@@ -8,6 +8,7 @@ import { AppError, notFound } from '../domain/errors.js';
 import { mapHeader, detectDelimiter } from '../domain/csv.js';
 import type { Pool } from '../db/pool.js';
 import { ListsRepository } from '../db/repositories/lists.repository.js';
+import { lanesFor } from '../domain/import-lanes.js';
 import {
   ImportsRepository,
   type ImportMode,
@@ -42,7 +43,8 @@ export class ImportsService {
       const { bytes, lines } = await this.store(repo, imp.id, body);
       // Lines after the header. Blank lines and quoted line breaks make this an estimate,
       // corrected when the import finishes.
-      await repo.markQueued(imp.id, bytes, Math.max(0, lines - 1));
+      const total = Math.max(0, lines - 1);
+      await repo.markQueued(imp.id, bytes, total, lanesFor(total));
     } catch (error) {
       body.resume(); // reads and drops whatever the client still sends
       await repo.delete(imp.id);

@@ -2,6 +2,7 @@
 // the tables then hold, and uploads stored as an interrupted upload would have left them.
 import { expect } from 'vitest';
 import { ImportsRepository } from '../../src/db/repositories/imports.repository.js';
+import { IMPORT_LANES } from '../../src/domain/import-lanes.js';
 import { waitFor, type TestContext } from './context.js';
 
 export interface ImportBody {
@@ -105,6 +106,7 @@ export function importTools(ctx: TestContext) {
       file: Buffer,
       cuts: number[] = [],
       mode: 'upsert' | 'skip-existing' = 'upsert',
+      lanes = IMPORT_LANES,
     ): Promise<number> => {
       const repo = new ImportsRepository(ctx.db);
       const imp = await repo.create(listId, mode);
@@ -116,7 +118,7 @@ export function importTools(ctx: TestContext) {
         .toString('utf8')
         .split('\n')
         .filter((l) => l.trim() !== '').length;
-      await repo.markQueued(imp.id, file.length, lines - 1);
+      await repo.markQueued(imp.id, file.length, lines - 1, lanes);
       return imp.id;
     },
 

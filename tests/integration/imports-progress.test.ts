@@ -85,40 +85,45 @@ function resumeFile(tag: string, rows: number) {
 }
 
 describe('resuming', () => {
-  it('continues an interrupted run after the last committed batch, without duplicates or gaps', async () => {
-    const listId = await tools.createList();
-    const { file, expectedErrors, emails } = resumeFile('a', 2600);
-    const id = await tools.storeUpload(listId, file, [1000, 30_000]);
+  // Two lanes: each resumes from its own count; one lane: an import queued before lanes
+  // existed, whose progress is a prefix of the file.
+  it.each([2, 1])(
+    'continues an interrupted run after the last committed batch of each of %i lane(s), without duplicates or gaps',
+    async (lanes) => {
+      const listId = await tools.createList();
+      const { file, expectedErrors, emails } = resumeFile(`a${lanes}`, 2600);
+      const id = await tools.storeUpload(listId, file, [1000, 30_000], 'upsert', lanes);
 
-    const crashing = new ImportRunner(crashingPool(ctx.db, 3), ctx.container.log, 500);
-    await expect(crashing.run(id)).rejects.toThrow('simulated crash');
-    const interrupted = await tools.getImport(id);
-    expect(interrupted).toMatchObject({ status: 'running', processed: 1500 });
-    expect((await tools.listEmails(listId)).length).toBe(interrupted.inserted);
+      const crashing = new ImportRunner(crashingPool(ctx.db, 3), ctx.container.log, 500);
+      await expect(crashing.run(id)).rejects.toThrow('simulated crash');
+      const interrupted = await tools.getImport(id);
+      expect(interrupted).toMatchObject({ status: 'running', processed: 1500 });
+      expect((await tools.listEmails(listId)).length).toBe(interrupted.inserted);
 
-    // The queue retries the job: a worker claims the running import and carries on.
-    await ctx.container.services.imports.enqueue(id);
-    const done = await tools.finished(id);
-    expect(done).toMatchObject({
-      status: 'done',
-      processed: 2600,
-      total: 2600,
-      inserted: emails.size,
-      updated: 0,
-      skipped: 0,
-      errorCount: expectedErrors.length,
-    });
-    expect(done.errors.map((e) => e.line)).toEqual(expectedErrors);
-    expect(await tools.listEmails(listId)).toEqual([...emails].sort());
-    const consents = await ctx.db.query<{ n: number; distinct: number }>(
-      `SELECT count(*)::int AS n, count(DISTINCT subscriber_id)::int AS distinct
+      // The queue retries the job: a worker claims the running import and carries on.
+      await ctx.container.services.imports.enqueue(id);
+      const done = await tools.finished(id);
+      expect(done).toMatchObject({
+        status: 'done',
+        processed: 2600,
+        total: 2600,
+        inserted: emails.size,
+        updated: 0,
+        skipped: 0,
+        errorCount: expectedErrors.length,
+      });
+      expect(done.errors.map((e) => e.line)).toEqual(expectedErrors);
+      expect(await tools.listEmails(listId)).toEqual([...emails].sort());
+      const consents = await ctx.db.query<{ n: number; distinct: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT subscriber_id)::int AS distinct
        FROM consent_records WHERE source = 'import' AND list_id = $1`,
-      [listId],
-    );
-    expect(consents.rows[0]).toEqual({ n: emails.size, distinct: emails.size });
-    const chunks = await ctx.db.query('SELECT 1 FROM import_chunks WHERE import_id = $1', [id]);
-    expect(chunks.rowCount).toBe(0);
-  });
+        [listId],
+      );
+      expect(consents.rows[0]).toEqual({ n: emails.size, distinct: emails.size });
+      const chunks = await ctx.db.query('SELECT 1 FROM import_chunks WHERE import_id = $1', [id]);
+      expect(chunks.rowCount).toBe(0);
+    },
+  );
 
   it('lets only one of two runners that claimed the same import write each batch', async () => {
     const listId = await tools.createList();

@@ -20,6 +20,11 @@ export interface ImportRecord {
   error_count: number;
   errors: { line: number; reason: string }[];
   failure: string | null;
+  /** How many lanes write it (src/domain/import-lanes.ts), and each lane's committed records. */
+  lanes: number;
+  lane_processed: number[];
+  /** The run that holds it now; set by claim(). */
+  run_token: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -48,7 +53,7 @@ export class ImportsRepository {
       `INSERT INTO imports (list_id, mode, status) VALUES ($1, $2, 'receiving') RETURNING *`,
       [listId, mode],
     );
-    return rows[0]!;
+    return fromRow(rows[0]!);
   }
 
   async appendChunk(importId: number, seq: number, data: Buffer): Promise<void> {
@@ -67,11 +72,13 @@ export class ImportsRepository {
     return rows[0]?.data;
   }
 
-  async markQueued(importId: number, bytes: number, total: number): Promise<void> {
+  /** The upload is stored: its size, its record count and the lanes that will write it. */
+  async markQueued(importId: number, bytes: number, total: number, lanes: number): Promise<void> {
     await this.db.query(
-      `UPDATE imports SET status = 'queued', bytes = $2, total = $3, updated_at = now()
+      `UPDATE imports SET status = 'queued', bytes = $2, total = $3, lanes = $4,
+         lane_processed = array_fill(0::bigint, ARRAY[$4::int]), updated_at = now()
        WHERE id = $1 AND status = 'receiving'`,
-      [importId, bytes, total],
+      [importId, bytes, total, lanes],
     );
   }
 
@@ -89,18 +96,21 @@ export class ImportsRepository {
 
   async findById(id: number): Promise<ImportRecord | undefined> {
     const { rows } = await this.db.query<ImportRecord>('SELECT * FROM imports WHERE id = $1', [id]);
-    return rows[0];
+    return rows[0] && fromRow(rows[0]);
   }
 
-  /** Claims an import for processing; a crashed run (status running) may be claimed again. */
+  /**
+   * Claims an import for processing with a new run token; a crashed run (status running) may be
+   * claimed again, and a run still going loses the import at its next write.
+   */
   async claim(id: number): Promise<ImportRecord | undefined> {
     const { rows } = await this.db.query<ImportRecord>(
       `UPDATE imports SET status = 'running', started_at = COALESCE(started_at, now()),
-         updated_at = now()
+         run_token = gen_random_uuid(), updated_at = now()
        WHERE id = $1 AND status IN ('queued', 'running') RETURNING *`,
       [id],
     );
-    return rows[0];
+    return rows[0] && fromRow(rows[0]);
   }
 
   /** Imports that should be in the queue (for re-enqueueing after Redis lost them). */
@@ -151,9 +161,6 @@ export class ImportsRepository {
          SELECT * FROM unnest($2::text[], $3::text[], $4::jsonb[]) AS t(email, name, attributes)
        ), allowed AS (
          SELECT * FROM input t WHERE NOT ${SUPPRESSED('t.email')}
-       ), noted AS (
-         UPDATE imports SET suppressed = suppressed + (SELECT count(*) FROM input) - (SELECT count(*) FROM allowed)
-         WHERE id = $1 AND (SELECT count(*) FROM input) > (SELECT count(*) FROM allowed)
        ), written AS (
          INSERT INTO subscribers (email, name, attributes)
          SELECT email, name, attributes FROM allowed
@@ -180,18 +187,29 @@ export class ImportsRepository {
     return { inserted, updated: touched - inserted, skipped: rows.length - touched, suppressed };
   }
 
-  async recordProgress(id: number, batch: BatchOutcome): Promise<void> {
-    await this.db.query(
+  /**
+   * Adds a lane's batch to the import's counters, only if the run still holds the import and the
+   * lane's count is still the one it started from; false means another run moved it on. The
+   * last statement of the batch's transaction: the import row is locked only while it commits,
+   * so the lanes' transactions do not wait for one another.
+   */
+  async recordProgress(
+    id: number,
+    lane: { token: string; index: number; committed: number },
+    batch: BatchOutcome & { suppressed: number },
+  ): Promise<boolean> {
+    const result = await this.db.query(
       `UPDATE imports SET
          processed = processed + $2, inserted = inserted + $3, updated = updated + $4,
-         skipped = skipped + $5, error_count = error_count + $6,
+         skipped = skipped + $5, error_count = error_count + $6, suppressed = suppressed + $9,
+         lane_processed[$10] = lane_processed[$10] + $2,
          errors = CASE WHEN jsonb_array_length(errors) >= $8 THEN errors
                        ELSE errors || (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
                                        FROM (SELECT e FROM jsonb_array_elements($7::jsonb) e
                                              LIMIT $8 - jsonb_array_length(errors)) x) END,
          total = GREATEST(total, processed + $2),
          updated_at = now()
-       WHERE id = $1`,
+       WHERE id = $1 AND status = 'running' AND run_token = $11 AND lane_processed[$10] = $12`,
       [
         id,
         batch.processed,
@@ -201,26 +219,15 @@ export class ImportsRepository {
         batch.errors.length,
         JSON.stringify(batch.errors),
         MAX_STORED_ERRORS,
+        batch.suppressed,
+        lane.index + 1,
+        lane.token,
+        lane.committed,
       ],
     );
+    return (result.rowCount ?? 0) > 0;
   }
 
-  /**
-   * Locks the import row for the batch about to be written and checks that its progress is still
-   * what this run committed: false means another run of the same import moved it on.
-   */
-  async lockProgress(id: number, processed: number): Promise<boolean> {
-    const { rows } = await this.db.query<{ processed: number }>(
-      `SELECT processed FROM imports WHERE id = $1 AND status = 'running' FOR UPDATE`,
-      [id],
-    );
-    return rows[0]?.processed === processed;
-  }
-
-  /**
-   * Ends a run, only if it is still the run in charge (running, with the progress it committed),
-   * and drops the stored file with it.
-   */
   /**
    * Fresh planner statistics for the tables an import writes. Autovacuum may be off or lagging;
    * a campaign drawn right after a large import must not be planned on the old figures.
@@ -229,18 +236,26 @@ export class ImportsRepository {
     await this.db.query('ANALYZE subscribers, subscriptions, consent_records');
   }
 
-  async finish(id: number, processed: number, failure?: string): Promise<boolean> {
+  /**
+   * Ends a run, only if it is still the run in charge (its token, with the progress it
+   * committed), and drops the stored file with it.
+   */
+  async finish(
+    id: number,
+    run: { token: string; processed: number },
+    failure?: string,
+  ): Promise<boolean> {
     const { rows } = await this.db.query<{ ended: number }>(
       `WITH ended AS (
          UPDATE imports SET status = $2, failure = $3, finished_at = now(), updated_at = now(),
            total = CASE WHEN $2 = 'done' THEN processed ELSE total END
-         WHERE id = $1 AND status = 'running' AND processed = $4
+         WHERE id = $1 AND status = 'running' AND processed = $4 AND run_token = $5
          RETURNING id
        ), cleared AS (
          DELETE FROM import_chunks WHERE import_id IN (SELECT id FROM ended)
        )
        SELECT count(*)::int AS ended FROM ended`,
-      [id, failure ? 'failed' : 'done', failure ?? null, processed],
+      [id, failure ? 'failed' : 'done', failure ?? null, run.processed, run.token],
     );
     return rows[0]!.ended > 0;
   }
@@ -256,4 +271,9 @@ export class ImportsRepository {
       [id, failure],
     );
   }
+}
+
+/** pg reads bigint[] as strings. */
+function fromRow(row: ImportRecord): ImportRecord {
+  return { ...row, lane_processed: row.lane_processed.map(Number) };
 }
