@@ -93,6 +93,9 @@ describe('resuming', () => {
       const listId = await tools.createList();
       const { file, expectedErrors, emails } = resumeFile(`a${lanes}`, 2600);
       const id = await tools.storeUpload(listId, file, [1000, 30_000], 'upsert', lanes);
+      // One lane as an earlier version queued it: no lane counts at all.
+      if (lanes === 1)
+        await ctx.db.query(`UPDATE imports SET lane_processed = '{}' WHERE id = $1`, [id]);
 
       const crashing = new ImportRunner(crashingPool(ctx.db, 3), ctx.container.log, 500);
       await expect(crashing.run(id)).rejects.toThrow('simulated crash');

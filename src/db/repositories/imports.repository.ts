@@ -202,14 +202,14 @@ export class ImportsRepository {
       `UPDATE imports SET
          processed = processed + $2, inserted = inserted + $3, updated = updated + $4,
          skipped = skipped + $5, error_count = error_count + $6, suppressed = suppressed + $9,
-         lane_processed[$10] = lane_processed[$10] + $2,
+         lane_processed[$10] = COALESCE(lane_processed[$10], 0) + $2,
          errors = CASE WHEN jsonb_array_length(errors) >= $8 THEN errors
                        ELSE errors || (SELECT COALESCE(jsonb_agg(e), '[]'::jsonb)
                                        FROM (SELECT e FROM jsonb_array_elements($7::jsonb) e
                                              LIMIT $8 - jsonb_array_length(errors)) x) END,
          total = GREATEST(total, processed + $2),
          updated_at = now()
-       WHERE id = $1 AND status = 'running' AND run_token = $11 AND lane_processed[$10] = $12`,
+       WHERE id = $1 AND status = 'running' AND run_token = $11 AND COALESCE(lane_processed[$10], 0) = $12`,
       [
         id,
         batch.processed,
