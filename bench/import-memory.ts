@@ -5,15 +5,13 @@
 // in this process, sampling every 5 s the resident set and the heap, and with --expose-gc the
 // live heap after a full collection. A runner that held rows would grow with the count. Its
 // own database, dropped afterwards; no HTTP, no other processes.
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { migrate } from '../src/db/migrate.js';
-import { createPool } from '../src/db/pool.js';
+import { createPool, type Pool } from '../src/db/pool.js';
 import { ImportsRepository } from '../src/db/repositories/imports.repository.js';
 import { ImportRunner } from '../src/services/import-runner.service.js';
 import { lanesFor } from '../src/domain/import-lanes.js';
 import { createLogger } from '../src/lib/logger.js';
-import { admin, round } from './support.js';
+import { round, withScratchDatabase } from './support.js';
 
 const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '1000000' } } });
 const rows = Number(args.rows);
@@ -41,42 +39,43 @@ async function store(imports: ImportsRepository, listId: number): Promise<number
 }
 
 async function main(): Promise<void> {
-  const dbName = `bulletin_impmem_${randomBytes(4).toString('hex')}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  await admin((db) => db.query(`CREATE DATABASE ${dbName}`));
-  const pool = createPool(url, 4);
-  try {
-    await migrate(url);
-    const list = await pool.query<{ id: number }>(
-      `INSERT INTO lists (name) VALUES ('M') RETURNING id`,
-    );
-    const imports = new ImportsRepository(pool);
-    const importId = await store(imports, list.rows[0]!.id);
-    const gc = (globalThis as { gc?: () => void }).gc;
-    const samples: Record<string, number>[] = [];
-    const timer = setInterval(() => {
-      void imports.findById(importId).then((imp) => {
-        const m = process.memoryUsage();
-        gc?.();
-        samples.push({
-          processed: imp?.processed ?? 0,
-          rssMb: mb(m.rss),
-          heapUsedMb: mb(m.heapUsed),
-          ...(gc ? { liveHeapMb: mb(process.memoryUsage().heapUsed) } : {}),
-        });
+  await withScratchDatabase('bulletin_impmem', async (url) => {
+    const pool = createPool(url, 4);
+    try {
+      await measure(pool);
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+async function measure(pool: Pool): Promise<void> {
+  const list = await pool.query<{ id: number }>(
+    `INSERT INTO lists (name) VALUES ('M') RETURNING id`,
+  );
+  const imports = new ImportsRepository(pool);
+  const importId = await store(imports, list.rows[0]!.id);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const samples: Record<string, number>[] = [];
+  const timer = setInterval(() => {
+    void imports.findById(importId).then((imp) => {
+      const m = process.memoryUsage();
+      gc?.();
+      samples.push({
+        processed: imp?.processed ?? 0,
+        rssMb: mb(m.rss),
+        heapUsedMb: mb(m.heapUsed),
+        ...(gc ? { liveHeapMb: mb(process.memoryUsage().heapUsed) } : {}),
       });
-    }, 5000);
-    const started = performance.now();
-    const outcome = await new ImportRunner(pool, createLogger('warn')).run(importId);
-    clearInterval(timer);
-    const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(
-      `${JSON.stringify({ rows, outcome, seconds: round(seconds, 1), rowsPerSec: round(rows / seconds, 0), samples }, null, 2)}\n`,
-    );
-  } finally {
-    await pool.end();
-    await admin((db) => db.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-  }
+    });
+  }, 5000);
+  const started = performance.now();
+  const outcome = await new ImportRunner(pool, createLogger('warn')).run(importId);
+  clearInterval(timer);
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    `${JSON.stringify({ rows, outcome, seconds: round(seconds, 1), rowsPerSec: round(rows / seconds, 0), samples }, null, 2)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

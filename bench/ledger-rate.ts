@@ -6,11 +6,9 @@
 // and recorded (sending → sent, with the message id) — with the counters' triggers, from C
 // connections at once, as C worker processes' windows would. No SMTP, no rendering: the
 // ceiling that adding worker machines runs into. Its own database, dropped afterwards.
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { migrate } from '../src/db/migrate.js';
-import { admin, round } from './support.js';
+import { admin, round, withScratchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,11 +48,7 @@ async function seed(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const dbName = `bulletin_ledger_${randomBytes(4).toString('hex')}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  await admin((db) => db.query(`CREATE DATABASE ${dbName}`));
-  try {
-    await migrate(url);
+  await withScratchDatabase('bulletin_ledger', async (url) => {
     await seed(url);
     if (args['without-counters']) {
       await admin(async (db) => {
@@ -93,9 +87,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({ rows, connections, window, counters: !args['without-counters'], seconds: round(seconds, 2), deliveriesPerSec: round(rows / seconds) })}\n`,
     );
-  } finally {
-    await admin((db) => db.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -9,10 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { migrate } from '../src/db/migrate.js';
 import { ImportsRepository } from '../src/db/repositories/imports.repository.js';
 import { DeliveriesRepository } from '../src/db/repositories/deliveries.repository.js';
-import { admin } from './support.js';
+import { withScratchDatabase } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,43 +92,44 @@ function summary(plan: string): string {
 }
 
 async function main(): Promise<void> {
-  const dbName = `bulletin_sqlprof_${randomBytes(4).toString('hex')}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${dbName}`;
-  await admin((db) => db.query(`CREATE DATABASE ${dbName}`));
-  const db = new pg.Client({ connectionString: url });
-  try {
-    await migrate(url);
+  await withScratchDatabase('bulletin_sqlprof', async (url) => {
+    const db = new pg.Client({ connectionString: url });
     await db.connect();
-    const { listId, importId, campaignId } = await seed(db);
-    await db.query(`LOAD 'auto_explain'`);
-    for (const setting of [
-      'auto_explain.log_min_duration = 0',
-      'auto_explain.log_analyze = on',
-      'auto_explain.log_triggers = on',
-      'auto_explain.log_level = notice',
-    ])
-      await db.query(`SET ${setting}`);
+    try {
+      await profile(db);
+    } finally {
+      await db.end();
+    }
+  });
+}
 
-    const rows = Array.from({ length: batch }, (_, i) => ({
-      email: `New.${i}.${randomBytes(3).toString('hex')}@Example${i % 50}.org`,
-      name: `N ${i}`,
-      attributes: { city: 'Lyon' },
-    }));
-    const imports = new ImportsRepository(db);
-    const imported = await explained(db, () =>
-      imports.applyBatch({ id: importId, list_id: listId, mode: 'upsert' }, rows, 'confirmed'),
-    );
-    process.stdout.write(`# import batch: ${batch} new rows, ${existing} subscribers there\n`);
-    process.stdout.write(`${summary(imported.at(-1)!)}\n\n`);
+async function profile(db: pg.Client): Promise<void> {
+  const { listId, importId, campaignId } = await seed(db);
+  await db.query(`LOAD 'auto_explain'`);
+  for (const setting of [
+    'auto_explain.log_min_duration = 0',
+    'auto_explain.log_analyze = on',
+    'auto_explain.log_triggers = on',
+    'auto_explain.log_level = notice',
+  ])
+    await db.query(`SET ${setting}`);
 
-    const ledger = new DeliveriesRepository(db);
-    const drawn = await explained(db, () => ledger.drawChunk(campaignId, 0, chunk));
-    process.stdout.write(`# draw chunk: ${chunk} subscribers into the ledger\n`);
-    process.stdout.write(`${summary(drawn.at(-1)!)}\n`);
-  } finally {
-    await db.end().catch(() => undefined);
-    await admin((a) => a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-  }
+  const rows = Array.from({ length: batch }, (_, i) => ({
+    email: `New.${i}.${randomBytes(3).toString('hex')}@Example${i % 50}.org`,
+    name: `N ${i}`,
+    attributes: { city: 'Lyon' },
+  }));
+  const imports = new ImportsRepository(db);
+  const imported = await explained(db, () =>
+    imports.applyBatch({ id: importId, list_id: listId, mode: 'upsert' }, rows, 'confirmed'),
+  );
+  process.stdout.write(`# import batch: ${batch} new rows, ${existing} subscribers there\n`);
+  process.stdout.write(`${summary(imported.at(-1)!)}\n\n`);
+
+  const ledger = new DeliveriesRepository(db);
+  const drawn = await explained(db, () => ledger.drawChunk(campaignId, 0, chunk));
+  process.stdout.write(`# draw chunk: ${chunk} subscribers into the ledger\n`);
+  process.stdout.write(`${summary(drawn.at(-1)!)}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { migrate } from '../src/db/migrate.js';
 import type { Service } from './processes.js';
 
 export const PG_ADMIN =
@@ -18,6 +19,28 @@ export async function admin<T>(fn: (client: pg.Client) => Promise<T>, url = PG_A
     return await fn(client);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Runs `fn` with a migrated database of its own, `<prefix>_<random>` on PG_ADMIN's server,
+ * dropped afterwards whatever happens.
+ */
+export async function withScratchDatabase<T>(
+  prefix: string,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  await admin((db) => db.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+  try {
+    await migrate(url.toString());
+    return await fn(url.toString());
+  } finally {
+    await admin((db) =>
+      db.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
+    );
   }
 }
 

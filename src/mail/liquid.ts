@@ -69,7 +69,6 @@ export interface LiquidProblem {
   message: string;
 }
 
-/** liquidjs errors end in ", line:3, col:7"; this splits that off. */
 /**
  * Whether liquidjs stopped a render at its wall-clock limit (RENDER_LIMIT_MS). liquidjs says so
  * only in its message; this is the one place that reads it.
@@ -78,6 +77,7 @@ export function isRenderTimeout(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('template render limit exceeded');
 }
 
+/** liquidjs errors end in ", line:3, col:7"; this splits that off. */
 export function describeLiquidError(error: unknown): LiquidProblem {
   const text = error instanceof Error ? error.message : String(error);
   const match = /,? ?line:(\d+), col:\d+\s*$/.exec(text);

@@ -115,13 +115,13 @@ function renderContexts(scope: Record<string, unknown>) {
   };
 }
 
-/** A render that fails (a limit hit, a filter's error) is the template's fault: 422 wherever it is. */
 /**
  * A render stopped at its wall-clock limit. Unlike the template's other errors it may be the
  * machine's doing (a garbage collection, a busy core), so a sender may try once more.
  */
 export class RenderTimeout extends AppError {}
 
+/** A render that fails (a limit hit, a filter's error) is the template's fault: 422 wherever it is. */
 function guarded<T>(render: () => T): T {
   try {
     return render();

@@ -41,7 +41,7 @@ export class MessageSender {
    * wall-clock time, and under load a garbage collection or a busy core can take an ordinary
    * message past it (a few in a million, measured): a runaway template fails twice.
    */
-  private buildOnce(
+  private buildRetryingTimeout(
     campaign: CampaignRow,
     personalizer: Personalizer,
     r: Recipient,
@@ -70,7 +70,7 @@ export class MessageSender {
   ): Promise<SendResult> {
     let message: OutgoingMessage;
     try {
-      message = this.buildOnce(campaign, personalizer, r, from);
+      message = this.buildRetryingTimeout(campaign, personalizer, r, from);
     } catch (error) {
       // A template that exceeds its render limits, or data that cannot make a safe header,
       // fails the same way on every attempt: permanent.
